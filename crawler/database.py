@@ -1,0 +1,218 @@
+"""The MongoDB connection, and the embedded nx-27017 server used when ``MONGO_URI`` is unset.
+
+The embedded server is a MongoDB wire-protocol server that stores data in SQLite under
+``NEWS_DATA_DIR``. It binds 127.0.0.1 only. A process that starts it writes its address to
+``<data dir>/nx-27017.json``, so a second process on the same data directory (a crawl while
+``newscrawl db`` runs, say) reuses it instead of opening the same files twice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import pymongo
+from pymongo.database import Database as MongoDatabase
+from pymongo.errors import PyMongoError
+
+logger = logging.getLogger(__name__)
+
+ENV_URI = "MONGO_URI"
+
+
+class DatabaseUnavailable(RuntimeError):
+    """MongoDB cannot be reached; the message names the (masked) URI."""
+
+
+def mask_uri(uri: str) -> str:
+    """The URI with any password replaced by ``***``."""
+    try:
+        parts = urlsplit(uri)
+    except ValueError:
+        return "<unparseable MongoDB URI>"
+    if parts.password is None and "@" not in parts.netloc:
+        return uri
+    userinfo, _, hostinfo = parts.netloc.rpartition("@")
+    user = userinfo.split(":", 1)[0]
+    return urlunsplit((parts.scheme, f"{user}:***@{hostinfo}", parts.path, parts.query, ""))
+
+
+def configured_uri(setting: str | None) -> str | None:
+    """The environment variable MONGO_URI wins over the setting; empty means none."""
+    return os.environ.get(ENV_URI) or setting or None
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _ping(uri: str, timeout_ms: int = 1000) -> bool:
+    client: pymongo.MongoClient[Any] = pymongo.MongoClient(
+        uri, serverSelectionTimeoutMS=timeout_ms, connectTimeoutMS=timeout_ms)
+    try:
+        client.admin.command("ping")
+        return True
+    except PyMongoError:
+        return False
+    finally:
+        client.close()
+
+
+class EmbeddedMongo:
+    """Start (or reuse) an nx-27017 server on 127.0.0.1 with its data in ``data_dir``."""
+
+    def __init__(self, data_dir: str | Path, start_timeout: float = 30.0) -> None:
+        self.data_dir = Path(data_dir).resolve()
+        self.start_timeout = start_timeout
+        self.process: subprocess.Popen[bytes] | None = None
+        self.uri: str | None = None
+
+    @property
+    def state_file(self) -> Path:
+        return self.data_dir / "nx-27017.json"
+
+    def start(self) -> str:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        running = self._running_uri()
+        if running:
+            logger.info("Using the embedded database already running at %s", running)
+            self.uri = running
+            return running
+        for _attempt in range(3):
+            port = _free_port()
+            uri = f"mongodb://127.0.0.1:{port}"
+            log = open(self.data_dir / "nx-27017.log", "ab")  # noqa: SIM115 - owned by process
+            try:
+                self.process = subprocess.Popen(
+                    [sys.executable, "-c", "from nx_27017.nx_27017 import main; main()",
+                     "--data-dir", str(self.data_dir / "db"), "--host", "127.0.0.1",
+                     "--port", str(port), "--pid-file", str(self.data_dir / "nx-27017.pid"),
+                     "--log-file", str(self.data_dir / "nx-27017.log")],
+                    stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                    start_new_session=True,
+                )
+            finally:
+                log.close()
+            if self._wait_ready(uri):
+                self.uri = uri
+                self.state_file.write_text(json.dumps({"pid": self.process.pid, "uri": uri}))
+                logger.info("Started the embedded database (nx-27017) at %s, data in %s",
+                            uri, self.data_dir)
+                return uri
+            self._terminate()
+        raise DatabaseUnavailable(
+            f"could not start the embedded database in {self.data_dir}; "
+            f"see {self.data_dir / 'nx-27017.log'}")
+
+    def _running_uri(self) -> str | None:
+        try:
+            state = json.loads(self.state_file.read_text())
+            pid, uri = int(state["pid"]), str(state["uri"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        try:
+            os.kill(pid, 0)
+        except OSError:
+            return None
+        return uri if _ping(uri) else None
+
+    def _wait_ready(self, uri: str) -> bool:
+        deadline = time.monotonic() + self.start_timeout
+        while time.monotonic() < deadline:
+            if self.process is not None and self.process.poll() is not None:
+                return False
+            if _ping(uri, timeout_ms=500):
+                return True
+            time.sleep(0.1)
+        return False
+
+    def stop(self) -> None:
+        """Stop the server if this object started it."""
+        if self.process is None:
+            return
+        self._terminate()
+        with contextlib.suppress(OSError):
+            self.state_file.unlink()
+        logger.info("Stopped the embedded database")
+
+    def _terminate(self) -> None:
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+    def __enter__(self) -> EmbeddedMongo:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+class Database:
+    """A MongoDB database handle: the configured server, or the embedded one."""
+
+    def __init__(self, uri: str | None, name: str = "news", data_dir: str | Path = "data",
+                 timeout_ms: int = 5000) -> None:
+        self.name = name
+        self.embedded: EmbeddedMongo | None = None
+        if uri is None:
+            self.embedded = EmbeddedMongo(data_dir)
+            uri = self.embedded.start()
+        self.uri = uri
+        self.client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(
+            uri, serverSelectionTimeoutMS=timeout_ms, connectTimeoutMS=timeout_ms, tz_aware=True)
+        self.db: MongoDatabase[dict[str, Any]] = self.client[name]
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> Database:
+        return cls(configured_uri(settings.get("MONGO_URI")),
+                   name=settings.get("MONGO_DATABASE", "news"),
+                   data_dir=settings.get("NEWS_DATA_DIR", "data"))
+
+    @classmethod
+    def for_crawler(cls, crawler: Any) -> Database:
+        """One shared handle per crawler, closed when the engine stops."""
+        existing = getattr(crawler, "_news_database", None)
+        if existing is not None:
+            assert isinstance(existing, Database)
+            return existing
+        database = cls.from_settings(crawler.settings)
+        crawler._news_database = database
+        from scrapy import signals
+
+        crawler.signals.connect(database.close, signal=signals.engine_stopped)
+        return database
+
+    def check(self) -> None:
+        """Raise DatabaseUnavailable with the masked URI when the server does not answer."""
+        try:
+            self.client.admin.command("ping")
+        except PyMongoError as exc:
+            raise DatabaseUnavailable(
+                f"MongoDB at {mask_uri(self.uri)} is not reachable: "
+                f"{type(exc).__name__}") from None
+
+    def close(self) -> None:
+        self.client.close()
+        if self.embedded is not None:
+            self.embedded.stop()
+            self.embedded = None

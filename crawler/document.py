@@ -1,0 +1,82 @@
+"""The stored article document: its fields and how an extracted article becomes one.
+
+A plain function, independent of Scrapy. docs/schema.md documents every field.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from crawler.normalize import (
+    canonicalize_url,
+    content_hash,
+    normalize_line,
+    normalize_text,
+    site_of,
+    to_utc,
+    word_count,
+)
+
+SCHEMA_VERSION = 1
+MAX_TITLE_CHARS = 1_000
+MAX_SHORT_FIELD_CHARS = 2_000
+MAX_LIST_ITEMS = 50
+
+_SHORT_FIELDS = ("site_name", "description", "image", "section", "published_source",
+                 "modified_source", "language_source", "fetched_url")
+
+
+def article_document(item: dict[str, Any]) -> dict[str, Any]:
+    """Turn an extracted (and template-stripped) article into the stored document.
+
+    ``first_seen`` and ``updated_at`` are left to the store, which knows what is stored.
+    """
+    text = normalize_text(item.get("text") or "")
+    title = normalize_line(item.get("title") or "")[:MAX_TITLE_CHARS] or None
+    url = canonicalize_url(item["url"])
+    doc: dict[str, Any] = {
+        "url": url,
+        "source": item.get("source"),
+        "site": site_of(url),
+        "title": title,
+        "text": text,
+        "language": _language(item.get("language")),
+        "published": _date(item.get("published")),
+        "modified": _date(item.get("modified")),
+        "authors": _strings(item.get("authors")),
+        "tags": _strings(item.get("tags")),
+        "paywalled": bool(item.get("paywalled")),
+        "template_lines_removed": int(item.get("template_lines_removed") or 0),
+        "content_hash": content_hash(text, title),
+        "word_count": word_count(text),
+        "fetched_at": _date(item.get("fetched_at")),
+        "schema_version": SCHEMA_VERSION,
+    }
+    for key in _SHORT_FIELDS:
+        value = item.get(key)
+        doc[key] = normalize_line(str(value))[:MAX_SHORT_FIELD_CHARS] or None if value else None
+    return doc
+
+
+def _date(value: Any) -> datetime | None:
+    if not isinstance(value, datetime):
+        return None
+    return to_utc(value)
+
+
+def _language(value: Any) -> str | None:
+    if isinstance(value, str) and len(value) == 2 and value.isascii() and value.isalpha():
+        return value.lower()
+    return None
+
+
+def _strings(values: Any) -> list[str]:
+    if not isinstance(values, list | tuple):
+        return []
+    seen: dict[str, None] = {}
+    for value in values[:MAX_LIST_ITEMS]:
+        text = normalize_line(str(value))[:MAX_SHORT_FIELD_CHARS]
+        if text:
+            seen.setdefault(text, None)
+    return list(seen)

@@ -1,0 +1,55 @@
+"""Scrapy settings of the news crawler. Every ``NEWS_`` setting is documented in
+docs/settings.md; change them with ``-s NAME=VALUE`` or in a settings module of your own."""
+
+from __future__ import annotations
+
+BOT_NAME = "newscrawl"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+
+# -- politeness ------------------------------------------------------------------------------
+USER_AGENT = "newscrawl/0.1 (news ingestion crawler; +https://github.com/newscrawl/newscrawl)"
+ROBOTSTXT_OBEY = True
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0  # seconds
+AUTOTHROTTLE_MAX_DELAY = 30.0  # seconds
+AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0  # parallel requests per site, on average
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 4
+DOWNLOAD_DELAY = 0.25  # seconds, the floor AutoThrottle starts from
+DOWNLOAD_TIMEOUT = 30  # seconds
+DOWNLOAD_MAXSIZE = 20 * 1024 * 1024  # bytes; larger responses are cut off and dropped
+DOWNLOAD_WARNSIZE = 5 * 1024 * 1024  # bytes
+RETRY_ENABLED = True
+RETRY_TIMES = 2
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+REDIRECT_MAX_TIMES = 5
+DNS_TIMEOUT = 20  # seconds
+
+# -- engine ----------------------------------------------------------------------------------
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+FEED_EXPORT_ENCODING = "utf-8"
+LOG_LEVEL = "INFO"
+
+ITEM_PIPELINES = {
+    "pipelines.templates.TemplateStripPipeline": 100,
+    "pipelines.normalize.NormalizePipeline": 200,
+    "pipelines.mongo.MongoPipeline": 900,
+}
+
+# -- our settings (docs/settings.md) ---------------------------------------------------------
+NEWS_SOURCES = "sources.yaml"
+NEWS_MAX_DEPTH = 2  # link hops followed from an HTML start page
+NEWS_MIN_WORDS = 80  # fewer words of main text: not an article
+NEWS_EXTRACT_WORKERS = 0  # extraction processes; 0 means one per core
+NEWS_EXTRACT_MAX_TASKS_PER_CHILD = 1000  # pages before a worker process is recycled
+NEWS_TEMPLATE_MIN_PAGES = 3  # a line on this many distinct pages of a site may be a template
+NEWS_TEMPLATE_MIN_SHARE = 0.1  # ... and on at least this share of the site's pages
+NEWS_TEMPLATE_WARMUP = 10  # pages a new site's articles wait for before templates are stripped
+NEWS_TEMPLATE_HOLD_TIMEOUT = 60.0  # seconds an article waits at most for the warm-up
+NEWS_DATA_DIR = "data"  # embedded database and spool live here
+NEWS_MONGO_BATCH_SIZE = 100  # items per bulk write
+NEWS_MONGO_FLUSH_INTERVAL = 2.0  # seconds between flushes of a partial batch
+MONGO_URI = ""  # empty: start the embedded nx-27017 server; env MONGO_URI overrides
+MONGO_DATABASE = "news"

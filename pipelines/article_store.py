@@ -1,0 +1,95 @@
+"""Idempotent batched writes of article documents to MongoDB.
+
+Only operations that keep BSON types on every server we support are used: ``find``,
+``bulk_write`` of ``ReplaceOne`` with upsert, ``create_index`` (see tests/test_mongo_compat.py).
+A stored article is read back, merged in Python (``first_seen`` kept, ``updated_at`` moved only
+when the content changed) and replaced whole, so a re-run adds nothing and changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from pymongo import ASCENDING, DESCENDING, ReplaceOne
+from pymongo.collection import Collection
+from pymongo.errors import BulkWriteError
+
+logger = logging.getLogger(__name__)
+
+_DUPLICATE_KEY = 11000
+# Fields that make a new version of an article when they change.
+_CONTENT_FIELDS = ("content_hash",)
+
+
+@dataclass
+class WriteResult:
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    urls_new: list[str] = field(default_factory=list)
+
+    def add(self, other: WriteResult) -> None:
+        self.new += other.new
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+        self.urls_new.extend(other.urls_new)
+
+
+class ArticleStore:
+    def __init__(self, collection: Collection[dict[str, Any]]) -> None:
+        self.collection = collection
+
+    def ensure_indexes(self) -> None:
+        self.collection.create_index([("url", ASCENDING)], unique=True, name="url_unique")
+        self.collection.create_index([("published", DESCENDING)], name="published")
+        self.collection.create_index([("source", ASCENDING), ("published", DESCENDING)],
+                                     name="source_published")
+        self.collection.create_index([("updated_at", ASCENDING)], name="updated_at")
+
+    def write(self, docs: list[dict[str, Any]], now: datetime | None = None) -> WriteResult:
+        """Upsert documents by ``url``; the last of several with one URL wins."""
+        latest = {doc["url"]: doc for doc in docs}
+        if not latest:
+            return WriteResult()
+        try:
+            return self._write(latest, now or datetime.now(UTC))
+        except BulkWriteError as exc:
+            if all(e.get("code") == _DUPLICATE_KEY for e in exc.details.get("writeErrors", [])):
+                # Another writer inserted one of these URLs in between: merge again.
+                logger.info("Concurrent insert of %d article(s); merging again",
+                            len(exc.details["writeErrors"]))
+                return self._write(latest, now or datetime.now(UTC))
+            raise
+
+    def _write(self, latest: dict[str, dict[str, Any]], now: datetime) -> WriteResult:
+        stored = {
+            doc["url"]: doc
+            for doc in self.collection.find(
+                {"url": {"$in": list(latest)}},
+                {"url": 1, "first_seen": 1, "updated_at": 1, "content_hash": 1},
+            )
+        }
+        result = WriteResult()
+        operations = []
+        for url, doc in latest.items():
+            doc = {k: v for k, v in doc.items() if k != "_id"}
+            old = stored.get(url)
+            if old is None:
+                doc["first_seen"] = doc.get("fetched_at") or now
+                doc["updated_at"] = now
+                result.new += 1
+                result.urls_new.append(url)
+            elif all(old.get(k) == doc.get(k) for k in _CONTENT_FIELDS):
+                result.unchanged += 1
+                continue
+            else:
+                doc["first_seen"] = old.get("first_seen") or doc.get("fetched_at") or now
+                doc["updated_at"] = now
+                result.updated += 1
+            operations.append(ReplaceOne({"url": url}, doc, upsert=True))
+        if operations:
+            self.collection.bulk_write(operations, ordered=False)
+        return result

@@ -1,0 +1,33 @@
+"""Turn an extracted article into the stored document shape (see crawler.document)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from itemadapter import ItemAdapter
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem
+
+from crawler.document import article_document
+
+
+class NormalizePipeline:
+    def __init__(self) -> None:
+        self.crawler: Crawler | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> NormalizePipeline:
+        pipeline = cls()
+        pipeline.crawler = crawler
+        return pipeline
+
+    def process_item(self, item: Any) -> dict[str, Any]:
+        fields = ItemAdapter(item).asdict()
+        if not fields.get("url"):
+            raise DropItem("article without a URL")
+        doc = article_document(fields)
+        if self.crawler is not None and self.crawler.stats is not None:
+            self.crawler.stats.inc_value("news/normalize/articles")
+            if not doc["text"]:
+                self.crawler.stats.inc_value("news/normalize/empty_text")
+        return doc

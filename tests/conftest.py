@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+import itertools
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pymongo
+import pytest
+
+from crawler.database import EmbeddedMongo
+
+ROOT = Path(__file__).resolve().parent.parent
+_db_names = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def mongo_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real nx-27017 wire-protocol server on loopback, shared by the session."""
+    server = EmbeddedMongo(tmp_path_factory.mktemp("nx-27017"))
+    uri = server.start()
+    yield uri
+    server.stop()
+
+
+@pytest.fixture
+def mongo_db(mongo_uri: str) -> Iterator[Any]:
+    """A fresh database on the test server."""
+    name = f"test_{os.getpid()}_{next(_db_names)}"
+    client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(mongo_uri, tz_aware=True)
+    yield client[name]
+    client.drop_database(name)
+    client.close()
+
+
+def run_crawl(*args: str, mongo_uri: str, database: str, data_dir: Path,
+              settings: dict[str, str] | None = None,
+              timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """``scrapy crawl news ARGS`` in a subprocess, as a user runs it, into ``database``."""
+    fast = {
+        "MONGO_DATABASE": database,
+        "NEWS_DATA_DIR": str(data_dir),
+        "AUTOTHROTTLE_ENABLED": "False",
+        "DOWNLOAD_DELAY": "0",
+        "NEWS_EXTRACT_WORKERS": "2",
+        "NEWS_MONGO_FLUSH_INTERVAL": "0.5",
+        "LOG_LEVEL": "INFO",
+    }
+    fast.update(settings or {})
+    command = [sys.executable, "-m", "scrapy", "crawl", "news", *args]
+    for key, value in fast.items():
+        command += ["-s", f"{key}={value}"]
+    env = dict(os.environ, MONGO_URI=mongo_uri, SCRAPY_SETTINGS_MODULE="crawler.settings",
+               PYTHONPATH=str(ROOT))
+    return subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True,
+                          timeout=timeout, check=False)

@@ -1,0 +1,58 @@
+"""The storage logic against the real nx-27017 server: idempotent, keeps first_seen,
+moves updated_at only when content changes, and the spool keeps what could not be written."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from pipelines.article_store import ArticleStore
+from pipelines.spool import Spool
+
+T0 = datetime(2024, 3, 1, 8, 0, tzinfo=UTC)
+
+
+def _doc(url: str, text: str = "Body.", **extra: Any) -> dict[str, Any]:
+    return {"url": url, "title": "T", "text": text, "content_hash": f"h:{text}",
+            "published": T0, "fetched_at": T0, **extra}
+
+
+def test_insert_then_rerun_changes_nothing(mongo_db: Any) -> None:
+    store = ArticleStore(mongo_db.articles)
+    store.ensure_indexes()
+    first = store.write([_doc("a"), _doc("b"), _doc("a")], now=T0)
+    assert (first.new, first.updated, first.unchanged) == (2, 0, 0)
+    before = list(mongo_db.articles.find({}, {"_id": 0}).sort("url"))
+    again = store.write([_doc("a"), _doc("b")], now=T0 + timedelta(hours=1))
+    assert (again.new, again.updated, again.unchanged) == (0, 0, 2)
+    assert list(mongo_db.articles.find({}, {"_id": 0}).sort("url")) == before
+    assert before[0]["first_seen"] == T0 and before[0]["updated_at"] == T0
+
+
+def test_changed_content_updates_and_keeps_first_seen(mongo_db: Any) -> None:
+    store = ArticleStore(mongo_db.articles)
+    store.ensure_indexes()
+    store.write([_doc("a")], now=T0)
+    later = T0 + timedelta(days=1)
+    result = store.write([_doc("a", text="Corrected body.", fetched_at=later)], now=later)
+    assert result.updated == 1
+    stored = mongo_db.articles.find_one({"url": "a"})
+    assert stored["text"] == "Corrected body."
+    assert stored["first_seen"] == T0
+    assert stored["updated_at"] == later
+    assert isinstance(stored["published"], datetime)
+    assert mongo_db.articles.count_documents({}) == 1
+
+
+def test_spool_round_trip_keeps_dates(tmp_path: Path) -> None:
+    spool = Spool(tmp_path / "spool.jsonl")
+    spool.append([_doc("a"), _doc("b")])
+    spool.append([_doc("c")])
+    with open(spool.path, "a", encoding="utf-8") as handle:
+        handle.write('{"url": "torn')  # a crash mid-append
+    docs = spool.read()
+    assert [d["url"] for d in docs] == ["a", "b", "c"]
+    assert docs[0]["published"] == T0
+    spool.clear()
+    assert spool.read() == []

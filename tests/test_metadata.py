@@ -1,0 +1,389 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import lxml.html
+import pytest
+
+from crawler.extraction.metadata import (
+    PageMetadata,
+    clean_authors,
+    clean_title,
+    normalize_language,
+    page_metadata,
+    parse_datetime,
+)
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "metadata"
+CET = timezone(timedelta(hours=1))
+EDT = timezone(timedelta(hours=-4))
+BIDEN = (
+    "Biden und Putin führen ein 50-minütiges Telefonat inmitten zunehmender Spannungen"
+    " in der Ukraine | Joe Biden"
+)
+
+
+def fixture(name: str) -> str:
+    return (FIXTURES / name).read_text(encoding="utf-8")
+
+
+# --------------------------------------------------------------------------- fixture pages
+
+
+def test_jsonld_graph_page() -> None:
+    url = "https://www.rheinische-rundschau.example/politik/biden-putin-telefonat-ukraine-12345/"
+    meta = page_metadata(fixture("jsonld_graph.html"), url)
+    # The JSON-LD headline keeps its " | Joe Biden" part; only the site name is ever removed.
+    assert meta.headline == BIDEN
+    assert meta.site_name == "Rheinische Rundschau"
+    assert meta.description is not None and meta.description.endswith('"offenen Worten".')
+    # Relative og:image resolved against the page URL.
+    assert meta.image == (
+        "https://www.rheinische-rundschau.example/wp-content/uploads/2024/01/biden-putin-1200x675.jpg"
+    )
+    # Authors referenced by @id are resolved through the @graph.
+    assert meta.authors == ["Anna Becker", "Tobias Klein"]
+    assert meta.published == datetime(2024, 1, 15, 10, 30, tzinfo=CET)
+    assert meta.published.utcoffset() == timedelta(hours=1)  # the zone is kept as declared
+    assert meta.published_source == "jsonld:datePublished"
+    assert meta.modified == datetime(2024, 1, 15, 12, 2, 11, tzinfo=UTC)
+    assert meta.modified_source == "jsonld:dateModified"
+    assert meta.language == "de"
+    assert meta.tags == ["Joe Biden", "Wladimir Putin", "Ukraine"]
+    assert meta.section == "Politik"
+    assert {"NewsArticle", "WebPage", "WebSite", "Person", "article"} <= meta.types
+    assert meta.accessible_for_free is True
+
+
+def test_opengraph_only_page() -> None:
+    url = "https://www.harborledger.example/news/local/city-council-flood-barrier"
+    meta = page_metadata(fixture("opengraph_only.html"), url)
+    assert meta.headline == "City council approves $40 million flood barrier plan"
+    assert meta.site_name == "The Harbor Ledger"
+    assert meta.image == "https://cdn.harborledger.example/images/2024/03/seawall.jpg?w=1200"
+    # "By ... and ..., Staff Writers" -> two names; the article:author profile URL is ignored.
+    assert meta.authors == ["Jane Doe", "John Smith"]
+    assert meta.published == datetime(2024, 3, 12, 18, 45, tzinfo=EDT)
+    assert meta.published_source == "meta:article:published_time"
+    assert meta.modified == datetime(2024, 3, 13, 7, 10, tzinfo=EDT)
+    assert meta.modified_source == "meta:article:modified_time"
+    assert meta.language == "en"
+    # article:tag wins over the generic site-wide meta keywords.
+    assert meta.tags == ["City Council", "Climate", "Infrastructure"]
+    assert meta.section == "Local"
+    assert meta.types == {"article"}
+    assert meta.accessible_for_free is None
+
+
+def test_microdata_page() -> None:
+    url = "https://www.courrier-du-rhone.example/transports/greve-sncf-jeudi"
+    meta = page_metadata(fixture("microdata.html"), url)
+    assert meta.headline == "Grève à la SNCF : trafic très perturbé ce jeudi"
+    assert meta.site_name == "Le Courrier du Rhône"
+    # The byline's authors, not those of the "à lire aussi" teasers further down.
+    assert meta.authors == ["Marie Dupont", "Luc Martin"]
+    assert meta.published == datetime(2024, 2, 8, 6, 12, tzinfo=CET)
+    assert meta.published_source == "itemprop:datePublished"
+    assert meta.modified == datetime(2024, 2, 8, 9, 40, tzinfo=CET)
+    assert meta.language == "fr"
+    assert meta.tags == ["SNCF", "grève", "transports"]
+    assert meta.section == "Transports"
+    assert {"NewsArticle", "Person", "Organization", "article"} <= meta.types
+    assert meta.accessible_for_free is False
+
+
+def test_time_and_byline_only_page() -> None:
+    url = "https://www.mainzeitung.example/region/hochwasser-pegel-main"
+    meta = page_metadata(fixture("time_byline.html"), url)
+    assert meta.headline == "Hochwasser: Pegel am Main steigt weiter"
+    assert meta.authors == ["Max Mustermann"]  # "Von ... (dpa)" cleaned, teaser byline ignored
+    # The <time> in the article, not the "today" date in the page header.
+    assert meta.published == datetime(2024, 3, 5, 8, 15, tzinfo=CET)
+    assert meta.published_source == "time[datetime]"
+    assert meta.modified is None
+    assert meta.language == "de"
+    assert meta.types == set()
+
+
+def test_malformed_jsonld_page() -> None:
+    url = "https://www.diariodelpuerto.example/economia/alquiler-precios"
+    meta = page_metadata(fixture("malformed_jsonld.html"), url)
+    assert meta.headline == "Los precios del alquiler suben un 9% en un año"
+    assert meta.site_name == "Diario del Puerto"
+    # A Person author wins over an Organization author.
+    assert meta.authors == ["Lucía Fernández Ruiz"]
+    # RFC 822 datePublished, found in a mainEntity nested in a WebPage.
+    assert meta.published == datetime(2024, 2, 10, 14, 5, tzinfo=CET)
+    assert meta.published_source == "jsonld:datePublished"
+    assert meta.modified == datetime(2024, 2, 10, 15, 20, tzinfo=UTC)
+    assert meta.language == "es"  # from og:locale es_ES, no <html lang>
+    assert meta.tags == ["vivienda", "alquiler", "precios"]
+    assert meta.section == "Economía"
+    assert meta.types == {"WebPage", "NewsArticle", "AnalysisNewsArticle"}
+    assert meta.accessible_for_free is False  # the string "false"
+    assert meta.image == "https://img.diariodelpuerto.example/2024/02/alquiler.jpg"
+
+
+def test_page_without_metadata() -> None:
+    url = "http://www.musterstadt-nachrichten.example/2023/11/02/radweg.html"
+    meta = page_metadata(fixture("no_metadata.html"), url)
+    # Only <title> and an <h1> that is a prefix of it: the h1 is the headline.
+    assert meta.headline == "Stadtrat beschließt neuen Radweg an der Bahnhofstraße"
+    assert meta.published == datetime(2023, 11, 2)
+    assert meta.published.tzinfo is None
+    assert meta.published_source == "url"
+    assert meta.authors == []
+    assert meta.site_name is None
+    assert meta.language is None
+    assert meta.tags == []
+    assert meta.types == set()
+    assert meta.accessible_for_free is None
+
+
+def test_jsonld_list_with_organization_author_only() -> None:
+    url = "https://www.northernwire.example/news/storm-henk-live"
+    meta = page_metadata(fixture("jsonld_list_org_author.html"), url)
+    # The LiveBlogPosting for this URL, not the teaser NewsArticle in the same list.
+    assert meta.headline == "Live: Storm Henk latest as rail services cancelled"
+    assert meta.site_name == "Northern Wire"
+    assert meta.authors == ["Northern Wire Newsroom"]  # no Person: the Organization is used
+    assert meta.published == datetime(2024, 1, 2, 7, 5)  # naive: the source has no zone
+    assert meta.published_source == "jsonld:datePublished"
+    assert meta.modified == datetime(2024, 1, 2, 16, 40)
+    assert meta.language == "en"
+    assert meta.tags == ["Storm Henk", "Weather", "Rail"]
+    assert "LiveBlogPosting" in meta.types
+
+
+def test_accepts_lxml_trees_and_bytes() -> None:
+    url = "https://www.rheinische-rundschau.example/politik/biden-putin-telefonat-ukraine-12345/"
+    html = fixture("jsonld_graph.html")
+    from_text = page_metadata(html, url)
+    assert page_metadata(lxml.html.fromstring(html), url) == from_text
+    assert page_metadata(lxml.html.fromstring(html).getroottree(), url) == from_text
+    assert page_metadata(html.encode("utf-8"), url) == from_text
+
+
+def test_title_site_suffix_removed_but_other_parts_kept() -> None:
+    html = (
+        "<html><head><title>Neue Brücke eröffnet | Joe Biden | Rheinische Rundschau</title>"
+        '<meta property="og:site_name" content="Rheinische Rundschau"></head>'
+        "<body><p>Text</p></body></html>"
+    )
+    meta = page_metadata(html, "https://www.rundschau.example/a")
+    assert meta.headline == "Neue Brücke eröffnet | Joe Biden"
+
+
+def test_h1_is_never_cut() -> None:
+    html = f"<html><head><title>Rundschau</title></head><body><h1>{BIDEN}</h1></body></html>"
+    meta = page_metadata(html, "https://www.rheinische-rundschau.example/a")
+    assert meta.headline == BIDEN
+
+
+def test_truncated_jsonld_headline_replaced_by_full_one() -> None:
+    full = "A very long headline about the budget talks that goes on and on and finally ends"
+    html = (
+        '<html><head><script type="application/ld+json">'
+        '{"@type": "NewsArticle", "headline": "A very long headline about the budget talks…"}'
+        f'</script><meta property="og:title" content="{full}"></head></html>'
+    )
+    assert page_metadata(html, "https://example.org/a").headline == full
+
+
+def test_future_and_ancient_dates_are_rejected() -> None:
+    html = (
+        '<html><head><meta property="article:published_time" content="2999-01-01T00:00:00Z">'
+        '<meta name="date" content="1990-05-05"></head><body>'
+        '<article><time datetime="2024-05-06T07:08:00Z">6 May</time></article></body></html>'
+    )
+    meta = page_metadata(html, "https://example.org/news/a")
+    assert meta.published == datetime(2024, 5, 6, 7, 8, tzinfo=UTC)
+    assert meta.published_source == "time[datetime]"
+
+
+def test_day_only_date_upgraded_by_same_day_time() -> None:
+    html = (
+        '<html><head><script type="application/ld+json">'
+        '{"@type": "Article", "headline": "H", "datePublished": "2024-04-02"}</script>'
+        '<meta property="article:published_time" content="2024-04-02T16:20:00+02:00">'
+        "</head></html>"
+    )
+    meta = page_metadata(html, "https://example.org/a")
+    assert meta.published == datetime(2024, 4, 2, 16, 20, tzinfo=timezone(timedelta(hours=2)))
+    assert meta.published_source == "meta:article:published_time"
+
+
+@pytest.mark.parametrize(
+    "garbage",
+    [
+        "",
+        "   ",
+        "<<<>>>",
+        "\x00\x01\x02",
+        b"\xff\xfe\x00garbage",
+        '<script type="application/ld+json">{"@type": [1, null], "author": {"name": 5}}</script>',
+        '<script type="application/ld+json">[1, "x", null, {"@graph": 7}]</script>',
+        "<?xml version='1.0' encoding='utf-8'?><html><body><h1>Only a heading</h1></body></html>",
+    ],
+)
+def test_garbage_never_raises(garbage: str | bytes) -> None:
+    meta = page_metadata(garbage, "https://example.org/x")
+    assert isinstance(meta, PageMetadata)
+    assert meta.published is None
+
+
+# --------------------------------------------------------------------------- clean_title
+
+
+@pytest.mark.parametrize(
+    ("title", "site", "expected"),
+    [
+        ("Storm closes schools | The Harbor Ledger", "The Harbor Ledger", "Storm closes schools"),
+        ("Storm closes schools - the harbor  ledger", "The Harbor Ledger", "Storm closes schools"),
+        ("The Harbor Ledger – Storm closes schools", "The Harbor Ledger", "Storm closes schools"),
+        (
+            "Storm closes schools :: Harbor Ledger",
+            "The Harbor Ledger Online",
+            "Storm closes schools",
+        ),
+        ("Storm closes schools · HARBOR LEDGER", "Harbor Ledger", "Storm closes schools"),
+        ("Storm closes schools — Harbor Ledger", "Harbor Ledger", "Storm closes schools"),
+        (
+            "X | Joe Biden | Rheinische Rundschau",
+            "Rheinische Rundschau",
+            "X | Joe Biden",
+        ),
+        (BIDEN, "Rheinische Rundschau", BIDEN),
+        ("Pegel steigt | DW | 28.04.2023", "DW", "Pegel steigt"),
+        ("Steigende Zinsen | Börsen-Zeitung", "boersen-zeitung.de", "Steigende Zinsen"),
+        ("Rundschau", "Rundschau", "Rundschau"),  # never returns an empty title
+        ("Politics - Left and right", None, "Politics - Left and right"),
+    ],
+)
+def test_clean_title(title: str, site: str | None, expected: str) -> None:
+    assert clean_title(title, site) == expected
+
+
+def test_clean_title_uses_host_name() -> None:
+    title = "Kühltürme gesprengt - Stuttgarter Zeitung"
+    assert clean_title(title, url="https://www.stuttgarter-zeitung.example/x") == (
+        "Kühltürme gesprengt"
+    )
+    assert clean_title("Kühltürme gesprengt - Bilder", url="https://www.example.org/x") == (
+        "Kühltürme gesprengt - Bilder"
+    )
+
+
+def test_clean_title_drops_section_after_site_name() -> None:
+    title = "Thioune fordert Geduld | Sport | Bild.de"
+    assert clean_title(title, "Bild.de", section="Sport") == "Thioune fordert Geduld"
+    assert clean_title(title, "Bild.de") == "Thioune fordert Geduld | Sport"
+
+
+# --------------------------------------------------------------------------- clean_authors
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (["By Jane Doe"], ["Jane Doe"]),
+        (["Von Max Mustermann (dpa)"], ["Max Mustermann"]),
+        (["Par Marie Dupont et Luc Martin"], ["Marie Dupont", "Luc Martin"]),
+        (["Por Lucía Fernández y Pablo Gil"], ["Lucía Fernández", "Pablo Gil"]),
+        (["di Mario Rossi"], ["Mario Rossi"]),
+        (["Luigi Di Maio"], ["Luigi Di Maio"]),
+        (["Jane Doe, Reporter"], ["Jane Doe"]),
+        (["Jane Doe | Correspondent"], ["Jane Doe"]),
+        (["John Smith, Staff Writer"], ["John Smith"]),
+        (["Anna Becker und Tobias Klein"], ["Anna Becker", "Tobias Klein"]),
+        (["Anna Becker & Tobias Klein; Eva Roth"], ["Anna Becker", "Tobias Klein", "Eva Roth"]),
+        (["Jane Doe jane.doe@example.com"], ["Jane Doe"]),
+        (["https://www.facebook.com/janedoe", "Jane Doe"], ["Jane Doe"]),
+        (["  Jane \n  Doe  "], ["Jane Doe"]),
+        (["Jane Doe", "JANE DOE", "jane-doe", "John Smith"], ["Jane Doe", "John Smith"]),
+        (["Redaktion 24/7 Nachrichtendienst"], []),
+        (["This is clearly a whole sentence and not a name"], []),
+        (["", "   ", "Staff Writer"], []),
+        (["신현주 기자"], ["신현주"]),
+    ],
+)
+def test_clean_authors(raw: list[str], expected: list[str]) -> None:
+    assert clean_authors(raw) == expected
+
+
+# --------------------------------------------------------------------------- parse_datetime
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2024-01-15T10:30:00+01:00", datetime(2024, 1, 15, 10, 30, tzinfo=CET)),
+        ("2024-01-15T09:30:00Z", datetime(2024, 1, 15, 9, 30, tzinfo=UTC)),
+        ("2024-01-15T10:30:00.123+0100", datetime(2024, 1, 15, 10, 30, 0, 123000, tzinfo=CET)),
+        ("2024-01-15 10:30", datetime(2024, 1, 15, 10, 30)),
+        ("2024-01-15", datetime(2024, 1, 15)),
+        ("Mon, 15 Jan 2024 10:30:00 +0100", datetime(2024, 1, 15, 10, 30, tzinfo=CET)),
+        ("Mon, 15 Jan 2024 09:30:00 GMT", datetime(2024, 1, 15, 9, 30, tzinfo=UTC)),
+        ("2024-01-15T10:30:00+01:00Z", datetime(2024, 1, 15, 10, 30, tzinfo=CET)),
+        (
+            "January 15, 2024 10:30 AM EST",
+            datetime(2024, 1, 15, 10, 30, tzinfo=timezone(-timedelta(hours=5))),
+        ),
+        ("1705311000", datetime(2024, 1, 15, 9, 30, tzinfo=UTC)),
+    ],
+)
+def test_parse_datetime(value: str, expected: datetime) -> None:
+    result = parse_datetime(value)
+    assert result == expected
+    assert (result.tzinfo is None) == (expected.tzinfo is None)
+    if expected.tzinfo is not None:
+        assert result.utcoffset() == expected.utcoffset()
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "",
+        "garbage",
+        "yesterday",
+        "May 2024",  # incomplete: no day
+        "2024",
+        "9999-12-31T23:59:59Z",
+        "9999-01-01",
+        "1994-12-31",
+        "2024-13-45",
+        "32/13/2024",
+    ],
+)
+def test_parse_datetime_rejects(value: str) -> None:
+    assert parse_datetime(value) is None
+
+
+def test_parse_datetime_future_limit_is_one_day() -> None:
+    now = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
+    assert parse_datetime("2024-06-02T11:00:00Z", now=now) is not None
+    assert parse_datetime("2024-06-03T12:00:00Z", now=now) is None
+    assert parse_datetime("2024-06-03", now=now) is None
+
+
+# --------------------------------------------------------------------------- language
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("de-DE", "de"),
+        ("en_US", "en"),
+        ("FR", "fr"),
+        ("pt-BR, en", "pt"),
+        ("zz-garbage", None),
+        ("x-default", None),
+        ("english", None),
+        ("d3", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_normalize_language(value: str | None, expected: str | None) -> None:
+    assert normalize_language(value) == expected

@@ -1,0 +1,87 @@
+"""Pins every MongoDB operation the project relies on, against the nx-27017 test server.
+
+nx-27017 has known gaps (``$set`` of a datetime on an existing document stores a string,
+``$push`` of a subdocument stores a JSON string); the project avoids them. If the server, or a
+real MongoDB behind MONGO_URI, stops keeping types for an operation we use, a test here fails.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from pymongo import ASCENDING, DESCENDING, ReplaceOne
+from pymongo.errors import BulkWriteError, DuplicateKeyError
+
+WHEN = datetime(2024, 1, 15, 9, 30, 5, 123000, tzinfo=UTC)
+LATER = datetime(2024, 2, 1, 12, 0, tzinfo=UTC)
+
+
+def _doc(url: str, **extra: Any) -> dict[str, Any]:
+    return {"url": url, "published": WHEN, "authors": ["A", "B"], "n": 3, "flag": True,
+            "nested": {"k": "v"}, "none": None, **extra}
+
+
+def test_create_index_unique_and_compound(mongo_db: Any) -> None:
+    coll = mongo_db.articles
+    coll.create_index([("url", ASCENDING)], unique=True, name="url_unique")
+    coll.create_index([("source", ASCENDING), ("published", DESCENDING)], name="source_pub")
+    coll.create_index([("updated_at", ASCENDING)], name="updated_at")
+    # Index names are not kept by every server: look the indexes up by their keys.
+    indexes = {tuple(k for k, _ in spec["key"]): spec for spec in coll.index_information().values()}
+    assert indexes[("url",)].get("unique") is True
+    assert ("source", "published") in indexes
+    assert ("updated_at",) in indexes
+    coll.insert_one({"url": "u"})
+    with pytest.raises(DuplicateKeyError):
+        coll.insert_one({"url": "u"})
+
+
+def test_bulk_replace_upsert_keeps_types(mongo_db: Any) -> None:
+    coll = mongo_db.articles
+    coll.create_index("url", unique=True)
+    result = coll.bulk_write([ReplaceOne({"url": "a"}, _doc("a"), upsert=True),
+                              ReplaceOne({"url": "b"}, _doc("b"), upsert=True)], ordered=False)
+    assert result.upserted_count == 2
+    stored = coll.find_one({"url": "a"}, {"_id": 0})
+    assert stored == _doc("a")
+    assert isinstance(stored["published"], datetime) and stored["published"] == WHEN
+    # Replacing an existing document keeps its _id and the types of the new values.
+    first_id = coll.find_one({"url": "a"})["_id"]
+    coll.bulk_write([ReplaceOne({"url": "a"}, _doc("a", updated_at=LATER), upsert=True)])
+    again = coll.find_one({"url": "a"})
+    assert again["_id"] == first_id
+    assert again["updated_at"] == LATER and isinstance(again["updated_at"], datetime)
+    assert coll.count_documents({}) == 2
+
+
+def test_bulk_duplicate_key_is_reported(mongo_db: Any) -> None:
+    coll = mongo_db.articles
+    coll.create_index("url", unique=True)
+    coll.insert_one({"url": "a"})
+    with pytest.raises(BulkWriteError) as caught:
+        coll.insert_many([{"url": "a"}], ordered=False)
+    assert caught.value.details["writeErrors"][0]["code"] == 11000
+
+
+def test_find_in_projection_sort_and_date_range(mongo_db: Any) -> None:
+    coll = mongo_db.articles
+    coll.insert_many([_doc("a", source="s"), _doc("b", source="s", published=LATER),
+                      _doc("c", source="t")])
+    found = list(coll.find({"url": {"$in": ["a", "b", "x"]}}, {"url": 1, "_id": 0}).sort("url"))
+    assert found == [{"url": "a"}, {"url": "b"}]
+    assert coll.count_documents({"source": "s"}) == 2
+    assert [d["url"] for d in coll.find({"published": {"$gt": WHEN}})] == ["b"]
+    newest = coll.find({"source": "s"}).sort("published", DESCENDING).limit(1)
+    assert next(iter(newest))["url"] == "b"
+
+
+def test_find_one_and_replace_one_upsert_by_id(mongo_db: Any) -> None:
+    coll = mongo_db.site_templates
+    doc = {"_id": "example.com", "pages": 2, "counts": [["ab12", 2]], "seen": ["x", "y"]}
+    coll.replace_one({"_id": "example.com"}, doc, upsert=True)
+    doc["pages"] = 3
+    coll.replace_one({"_id": "example.com"}, doc, upsert=True)
+    assert coll.find_one({"_id": "example.com"}) == doc
+    assert coll.count_documents({}) == 1
