@@ -207,9 +207,10 @@ class Database:
         try:
             self.client.admin.command("ping")
         except PyMongoError as exc:
-            raise DatabaseUnavailable(
-                f"MongoDB at {mask_uri(self.uri)} is not reachable: "
-                f"{type(exc).__name__}") from None
+            message = (f"MongoDB at {mask_uri(self.uri)} is not reachable "
+                       f"({type(exc).__name__}); nothing was crawled")
+            logger.error(message)
+            raise DatabaseUnavailable(message) from None
 
     def close(self) -> None:
         self.client.close()

@@ -52,6 +52,9 @@ class MongoPipeline:
             spool_path=data_dir / "spool.jsonl",
         )
         pipeline.crawler = crawler
+        # Fail before anything is fetched when the database does not answer.
+        pipeline.database = Database.for_crawler(crawler)
+        pipeline.database.check()
         return pipeline
 
     def _count(self, key: str, value: int = 1) -> None:
@@ -59,9 +62,7 @@ class MongoPipeline:
             self.crawler.stats.inc_value(f"news/mongo/{key}", value)
 
     async def open_spider(self) -> None:
-        assert self.crawler is not None
-        self.database = Database.for_crawler(self.crawler)
-        self.database.check()
+        assert self.database is not None
         self.store = ArticleStore(self.database.db["articles"])
         await asyncio.to_thread(self.store.ensure_indexes)
         logger.info("Storing articles in %s, database %r, collection 'articles'",

@@ -43,6 +43,7 @@ def first_crawl(demo: DemoServer, sources_file: Path, mongo_uri: str,
     assert proc.returncode == 0, proc.stderr[-3000:]
     client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(mongo_uri, tz_aware=True)
     docs = {d["url"]: d for d in client[database].articles.find({}, {"_id": 0})}
+    assert docs, proc.stderr[-6000:]
     yield {"docs": docs, "log": proc.stderr, "requests": list(demo.request_log),
            "db": client[database], "database": database}
     client.drop_database(database)
