@@ -34,6 +34,7 @@ class TemplateStripPipeline:
         self.hold_timeout = hold_timeout
         self.tick = tick
         self.sites: dict[str, SiteTemplate] = {}
+        self.loading: dict[str, asyncio.Future[SiteTemplate]] = {}
         self.held: dict[str, list[tuple[dict[str, Any], asyncio.Future[None]]]] = {}
         self.held_since: dict[str, float] = {}
         self.store: TemplateStore | None = None
@@ -73,15 +74,20 @@ class TemplateStripPipeline:
             self.crawler.stats.inc_value(f"news/templates/{key}", value)
 
     async def _template(self, site: str) -> SiteTemplate:
-        template = self.sites.get(site)
-        if template is None:
-            template = SiteTemplate(site, min_pages=self.min_pages, min_share=self.min_share)
-            if self.store is not None:
-                await asyncio.to_thread(self.store.load, template)
-                if template.pages:
-                    logger.info("Site %s: template state of %d pages loaded", site,
-                                template.pages)
-            self.sites[site] = template
+        """The site's template, loaded once from the store (concurrent callers wait for it)."""
+        loading = self.loading.get(site)
+        if loading is None:
+            loading = asyncio.ensure_future(self._load(site))
+            self.loading[site] = loading
+        return await asyncio.shield(loading)
+
+    async def _load(self, site: str) -> SiteTemplate:
+        template = SiteTemplate(site, min_pages=self.min_pages, min_share=self.min_share)
+        if self.store is not None:
+            await asyncio.to_thread(self.store.load, template)
+            if template.pages:
+                logger.info("Site %s: template state of %d pages loaded", site, template.pages)
+        self.sites[site] = template
         return template
 
     async def process_item(self, item: Any) -> Any:

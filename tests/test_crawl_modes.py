@@ -49,7 +49,7 @@ def test_url_argument_finds_out_what_the_url_is(demo: DemoServer, mongo_uri: str
                      data_dir=tmp_path)
     assert proc.returncode == 0, proc.stderr[-2000:]
     stored = _stored(mongo_uri, database)
-    assert set(stored) == _truth_urls(demo, site)
+    assert set(stored) == _truth_urls(demo, site), proc.stderr[-6000:]
     assert {d["source"] for d in stored.values()} == {"adhoc"}
 
 
