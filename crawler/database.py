@@ -93,6 +93,8 @@ class EmbeddedMongo:
         for _attempt in range(3):
             port = _free_port()
             uri = f"mongodb://127.0.0.1:{port}"
+            log_path = self.data_dir / "nx-27017.log"
+            log_start = log_path.stat().st_size if log_path.exists() else 0
             log = open(self.data_dir / "nx-27017.log", "ab")  # noqa: SIM115 - owned by process
             try:
                 self.process = subprocess.Popen(
@@ -105,7 +107,7 @@ class EmbeddedMongo:
                 )
             finally:
                 log.close()
-            if self._wait_ready(uri):
+            if self._wait_ready(uri, log_path, log_start, port):
                 self.uri = uri
                 self.state_file.write_text(json.dumps({"pid": self.process.pid, "uri": uri}))
                 logger.info("Started the embedded database (nx-27017) at %s, data in %s",
@@ -128,12 +130,21 @@ class EmbeddedMongo:
             return None
         return uri if _ping(uri) else None
 
-    def _wait_ready(self, uri: str) -> bool:
+    def _wait_ready(self, uri: str, log_path: Path, log_start: int, port: int) -> bool:
+        """Ready when *our* process says it listens on the port and answers a ping (another
+        process may have taken the port between our probe and the server's bind)."""
+        listening = f"Listening on 127.0.0.1:{port}".encode()
         deadline = time.monotonic() + self.start_timeout
         while time.monotonic() < deadline:
-            if self.process is not None and self.process.poll() is not None:
+            if self.process is None or self.process.poll() is not None:
                 return False
-            if _ping(uri, timeout_ms=500):
+            try:
+                with open(log_path, "rb") as handle:
+                    handle.seek(log_start)
+                    ours = listening in handle.read()
+            except OSError:
+                ours = False
+            if ours and _ping(uri, timeout_ms=500):
                 return True
             time.sleep(0.1)
         return False

@@ -55,5 +55,15 @@ def run_crawl(*args: str, mongo_uri: str, database: str, data_dir: Path,
         command += ["-s", f"{key}={value}"]
     env = dict(os.environ, MONGO_URI=mongo_uri, SCRAPY_SETTINGS_MODULE="crawler.settings",
                PYTHONPATH=str(ROOT))
-    return subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True,
+    proc = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True,
                           timeout=timeout, check=False)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    (data_dir / f"crawl-{next(_db_names)}.log").write_text(proc.stderr, encoding="utf-8")
+    return proc
+
+
+def log_of(proc: subprocess.CompletedProcess[str], lines: int = 80) -> str:
+    """The crawl's log without Scrapy's start-up listings, for assertion messages."""
+    kept = [line for line in proc.stderr.splitlines()
+            if line[:1] not in (" ", "[", "'", "{", "}", "]") and not line.startswith("['")]
+    return "\n".join(kept[-lines:])

@@ -13,7 +13,7 @@ import pytest
 from crawler.demo.score import score
 from crawler.demo.server import DemoServer, write_sources_file
 from crawler.demo.truth import article_truth, boilerplate_lines, non_article_urls, private_urls
-from tests.conftest import run_crawl
+from tests.conftest import log_of, run_crawl
 
 SEED = Path(__file__).resolve().parents[2] / "shared" / "seeds" / "000_bb8d09bb30d614ff.txt"
 
@@ -40,10 +40,10 @@ def first_crawl(demo: DemoServer, sources_file: Path, mongo_uri: str,
     proc = run_crawl(mongo_uri=mongo_uri, database=database,
                      data_dir=tmp_path_factory.mktemp("data"),
                      settings={"NEWS_SOURCES": str(sources_file)})
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.returncode == 0, log_of(proc)
     client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(mongo_uri, tz_aware=True)
     docs = {d["url"]: d for d in client[database].articles.find({}, {"_id": 0})}
-    assert docs, proc.stderr[-6000:]
+    assert docs, log_of(proc)
     yield {"docs": docs, "log": proc.stderr, "requests": list(demo.request_log),
            "db": client[database], "database": database}
     client.drop_database(database)
@@ -120,8 +120,8 @@ def test_second_crawl_adds_and_changes_nothing(first_crawl: dict[str, Any], sour
                                                mongo_uri: str, tmp_path: Path) -> None:
     proc = run_crawl(mongo_uri=mongo_uri, database=first_crawl["database"], data_dir=tmp_path,
                      settings={"NEWS_SOURCES": str(sources_file)})
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    assert "'news/mongo/unchanged': 21" in proc.stderr
+    assert proc.returncode == 0, log_of(proc)
+    assert "'news/mongo/unchanged': 21" in proc.stderr, log_of(proc)
     assert "news/mongo/stored_new" not in proc.stderr
     again = {d["url"]: d for d in first_crawl["db"].articles.find({}, {"_id": 0})}
     assert again == first_crawl["docs"]

@@ -13,7 +13,7 @@ import pytest
 from crawler.database import EmbeddedMongo
 from crawler.demo.server import DemoServer
 from crawler.demo.truth import article_truth
-from tests.conftest import run_crawl
+from tests.conftest import log_of, run_crawl
 
 
 @pytest.fixture(scope="module")
@@ -47,9 +47,9 @@ def test_url_argument_finds_out_what_the_url_is(demo: DemoServer, mongo_uri: str
     database = f"mode_{site}_{entry}"
     proc = run_crawl("-a", f"url={url}", mongo_uri=mongo_uri, database=database,
                      data_dir=tmp_path)
-    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.returncode == 0, log_of(proc)
     stored = _stored(mongo_uri, database)
-    assert set(stored) == _truth_urls(demo, site), proc.stderr[-6000:]
+    assert set(stored) == _truth_urls(demo, site), log_of(proc)
     assert {d["source"] for d in stored.values()} == {"adhoc"}
 
 
@@ -61,7 +61,7 @@ def test_source_argument_crawls_one_source(demo: DemoServer, mongo_uri: str,
     write_sources_file(demo.sites, sources)
     proc = run_crawl("-a", "source=courrier", mongo_uri=mongo_uri, database="mode_source",
                      data_dir=tmp_path, settings={"NEWS_SOURCES": str(sources)})
-    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.returncode == 0, log_of(proc)
     stored = _stored(mongo_uri, "mode_source")
     assert set(stored) == _truth_urls(demo, "courrier")
     assert {d["source"] for d in stored.values()} == {"courrier"}
@@ -94,7 +94,7 @@ def test_embedded_database_when_mongo_uri_is_unset(demo: DemoServer, tmp_path: P
     data_dir = tmp_path / "data"
     proc = run_crawl("-a", f"url={demo.site('rundschau').feed_url}", mongo_uri="",
                      database="news", data_dir=data_dir)
-    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.returncode == 0, log_of(proc)
     assert "Started the embedded database (nx-27017)" in proc.stderr
     assert "Stopped the embedded database" in proc.stderr
     assert not (data_dir / "nx-27017.json").exists()  # nothing left running
