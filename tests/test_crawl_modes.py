@@ -103,3 +103,29 @@ def test_embedded_database_when_mongo_uri_is_unset(demo: DemoServer, tmp_path: P
         stored = _stored(server.uri, "news")
     assert set(stored) == _truth_urls(demo, "rundschau")
 
+
+
+def test_spooled_articles_are_written_at_the_next_start(demo: DemoServer, mongo_uri: str,
+                                                        tmp_path: Path) -> None:
+    """Articles a previous run could not write (database down) sit in the spool; the next run
+    writes them before it crawls, and empties the spool."""
+    from datetime import UTC, datetime
+
+    from crawler.document import article_document
+    from pipelines.spool import Spool
+
+    spooled = article_document({
+        "url": "https://spooled.example/2024/story.html", "source": "earlier",
+        "title": "Kept through an outage", "text": "First paragraph.\n\nSecond paragraph.",
+        "published": datetime(2024, 5, 1, 6, 0, tzinfo=UTC),
+        "fetched_at": datetime(2024, 5, 1, 7, 0, tzinfo=UTC)})
+    spool = Spool(tmp_path / "spool.jsonl")
+    spool.append([spooled])
+    proc = run_crawl("-a", f"url={demo.site('rundschau').feed_url}", mongo_uri=mongo_uri,
+                     database="spool_replay", data_dir=tmp_path)
+    assert proc.returncode == 0, log_of(proc)
+    stored = _stored(mongo_uri, "spool_replay")
+    assert stored[spooled["url"]]["title"] == "Kept through an outage"
+    assert stored[spooled["url"]]["published"] == datetime(2024, 5, 1, 6, 0, tzinfo=UTC)
+    assert len(stored) == 1 + len(_truth_urls(demo, "rundschau"))
+    assert not spool.path.exists()

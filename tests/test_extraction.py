@@ -1,0 +1,72 @@
+"""extract_article on stored pages: text, metadata, and article/listing classification."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from crawler.extraction import extract_article
+from crawler.extraction.classify import classify_page
+
+PAGES = Path(__file__).parent / "fixtures" / "pages"
+EXPECTED: dict[str, dict[str, Any]] = json.loads((PAGES / "expected.json").read_text("utf-8"))
+
+
+def _extract(name: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    expected = EXPECTED[name]
+    html = (PAGES / f"{name}.html").read_text(encoding="utf-8")
+    return extract_article(html, expected["url"]), expected
+
+
+@pytest.mark.parametrize("name", sorted(n for n, e in EXPECTED.items() if e["is_article"]))
+def test_article_text_and_metadata(name: str) -> None:
+    result, expected = _extract(name)
+    assert result["is_article"], result["page_kind"]
+    assert result["title"] == expected["title"]
+    assert result["language"] == expected["language"]
+    assert result["authors"] == expected["authors"]
+    assert result["published"] == datetime.fromisoformat(expected["published"])
+    assert result["url"] == expected["url"]
+    # One page alone cannot tell the site's template lines from text: they are still here,
+    # and everything else is exactly the article (no headline, byline, teasers or comments).
+    templates = set(expected["template_lines"])
+    leftover = [p for p in result["paragraphs"] if p not in templates]
+    assert leftover == expected["paragraphs"]
+    assert [p for p in result["paragraphs"] if p in templates]
+    assert result["text"] == "\n\n".join(result["paragraphs"])
+
+
+@pytest.mark.parametrize("name", sorted(n for n, e in EXPECTED.items() if not e["is_article"]))
+def test_listing_and_static_pages_are_not_articles(name: str) -> None:
+    result, _ = _extract(name)
+    assert not result["is_article"]
+
+
+def test_canonical_url_drops_tracking_and_uses_rel_canonical() -> None:
+    name = "harbour-article"
+    html = (PAGES / f"{name}.html").read_text(encoding="utf-8")
+    result = extract_article(html, EXPECTED[name]["url"] + "?utm_source=home&utm_medium=teaser")
+    assert result["url"] == EXPECTED[name]["url"]
+
+
+@pytest.mark.parametrize("html", ["", "   ", "<html></html>", "\x00\x01binary\xff",
+                                  "<html><body><p>Too short.</p></body></html>",
+                                  "<div>" * 5000 + "deep" + "</div>" * 10])
+def test_degenerate_input_is_not_an_article_and_does_not_raise(html: str) -> None:
+    result = extract_article(html, "https://example.com/x")
+    assert result["is_article"] is False
+    assert result["text"] == "" or isinstance(result["text"], str)
+
+
+def test_classifier_rules() -> None:
+    assert classify_page({"NewsArticle"}, True, 300, 0.1).is_article
+    assert not classify_page({"NewsArticle"}, True, 20, 0.1).is_article  # too short
+    assert not classify_page({"website"}, True, 300, 0.2).is_article
+    assert not classify_page(set(), True, 300, 0.7).is_article  # mostly links
+    assert classify_page(set(), True, 300, 0.2).is_article
+    assert not classify_page(set(), False, 300, 0.2).is_article
+    assert classify_page(set(), False, 300, 0.2, hinted=True).is_article
