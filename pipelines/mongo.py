@@ -87,7 +87,9 @@ class MongoPipeline:
         while True:
             await asyncio.sleep(self.flush_interval)
             if self.buffer:
-                await self.flush()
+                # Shielded: cancelling this timer at close must not abandon a batch mid-write;
+                # close_spider's own flush waits on the lock until this one has finished.
+                await asyncio.shield(self.flush())
 
     async def flush(self) -> None:
         async with self._lock:
