@@ -34,7 +34,8 @@ def main() -> int:
         started = time.monotonic()
         subprocess.run(
             [sys.executable, "-m", "scrapy", "crawl", "news", "-s", f"NEWS_SOURCES={sources}",
-             "-s", f"NEWS_DATA_DIR={tmp}", "-s", "LOG_LEVEL=WARNING"],
+             "-s", f"NEWS_DATA_DIR={tmp}", "-s", "LOG_LEVEL=WARNING",
+             "-s", "NEWS_MAX_AGE_DAYS=0"],
             env=dict(os.environ, MONGO_URI=mongo.uri, SCRAPY_SETTINGS_MODULE="crawler.settings"),
             cwd=ROOT, check=True)
         elapsed = time.monotonic() - started

@@ -82,7 +82,8 @@ def run_demo(port: int, data_dir: Path) -> int:
             env = dict(os.environ, MONGO_URI=uri, SCRAPY_SETTINGS_MODULE="crawler.settings")
             command = [sys.executable, "-m", "scrapy", "crawl", "news",
                        "-s", f"NEWS_SOURCES={sources}", "-s", f"NEWS_DATA_DIR={data_dir}",
-                       "-s", "LOG_LEVEL=INFO"]
+                       "-s", "LOG_LEVEL=INFO",
+                       "-s", "NEWS_MAX_AGE_DAYS=0"]  # the demo articles are years old
             print("Running: scrapy crawl news -s NEWS_SOURCES=" + str(sources), flush=True)
             crawl = subprocess.run(command, env=env, check=False)
             summarize(uri, [site.name for site in server.sites])

@@ -29,18 +29,18 @@ class WriteResult:
     new: int = 0
     updated: int = 0
     unchanged: int = 0
-    urls_new: list[str] = field(default_factory=list)
-
-    def add(self, other: WriteResult) -> None:
-        self.new += other.new
-        self.updated += other.updated
-        self.unchanged += other.unchanged
-        self.urls_new.extend(other.urls_new)
+    outcomes: dict[str, str] = field(default_factory=dict)  # url -> new/updated/unchanged
 
 
 class ArticleStore:
-    def __init__(self, collection: Collection[dict[str, Any]]) -> None:
+    """``articles`` plus, when given, ``article_revisions``: the previous version of an article
+    whose text or title changed, numbered from 1 (the article's own ``revision`` is the number
+    of versions seen, so the stored article is always the newest revision)."""
+
+    def __init__(self, collection: Collection[dict[str, Any]],
+                 revisions: Collection[dict[str, Any]] | None = None) -> None:
         self.collection = collection
+        self.revisions = revisions
 
     def ensure_indexes(self) -> None:
         self.collection.create_index([("url", ASCENDING)], unique=True, name="url_unique")
@@ -48,6 +48,9 @@ class ArticleStore:
         self.collection.create_index([("source", ASCENDING), ("published", DESCENDING)],
                                      name="source_published")
         self.collection.create_index([("updated_at", ASCENDING)], name="updated_at")
+        if self.revisions is not None:
+            self.revisions.create_index([("url", ASCENDING), ("revision", ASCENDING)],
+                                        unique=True, name="url_revision")
 
     def write(self, docs: list[dict[str, Any]], now: datetime | None = None) -> WriteResult:
         """Upsert documents by ``url``; the last of several with one URL wins."""
@@ -69,27 +72,46 @@ class ArticleStore:
             doc["url"]: doc
             for doc in self.collection.find(
                 {"url": {"$in": list(latest)}},
-                {"url": 1, "first_seen": 1, "updated_at": 1, "content_hash": 1},
+                {"url": 1, "first_seen": 1, "updated_at": 1, "content_hash": 1, "title": 1,
+                 "text": 1, "fetched_at": 1, "revision": 1},
             )
         }
         result = WriteResult()
         operations = []
+        previous_versions = []
         for url, doc in latest.items():
-            doc = {k: v for k, v in doc.items() if k != "_id"}
+            doc = {k: v for k, v in doc.items() if k != "_id" and not k.startswith("_")}
             old = stored.get(url)
             if old is None:
                 doc["first_seen"] = doc.get("fetched_at") or now
                 doc["updated_at"] = now
-                result.new += 1
-                result.urls_new.append(url)
+                doc["revision"] = 1
+                outcome = "new"
             elif all(old.get(k) == doc.get(k) for k in _CONTENT_FIELDS):
                 result.unchanged += 1
+                result.outcomes[url] = "unchanged"
                 continue
             else:
+                number = int(old.get("revision") or 1)
+                previous_versions.append({
+                    "url": url, "revision": number, "title": old.get("title"),
+                    "text": old.get("text"), "content_hash": old.get("content_hash"),
+                    "fetched_at": old.get("fetched_at"), "superseded_at": now})
                 doc["first_seen"] = old.get("first_seen") or doc.get("fetched_at") or now
                 doc["updated_at"] = now
-                result.updated += 1
+                doc["revision"] = number + 1
+                outcome = "updated"
+            setattr(result, outcome, getattr(result, outcome) + 1)
+            result.outcomes[url] = outcome
             operations.append(ReplaceOne({"url": url}, doc, upsert=True))
+        if previous_versions and self.revisions is not None:
+            # Before the article is replaced: a crash in between repeats this insert, which the
+            # unique (url, revision) index turns into a no-op.
+            try:
+                self.revisions.insert_many(previous_versions, ordered=False)
+            except BulkWriteError as exc:
+                if any(e.get("code") != _DUPLICATE_KEY for e in exc.details["writeErrors"]):
+                    raise
         if operations:
             self.collection.bulk_write(operations, ordered=False)
         return result

@@ -19,7 +19,9 @@ from itemadapter import ItemAdapter
 from pymongo.errors import PyMongoError
 from scrapy.crawler import Crawler
 
+from crawler import signals as news_signals
 from crawler.database import Database, mask_uri
+from crawler.url_state import KIND_ARTICLE, RecrawlPolicy, UrlStateStore
 from pipelines.article_store import ArticleStore, WriteResult
 from pipelines.spool import Spool
 
@@ -36,9 +38,12 @@ class MongoPipeline:
         self.retries = retries
         self.retry_delay = retry_delay
         self.buffer: list[dict[str, Any]] = []
+        self.state_updates: list[dict[str, Any]] = []
         self.crawler: Crawler | None = None
         self.database: Database | None = None
         self.store: ArticleStore | None = None
+        self.url_state: UrlStateStore | None = None
+        self.policy = RecrawlPolicy([], None)
         self._lock = asyncio.Lock()
         self._timer: asyncio.Task[None] | None = None
 
@@ -52,19 +57,30 @@ class MongoPipeline:
             spool_path=data_dir / "spool.jsonl",
         )
         pipeline.crawler = crawler
+        pipeline.policy = RecrawlPolicy.from_settings(settings)
         # Fail before anything is fetched when the database does not answer.
         pipeline.database = Database.for_crawler(crawler)
         pipeline.database.check()
+        crawler.signals.connect(pipeline.record_fetch, signal=news_signals.url_fetched)
         return pipeline
 
-    def _count(self, key: str, value: int = 1) -> None:
+    def record_fetch(self, update: dict[str, Any]) -> None:
+        """A fetched URL that is not an article to store (304, not an article): keep its state."""
+        self.state_updates.append(update)
+
+    def _count(self, key: str, value: int = 1, source: str | None = None) -> None:
         if self.crawler is not None and self.crawler.stats is not None and value:
             self.crawler.stats.inc_value(f"news/mongo/{key}", value)
+            if source:
+                self.crawler.stats.inc_value(f"news/source/{source}/{key}", value)
 
     async def open_spider(self) -> None:
         assert self.database is not None
-        self.store = ArticleStore(self.database.db["articles"])
+        self.store = ArticleStore(self.database.db["articles"],
+                                  self.database.db["article_revisions"])
+        self.url_state = UrlStateStore(self.database.db["url_state"], self.policy)
         await asyncio.to_thread(self.store.ensure_indexes)
+        await asyncio.to_thread(self.url_state.ensure_indexes)
         logger.info("Storing articles in %s, database %r, collection 'articles'",
                     mask_uri(self.database.uri), self.database.name)
         await self._replay_spool()
@@ -86,7 +102,7 @@ class MongoPipeline:
     async def _flush_periodically(self) -> None:
         while True:
             await asyncio.sleep(self.flush_interval)
-            if self.buffer:
+            if self.buffer or self.state_updates:
                 # Shielded: cancelling this timer at close must not abandon a batch mid-write;
                 # close_spider's own flush waits on the lock until this one has finished.
                 await asyncio.shield(self.flush())
@@ -94,11 +110,27 @@ class MongoPipeline:
     async def flush(self) -> None:
         async with self._lock:
             batch, self.buffer = self.buffer, []
-            if not batch:
-                return
-            result = await asyncio.to_thread(self._write_or_spool, batch)
-            if result is not None and len(self.spool):
-                await self._replay_spool()
+            states, self.state_updates = self.state_updates, []
+            if batch:
+                result = await asyncio.to_thread(self._write_or_spool, batch)
+                if result is None:
+                    return  # spooled: their URL state is written when they are
+                if len(self.spool):
+                    await self._replay_spool()
+            # Articles first, then their URL state: a crash in between refetches, never skips.
+            states += [update for doc in batch for update in _state_updates(doc)]
+            if states:
+                await asyncio.to_thread(self._record_states, states)
+
+    def _record_states(self, updates: list[dict[str, Any]]) -> None:
+        assert self.url_state is not None
+        try:
+            self.url_state.record(updates)
+        except PyMongoError as exc:
+            # Losing a state only means a refetch next run; the articles are safe.
+            self._count("state_write_errors")
+            logger.warning("URL state of %d page(s) not written: %s", len(updates),
+                           type(exc).__name__)
 
     def _write_or_spool(self, batch: list[dict[str, Any]]) -> WriteResult | None:
         assert self.store is not None
@@ -112,9 +144,9 @@ class MongoPipeline:
                 if attempt < self.retries:
                     time.sleep(self.retry_delay * 2**attempt)
                 continue
-            self._count("stored_new", result.new)
-            self._count("updated", result.updated)
-            self._count("unchanged", result.unchanged)
+            sources = {doc["url"]: doc.get("source") for doc in batch}
+            for url, outcome in result.outcomes.items():
+                self._count(_STAT[outcome], source=sources.get(url))
             return result
         self.spool.append(batch)
         self._count("spooled", len(batch))
@@ -137,4 +169,23 @@ class MongoPipeline:
         self._count("replayed", len(docs))
         self._count("stored_new", result.new)
         self._count("updated", result.updated)
+        await asyncio.to_thread(self._record_states,
+                                [update for doc in docs for update in _state_updates(doc)])
         logger.info("Replayed %d spooled article(s) into MongoDB", len(docs))
+
+
+_STAT = {"new": "stored_new", "updated": "updated", "unchanged": "unchanged"}
+
+
+def _state_updates(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """The URL state an article document's fetch leaves behind, under its canonical URL and,
+    when it differs, the URL that was fetched (which is what feeds list next time)."""
+    fetch = doc.get("_fetch") or {}
+    update = {"url": doc["url"], "source": doc.get("source"), "kind": KIND_ARTICLE,
+              "status": fetch.get("status", 200), "etag": fetch.get("etag"),
+              "last_modified": fetch.get("last_modified"), "content_hash": doc.get("content_hash"),
+              "published": doc.get("published"), "fetched_at": doc.get("fetched_at")}
+    fetched = fetch.get("url")
+    if fetched and fetched != doc["url"]:
+        return [update, dict(update, url=fetched)]
+    return [update]

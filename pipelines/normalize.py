@@ -26,6 +26,7 @@ class NormalizePipeline:
         if not fields.get("url"):
             raise DropItem("article without a URL")
         doc = article_document(fields)
+        doc["_fetch"] = fields.get("_fetch") or {}  # HTTP validators for the URL state
         if self.crawler is not None and self.crawler.stats is not None:
             self.crawler.stats.inc_value("news/normalize/articles")
             if not doc["text"]:

@@ -47,6 +47,7 @@ def run_crawl(*args: str, mongo_uri: str, database: str, data_dir: Path,
         "DOWNLOAD_DELAY": "0",
         "NEWS_EXTRACT_WORKERS": "2",
         "NEWS_MONGO_FLUSH_INTERVAL": "0.5",
+        "NEWS_MAX_AGE_DAYS": "0",  # the demo articles are years old
         "LOG_LEVEL": "INFO",
     }
     fast.update(settings or {})

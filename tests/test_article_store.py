@@ -56,3 +56,20 @@ def test_spool_round_trip_keeps_dates(tmp_path: Path) -> None:
     assert docs[0]["published"] == T0
     spool.clear()
     assert spool.read() == []
+
+
+def test_a_changed_article_keeps_its_previous_version(mongo_db: Any) -> None:
+    store = ArticleStore(mongo_db.articles, mongo_db.article_revisions)
+    store.ensure_indexes()
+    store.write([_doc("a", text="Version one.")], now=T0)
+    store.write([_doc("a", text="Version one.")], now=T0 + timedelta(hours=1))  # unchanged
+    t2 = T0 + timedelta(hours=6)
+    store.write([_doc("a", text="Version two.", fetched_at=t2)], now=t2)
+    t3 = T0 + timedelta(hours=24)
+    store.write([_doc("a", text="Version three.", fetched_at=t3)], now=t3)
+    article = mongo_db.articles.find_one({"url": "a"})
+    assert (article["text"], article["revision"], article["updated_at"]) == \
+        ("Version three.", 3, t3)
+    revisions = list(mongo_db.article_revisions.find({"url": "a"}, {"_id": 0}).sort("revision"))
+    assert [(r["revision"], r["text"], r["fetched_at"]) for r in revisions] == [
+        (1, "Version one.", T0), (2, "Version two.", t2)]

@@ -117,13 +117,32 @@ def test_indexes(first_crawl: dict[str, Any]) -> None:
 
 
 def test_second_crawl_adds_and_changes_nothing(first_crawl: dict[str, Any], sources_file: Path,
-                                               mongo_uri: str, tmp_path: Path) -> None:
+                                               mongo_uri: str, tmp_path: Path,
+                                               demo: DemoServer) -> None:
+    demo.clear_request_log()
     proc = run_crawl(mongo_uri=mongo_uri, database=first_crawl["database"], data_dir=tmp_path,
                      settings={"NEWS_SOURCES": str(sources_file)})
     assert proc.returncode == 0, log_of(proc)
-    assert "'news/mongo/unchanged': 21" in proc.stderr, log_of(proc)
     assert "news/mongo/stored_new" not in proc.stderr
+    assert "news/mongo/updated" not in proc.stderr
+    # Nothing is due: the articles (all published long ago) are not fetched again.
+    article_paths = {"/" + url.split("/", 3)[3] for url in article_truth(demo.sites)}
+    refetched = {r.path for r in demo.request_log} & article_paths
+    assert refetched == set()
     again = {d["url"]: d for d in first_crawl["db"].articles.find({}, {"_id": 0})}
     assert again == first_crawl["docs"]
     # what was learned of the sites' templates was kept for this run
     assert first_crawl["db"].site_templates.count_documents({}) == 3
+
+
+def test_a_forced_full_recrawl_changes_nothing(first_crawl: dict[str, Any], sources_file: Path,
+                                               mongo_uri: str, tmp_path: Path) -> None:
+    """With every article due again, all are fetched and found unchanged."""
+    first_crawl["db"].url_state.delete_many({})
+    proc = run_crawl(mongo_uri=mongo_uri, database=first_crawl["database"], data_dir=tmp_path,
+                     settings={"NEWS_SOURCES": str(sources_file)})
+    assert proc.returncode == 0, log_of(proc)
+    assert "'news/mongo/unchanged': 21" in proc.stderr, log_of(proc)
+    again = {d["url"]: d for d in first_crawl["db"].articles.find({}, {"_id": 0})}
+    assert again == first_crawl["docs"]
+    assert first_crawl["db"].article_revisions.count_documents({}) == 0

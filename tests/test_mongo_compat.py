@@ -85,3 +85,24 @@ def test_find_one_and_replace_one_upsert_by_id(mongo_db: Any) -> None:
     coll.replace_one({"_id": "example.com"}, doc, upsert=True)
     assert coll.find_one({"_id": "example.com"}) == doc
     assert coll.count_documents({}) == 1
+
+
+def test_compound_unique_index_and_unordered_insert_many(mongo_db: Any) -> None:
+    """article_revisions: (url, revision) unique; a repeated insert is a duplicate-key no-op."""
+    coll = mongo_db.article_revisions
+    coll.create_index([("url", ASCENDING), ("revision", ASCENDING)], unique=True)
+    coll.insert_many([{"url": "a", "revision": 1, "fetched_at": WHEN},
+                      {"url": "a", "revision": 2, "fetched_at": LATER}], ordered=False)
+    with pytest.raises(BulkWriteError) as caught:
+        coll.insert_many([{"url": "a", "revision": 2}, {"url": "b", "revision": 1}],
+                         ordered=False)
+    assert [e["code"] for e in caught.value.details["writeErrors"]] == [11000]
+    assert coll.count_documents({}) == 3  # the non-duplicate of the batch was written
+    assert coll.find_one({"url": "a", "revision": 1})["fetched_at"] == WHEN
+
+
+def test_delete_many_and_drop(mongo_db: Any) -> None:
+    coll = mongo_db.url_state
+    coll.insert_many([{"_id": "a", "n": 1}, {"_id": "b", "n": 2}])
+    assert coll.delete_many({"_id": {"$in": ["a"]}}).deleted_count == 1
+    assert [d["_id"] for d in coll.find()] == ["b"]

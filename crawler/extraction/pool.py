@@ -4,6 +4,12 @@ trafilatura is CPU-bound and not safe to call from several threads; a pool of pr
 to the cores extracts in parallel. Workers are started with ``spawn`` (never forked from the
 reactor's process) and recycled after a number of pages, which bounds the memory trafilatura's
 caches grow to.
+
+The pool is pebble's ``ProcessPool``: one page gets at most ``timeout`` seconds of a worker;
+a page that takes longer is given up and its worker is killed and replaced. A worker that dies
+(segfault, out of memory) is replaced as well, and a pool that breaks as a whole is recreated.
+Either way :meth:`ExtractionPool.extract` returns a result with ``extract_error`` set
+(``"timeout"`` or ``"error"``) instead of raising, so one page never stops the crawl.
 """
 
 from __future__ import annotations
@@ -12,44 +18,105 @@ import asyncio
 import logging
 import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
+
+from pebble import ProcessExpired, ProcessPool
 
 from crawler.extraction.article import extract_article
 
 logger = logging.getLogger(__name__)
 
+TIMEOUT = "timeout"
+ERROR = "error"
+
+
+def _warm_up() -> None:
+    """Worker initializer: load trafilatura's lazy data before the first page's clock runs."""
+    extract_article("<html><body><p>warm up</p></body></html>", "http://warm.up/")
+
+
+def failed_result(url: str, error: str) -> dict[str, Any]:
+    """What :meth:`ExtractionPool.extract` returns for a page it could not extract."""
+    return {"url": url, "fetched_url": url, "is_article": False,
+            "page_kind": f"extraction {error}", "extract_error": error}
+
 
 class ExtractionPool:
     def __init__(self, workers: int | None = None, max_tasks_per_child: int = 1000,
-                 min_words: int = 80) -> None:
+                 min_words: int = 80, timeout: float = 30.0,
+                 task: Callable[..., dict[str, Any]] = extract_article) -> None:
         self.workers = workers or os.cpu_count() or 1
         self.max_tasks_per_child = max_tasks_per_child
         self.min_words = min_words
+        self.timeout = timeout
+        self.task = task  # a module-level function (workers import it); tests swap it
         self.in_flight = 0
-        self._executor: ProcessPoolExecutor | None = None
+        self.restarts = 0
+        self._executor: ProcessPool | None = None
 
-    def _pool(self) -> ProcessPoolExecutor:
+    def _pool(self) -> ProcessPool:
+        if self._executor is not None and not self._executor.active:
+            logger.error("Extraction pool broke down: starting a new one")
+            self._discard()
+            self.restarts += 1
         if self._executor is None:
-            self._executor = ProcessPoolExecutor(
+            self._executor = ProcessPool(
                 max_workers=self.workers,
-                mp_context=multiprocessing.get_context("spawn"),
-                max_tasks_per_child=self.max_tasks_per_child or None,
+                max_tasks=max(self.max_tasks_per_child, 0),
+                initializer=_warm_up if self.task is extract_article else None,
+                context=multiprocessing.get_context("spawn"),
             )
             logger.info("Extraction pool: %d worker processes", self.workers)
         return self._executor
 
     async def extract(self, html: str, url: str, *, hinted: bool = False) -> dict[str, Any]:
-        """Extract one page in a worker process without blocking the event loop."""
-        future = self._pool().submit(extract_article, html, url, min_words=self.min_words,
-                                     hinted=hinted)
+        """Extract one page in a worker process without blocking the event loop.
+
+        Never raises for a page: a page that times out or kills its worker gets
+        :func:`failed_result` (``extract_error`` set), and the pool goes on.
+        """
         self.in_flight += 1
         try:
+            future = self._pool().schedule(
+                self.task, args=(html, url),
+                kwargs={"min_words": self.min_words, "hinted": hinted},
+                timeout=self.timeout if self.timeout > 0 else None)
             return await asyncio.wrap_future(future)
+        except TimeoutError:
+            logger.warning("Extraction of %s took more than %s s: page skipped, worker replaced",
+                           url, self.timeout)
+            return failed_result(url, TIMEOUT)
+        except ProcessExpired as exc:
+            logger.error("Extraction worker died on %s (exit code %s): page skipped, worker "
+                         "replaced", url, exc.exitcode)
+            return failed_result(url, ERROR)
+        except BrokenProcessPool as exc:
+            logger.error("Extraction pool failed on %s (%s): page skipped, pool recreated",
+                         url, exc)
+            self._discard()
+            self.restarts += 1
+            return failed_result(url, ERROR)
+        except Exception:
+            logger.exception("Extraction of %s failed: page skipped", url)
+            return failed_result(url, ERROR)
         finally:
             self.in_flight -= 1
 
+    def _discard(self) -> None:
+        executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.stop()
+            executor.join(timeout=10)
+
     def close(self) -> None:
-        if self._executor is not None:
-            self._executor.shutdown(wait=True, cancel_futures=True)
-            self._executor = None
+        executor, self._executor = self._executor, None
+        if executor is None:
+            return
+        executor.close()
+        try:
+            executor.join(timeout=max(self.timeout, 1.0) + 5.0)
+        except TimeoutError:
+            executor.stop()
+            executor.join(timeout=10)

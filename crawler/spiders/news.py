@@ -7,22 +7,33 @@ response, not from its name.
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
 import scrapy
+from pymongo.errors import PyMongoError
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request, Response, TextResponse
 from scrapy.linkextractors import LinkExtractor
 from scrapy.utils.gz import gunzip
 
+from crawler import signals as news_signals
+from crawler.database import Database
 from crawler.discovery import DiscoveryError, Entry, detect_kind, parse_feed, parse_sitemap
 from crawler.extraction.pool import ExtractionPool
 from crawler.normalize import canonicalize_url, same_site
 from crawler.sources import Source, SourcesError, load_sources
+from crawler.url_state import (
+    KIND_ARTICLE,
+    KIND_PAGE,
+    RecrawlPolicy,
+    UrlStateStore,
+    conditional_headers,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +53,8 @@ class NewsSpider(scrapy.Spider):
         self.max_sitemap_size = 50 * 1024 * 1024
         self.extractor = ExtractionPool()
         self.links = LinkExtractor()
+        self.policy = RecrawlPolicy([], None)
+        self.url_state: UrlStateStore | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> NewsSpider:
@@ -55,6 +68,9 @@ class NewsSpider(scrapy.Spider):
             min_words=settings.getint("NEWS_MIN_WORDS", 80),
         )
         spider.sources = spider._select_sources(settings.get("NEWS_SOURCES", "sources.yaml"))
+        spider.policy = RecrawlPolicy.from_settings(settings)
+        spider.url_state = UrlStateStore(Database.for_crawler(crawler).db["url_state"],
+                                         spider.policy)
         crawler.signals.connect(spider._close_pool, signal=scrapy.signals.spider_closed)
         return spider
 
@@ -101,10 +117,10 @@ class NewsSpider(scrapy.Spider):
         kind = detect_kind(body, content_type)
         self._count(f"news/discovery/{kind}")
         if kind == "feed":
-            for request in self._from_feed(response, body):
+            async for request in self._from_feed(response, body):
                 yield request
         elif kind == "sitemap":
-            for request in self._from_sitemap(response, body):
+            async for request in self._from_sitemap(response, body):
                 yield request
         elif kind == "html":
             async for result in self.parse_page(response):
@@ -112,7 +128,7 @@ class NewsSpider(scrapy.Spider):
         else:
             logger.warning("Not a feed, sitemap or HTML page: %s", response.url)
 
-    def _from_feed(self, response: Response, body: bytes) -> Iterator[Request]:
+    async def _from_feed(self, response: Response, body: bytes) -> AsyncIterator[Request]:
         try:
             entries = parse_feed(body, response.url)
         except DiscoveryError as exc:
@@ -120,10 +136,10 @@ class NewsSpider(scrapy.Spider):
             logger.warning("Unreadable feed %s: %s", response.url, exc)
             return
         logger.info("Feed %s lists %d entries", response.url, len(entries))
-        for entry in entries:
-            yield self._article_request(response, entry, via="feed")
+        async for request in self._listed(response, entries, via="feed"):
+            yield request
 
-    def _from_sitemap(self, response: Response, body: bytes) -> Iterator[Request]:
+    async def _from_sitemap(self, response: Response, body: bytes) -> AsyncIterator[Request]:
         try:
             sitemap = parse_sitemap(body)
         except DiscoveryError as exc:
@@ -132,59 +148,122 @@ class NewsSpider(scrapy.Spider):
             return
         logger.info("Sitemap %s (%s) lists %d entries", response.url, sitemap.kind,
                     len(sitemap.entries))
-        for entry in sitemap.entries:
-            if sitemap.kind == "index":
+        if sitemap.kind == "index":
+            for entry in sitemap.entries:
                 yield response.follow(entry.url, callback=self.parse_start,
                                       errback=self.on_error,
                                       meta={"news_source": response.meta.get("news_source"),
                                             "news_depth": self.max_depth})
-            else:
-                yield self._article_request(response, entry, via="sitemap")
+            return
+        async for request in self._listed(response, sitemap.entries, via="sitemap"):
+            yield request
 
-    def _article_request(self, response: Response, entry: Entry, via: str) -> Request:
-        hinted = via == "feed" or entry.published is not None or entry.title is not None
-        return Request(
-            canonicalize_url(response.urljoin(entry.url)),
-            callback=self.parse_page, errback=self.on_error,
-            meta={
-                "news_source": response.meta.get("news_source"),
-                "news_depth": self.max_depth,  # listed articles: do not crawl onwards
+    async def _listed(self, response: Response, entries: list[Entry],
+                      via: str) -> AsyncIterator[Request]:
+        """Requests for the entries of a feed or sitemap that are new, changed or due."""
+        source = response.meta.get("news_source")
+        urls = [canonicalize_url(response.urljoin(entry.url)) for entry in entries]
+        states = await self._states(urls)
+        now = datetime.now(UTC)
+        self._count_source(source, "discovered", len(entries))
+        for url, entry in zip(urls, entries, strict=True):
+            state = states.get(url)
+            decision = self.policy.decide(state, now, published=entry.published,
+                                          modified=entry.modified)
+            if not decision.fetch:
+                self._count_source(source, f"skipped_{decision.reason}")
+                continue
+            hinted = via == "feed" or entry.published is not None or entry.title is not None
+            yield self._page_request(url, source, depth=self.max_depth, state=state, meta={
                 "news_via": via,
                 "news_hinted": hinted,
                 "news_hint": {"title": entry.title, "published": entry.published,
                               "modified": entry.modified},
-            },
+            })
+
+    def _page_request(self, url: str, source: str | None, depth: int,
+                      state: dict[str, Any] | None, meta: dict[str, Any] | None = None,
+                      ) -> Request:
+        """A page request; conditional when the URL was fetched before."""
+        return Request(
+            url, callback=self.parse_page, errback=self.on_error,
+            headers=conditional_headers(state),
+            meta={"news_source": source, "news_depth": depth,
+                  "handle_httpstatus_list": [304], **(meta or {})},
         )
+
+    async def _states(self, urls: list[str]) -> dict[str, dict[str, Any]]:
+        if self.url_state is None or not urls:
+            return {}
+        try:
+            return await asyncio.to_thread(self.url_state.load, urls)
+        except PyMongoError as exc:
+            self._count("news/state/read_errors")
+            logger.warning("URL state not readable (%s): fetching %d URLs as new",
+                           type(exc).__name__, len(urls))
+            return {}
 
     # -- pages -----------------------------------------------------------------------------
 
     async def parse_page(self, response: Response) -> AsyncIterator[Any]:
         """An HTML page: store it when it is an article, follow its links within depth."""
+        source = response.meta.get("news_source")
+        if response.status == 304:
+            self._count_source(source, "not_modified")
+            self._fetched(response, kind=KIND_ARTICLE)
+            return
         if not isinstance(response, TextResponse):
             self._count("news/page/not_text")
             logger.info("Skipped non-text response %s", response.url)
             return
+        self._count_source(source, "fetched")
         depth = int(response.meta.get("news_depth", 0))
         if depth < self.max_depth:
-            for request in self._follow_links(response, depth + 1):
+            async for request in self._follow_links(response, depth + 1):
                 yield request
         result = await self.extractor.extract(
             response.text, response.url, hinted=bool(response.meta.get("news_hinted")))
         self._count("news/page/extracted")
         if not result["is_article"]:
             self._count("news/page/not_article")
+            self._count_source(source, "rejected")
+            self._fetched(response, kind=KIND_PAGE)
             logger.debug("Not an article (%s): %s", result["page_kind"], response.url)
             return
         yield self._item(response, result)
 
-    def _follow_links(self, response: TextResponse, depth: int) -> Iterator[Request]:
-        for link in self.links.extract_links(response):
-            if not same_site(link.url, response.url):
+    def _fetched(self, response: Response, kind: str) -> None:
+        """Report the URL state of a fetch that yields no article to store."""
+        self.crawler.signals.send_catch_log(
+            news_signals.url_fetched, update={**self._validators(response),
+                                              "url": canonicalize_url(response.url),
+                                              "source": response.meta.get("news_source"),
+                                              "kind": kind, "status": response.status,
+                                              "fetched_at": datetime.now(UTC)})
+
+    @staticmethod
+    def _validators(response: Response) -> dict[str, Any]:
+        validators = {}
+        for header, key in ((b"ETag", "etag"), (b"Last-Modified", "last_modified")):
+            value = response.headers.get(header)
+            if value:
+                validators[key] = value.decode("latin-1")
+        return validators
+
+    async def _follow_links(self, response: TextResponse, depth: int) -> AsyncIterator[Request]:
+        urls = list(dict.fromkeys(
+            canonicalize_url(link.url) for link in self.links.extract_links(response)
+            if same_site(link.url, response.url)))
+        states = await self._states(urls)
+        now = datetime.now(UTC)
+        source = response.meta.get("news_source")
+        for url in urls:
+            state = states.get(url)
+            decision = self.policy.decide(state, now)
+            if not decision.fetch:
+                self._count_source(source, f"skipped_{decision.reason}")
                 continue
-            yield Request(canonicalize_url(link.url), callback=self.parse_page,
-                          errback=self.on_error,
-                          meta={"news_source": response.meta.get("news_source"),
-                                "news_depth": depth})
+            yield self._page_request(url, source, depth=depth, state=state)
 
     def _item(self, response: Response, result: dict[str, Any]) -> dict[str, Any]:
         hint: dict[str, Any] = response.meta.get("news_hint") or {}
@@ -192,7 +271,8 @@ class NewsSpider(scrapy.Spider):
         item.pop("is_article", None)
         item["source"] = response.meta.get("news_source")
         item["fetched_at"] = datetime.now(UTC)
-        item["http_status"] = response.status
+        item["_fetch"] = {"status": response.status, "url": canonicalize_url(response.url),
+                          **self._validators(response)}
         if not item.get("title") and hint.get("title"):
             item["title"] = hint["title"]
         if item.get("published") is None and hint.get("published") is not None:
@@ -205,14 +285,21 @@ class NewsSpider(scrapy.Spider):
         return item
 
     def on_error(self, failure: Any) -> None:
-        url = getattr(getattr(failure, "request", None), "url", "?")
+        request = getattr(failure, "request", None)
+        url = getattr(request, "url", "?")
         if failure.check(IgnoreRequest):
             self._count("news/fetch/ignored")
             logger.info("Not fetched %s: %s", url, failure.getErrorMessage())
             return
+        source = request.meta.get("news_source") if request is not None else None
+        self._count_source(source, "errors")
         self._count(f"news/fetch/error/{failure.type.__name__}")
         logger.warning("Fetch failed for %s: %s", url, failure.getErrorMessage())
 
-    def _count(self, key: str) -> None:
-        if self.crawler.stats is not None:
-            self.crawler.stats.inc_value(key)
+    def _count(self, key: str, value: int = 1) -> None:
+        if self.crawler.stats is not None and value:
+            self.crawler.stats.inc_value(key, value)
+
+    def _count_source(self, source: str | None, event: str, value: int = 1) -> None:
+        """Per-source counts (news/source/<name>/<event>), read by the crawl_runs record."""
+        self._count(f"news/source/{source or 'adhoc'}/{event}", value)

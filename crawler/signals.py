@@ -1,0 +1,7 @@
+"""Signals of our own, sent through ``crawler.signals``."""
+
+from __future__ import annotations
+
+# A page was fetched and is not an article to store (304 Not Modified, or not an article):
+# handlers get ``update`` (a dict for crawler.url_state.UrlStateStore.record).
+url_fetched = object()

@@ -1,0 +1,156 @@
+"""Incremental crawl state: what was fetched when, and when a URL is due again.
+
+One document per canonical URL in the collection ``url_state``. The policy is plain code: a
+URL listed by a feed or sitemap is fetched when it is new (and not older than the cut-off), when
+its entry says it changed after the last fetch, or when its recrawl time has come. Recrawls
+follow a decaying schedule after publication (``NEWS_RECRAWL_SCHEDULE``) and are conditional
+requests (``If-None-Match`` / ``If-Modified-Since``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pymongo import ASCENDING, ReplaceOne
+from pymongo.collection import Collection
+
+KIND_ARTICLE = "article"
+KIND_PAGE = "page"  # fetched, not an article (listing, section, static): always fetched again
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_schedule(value: str | list[str]) -> list[timedelta]:
+    """``"1h,6h,24h,3d"`` (or a list of such) as sorted timedeltas."""
+    items = value.split(",") if isinstance(value, str) else value
+    schedule = []
+    for item in items:
+        if not str(item).strip():
+            continue
+        match = _DURATION.match(str(item))
+        if not match:
+            raise ValueError(f"bad duration {item!r} in NEWS_RECRAWL_SCHEDULE (use e.g. 6h, 3d)")
+        schedule.append(timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2)]))
+    return sorted(schedule)
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class Decision:
+    fetch: bool
+    reason: str  # new, changed, due, not_due, too_old, page
+
+
+class RecrawlPolicy:
+    def __init__(self, schedule: list[timedelta], max_age: timedelta | None) -> None:
+        self.schedule = sorted(schedule)
+        self.max_age = max_age
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> RecrawlPolicy:
+        days = settings.getfloat("NEWS_MAX_AGE_DAYS", 7.0)
+        return cls(parse_schedule(settings.get("NEWS_RECRAWL_SCHEDULE", "1h,6h,24h,3d")),
+                   timedelta(days=days) if days > 0 else None)
+
+    def decide(self, state: dict[str, Any] | None, now: datetime, *,
+               published: datetime | None = None,
+               modified: datetime | None = None) -> Decision:
+        """Whether to fetch a listed URL, given its stored state and what the listing says."""
+        if state is None:
+            listed = _utc(modified) or _utc(published)
+            if self.max_age is not None and listed is not None and listed < now - self.max_age:
+                return Decision(False, "too_old")
+            return Decision(True, "new")
+        if state.get("kind") == KIND_PAGE:
+            return Decision(True, "page")
+        last = _utc(state.get("last_fetched"))
+        changed = _utc(modified)
+        if changed is not None and (last is None or changed > last):
+            return Decision(True, "changed")
+        due = _utc(state.get("next_recrawl"))
+        if due is not None and due <= now:
+            return Decision(True, "due")
+        return Decision(False, "not_due")
+
+    def next_recrawl(self, published: datetime | None, first_seen: datetime,
+                     now: datetime) -> datetime | None:
+        """The first schedule point after ``now``, counted from publication (or first sight)."""
+        origin = _utc(published) or _utc(first_seen) or now
+        for offset in self.schedule:
+            if origin + offset > now:
+                return origin + offset
+        return None
+
+
+def conditional_headers(state: dict[str, Any] | None) -> dict[str, str]:
+    if not state:
+        return {}
+    headers = {}
+    if state.get("etag"):
+        headers["If-None-Match"] = str(state["etag"])
+    if state.get("last_modified"):
+        headers["If-Modified-Since"] = str(state["last_modified"])
+    return headers
+
+
+class UrlStateStore:
+    """``url_state`` documents, written whole (replace by ``_id`` = URL), so dates keep their
+    type on every server."""
+
+    def __init__(self, collection: Collection[dict[str, Any]], policy: RecrawlPolicy) -> None:
+        self.collection = collection
+        self.policy = policy
+
+    def ensure_indexes(self) -> None:
+        self.collection.create_index([("next_recrawl", ASCENDING)], name="next_recrawl")
+        self.collection.create_index([("source", ASCENDING)], name="source")
+
+    def load(self, urls: list[str]) -> dict[str, dict[str, Any]]:
+        if not urls:
+            return {}
+        return {doc["_id"]: doc for doc in self.collection.find({"_id": {"$in": urls}})}
+
+    def record(self, updates: list[dict[str, Any]], now: datetime | None = None) -> None:
+        """Merge fetch results into the stored states and write them.
+
+        Each update has ``url`` and what this fetch learned: ``source``, ``kind``, ``status``,
+        ``etag``, ``last_modified``, ``content_hash``, ``published``, ``fetched_at``.
+        """
+        latest = {u["url"]: u for u in updates}
+        if not latest:
+            return
+        now = now or datetime.now(UTC)
+        stored = self.load(list(latest))
+        operations = []
+        for url, update in latest.items():
+            old = stored.get(url, {})
+            fetched_at = update.get("fetched_at") or now
+            doc = {
+                "_id": url,
+                "url": url,
+                "source": update.get("source") or old.get("source"),
+                "kind": update.get("kind") or old.get("kind") or KIND_ARTICLE,
+                "first_seen": old.get("first_seen") or fetched_at,
+                "last_fetched": fetched_at,
+                "last_status": update.get("status"),
+                "etag": update.get("etag") if "etag" in update else old.get("etag"),
+                "last_modified": update.get("last_modified") if "last_modified" in update
+                else old.get("last_modified"),
+                "content_hash": update.get("content_hash") or old.get("content_hash"),
+                "published": update.get("published") or old.get("published"),
+                "fetches": int(old.get("fetches", 0)) + 1,
+            }
+            doc["next_recrawl"] = (
+                None if doc["kind"] != KIND_ARTICLE
+                else self.policy.next_recrawl(doc["published"], doc["first_seen"], now))
+            operations.append(ReplaceOne({"_id": url}, doc, upsert=True))
+        self.collection.bulk_write(operations, ordered=False)
