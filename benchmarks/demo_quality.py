@@ -35,7 +35,7 @@ def main() -> int:
         subprocess.run(
             [sys.executable, "-m", "scrapy", "crawl", "news", "-s", f"NEWS_SOURCES={sources}",
              "-s", f"NEWS_DATA_DIR={tmp}", "-s", "LOG_LEVEL=WARNING",
-             "-s", "NEWS_MAX_AGE_DAYS=0"],
+             "-s", "NEWS_MAX_AGE_DAYS=0", "-s", "NEWS_ALLOWED_PRIVATE_NETWORKS=127.0.0.0/8"],
             env=dict(os.environ, MONGO_URI=mongo.uri, SCRAPY_SETTINGS_MODULE="crawler.settings"),
             cwd=ROOT, check=True)
         elapsed = time.monotonic() - started

@@ -1,4 +1,4 @@
-"""The ``newscrawl`` command: ``newscrawl demo`` and ``newscrawl db``."""
+"""The ``newscrawl`` command: run (for cron), runs, export, demo and db."""
 
 from __future__ import annotations
 
@@ -31,11 +31,86 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--data-dir", default="data", help="embedded database directory")
     db = commands.add_parser("db", help="run the embedded database in the foreground")
     db.add_argument("--data-dir", default="data", help="embedded database directory")
+    run_cmd = commands.add_parser(
+        "run", help="crawl every configured source (or one) once; what a crontab calls")
+    run_cmd.add_argument("--source", help="crawl only this source")
+    run_cmd.add_argument("--sources", help="the sources file (default: setting NEWS_SOURCES)")
+    run_cmd.add_argument("-s", "--set", dest="settings", action="append", default=[],
+                         metavar="NAME=VALUE", help="a Scrapy setting, as scrapy crawl -s")
+    run_cmd.add_argument("--log-json", action="store_true", help="log JSON lines")
+    runs = commands.add_parser("runs", help="print the recent crawl runs")
+    runs.add_argument("--limit", type=int, default=10)
+    runs.add_argument("-s", "--set", dest="settings", action="append", default=[],
+                      metavar="NAME=VALUE")
+    export = commands.add_parser("export", help="JSON Lines of the articles updated since then")
+    export.add_argument("--since", required=True, help="ISO 8601 date-time (UTC if no zone)")
+    export.add_argument("--source")
+    export.add_argument("--language")
+    export.add_argument("--out", help="output file (default: standard output)")
+    export.add_argument("-s", "--set", dest="settings", action="append", default=[],
+                        metavar="NAME=VALUE")
     args = parser.parse_args(argv)
+    if args.command == "run":
+        from crawler.run import run
+
+        return run(args.source, args.sources, args.settings, json_lines=args.log_json)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    if args.command == "runs":
+        return print_runs(args.limit, args.settings)
+    if args.command == "export":
+        return run_export(args)
     if args.command == "demo":
         return run_demo(args.port, Path(args.data_dir))
     return run_db(Path(args.data_dir))
+
+
+def _database(overrides: list[str]) -> Database:
+    from crawler.run import build_settings
+
+    return Database.from_settings(build_settings(overrides, None))
+
+
+def print_runs(limit: int, overrides: list[str]) -> int:
+    database = _database(overrides)
+    try:
+        runs = list(database.db["crawl_runs"].find().sort("started_at", -1).limit(limit))
+    finally:
+        database.close()
+    print(f"{'started (UTC)':<20} {'secs':>6} {'outcome':<8} {'source':<16} {'found':>6} "
+          f"{'fetched':>7} {'304':>5} {'new':>5} {'upd':>5} {'same':>5} {'rej':>5} {'err':>5}")
+    for record in runs:
+        started = record["started_at"].strftime("%Y-%m-%d %H:%M:%S")
+        ended = record.get("ended_at")
+        secs = f"{(ended - record['started_at']).total_seconds():.0f}" if ended else "-"
+        outcome = record.get("outcome") or record.get("status", "?")
+        counts = record.get("counts") or {"-": {}}
+        for name, c in counts.items():
+            print(f"{started:<20} {secs:>6} {outcome:<8} {name:<16} "
+                  f"{c.get('discovered', 0):>6} {c.get('fetched', 0):>7} "
+                  f"{c.get('not_modified', 0):>5} {c.get('stored_new', 0):>5} "
+                  f"{c.get('updated', 0):>5} {c.get('unchanged', 0):>5} "
+                  f"{c.get('rejected', 0):>5} {c.get('errors', 0):>5}")
+        for problem in record.get("problems") or []:
+            print(f"{'':<20} {'':>6} {'':<8} ! {problem}")
+    return 0
+
+
+def run_export(args: argparse.Namespace) -> int:
+    from crawler.export import parse_since, updated_since, write_jsonl
+
+    since = parse_since(args.since)
+    database = _database(args.settings)
+    try:
+        records = updated_since(database.db, since, args.source, args.language)
+        if args.out:
+            with open(args.out, "w", encoding="utf-8") as out:
+                count = write_jsonl(records, out)
+        else:
+            count = write_jsonl(records, sys.stdout)
+    finally:
+        database.close()
+    logger.info("Exported %d article(s) updated since %s", count, since.isoformat())
+    return 0
 
 
 def run_db(data_dir: Path) -> int:
@@ -83,7 +158,8 @@ def run_demo(port: int, data_dir: Path) -> int:
             command = [sys.executable, "-m", "scrapy", "crawl", "news",
                        "-s", f"NEWS_SOURCES={sources}", "-s", f"NEWS_DATA_DIR={data_dir}",
                        "-s", "LOG_LEVEL=INFO",
-                       "-s", "NEWS_MAX_AGE_DAYS=0"]  # the demo articles are years old
+                       "-s", "NEWS_MAX_AGE_DAYS=0",  # the demo articles are years old
+                       "-s", "NEWS_ALLOWED_PRIVATE_NETWORKS=127.0.0.0/8"]  # on loopback
             print("Running: scrapy crawl news -s NEWS_SOURCES=" + str(sources), flush=True)
             crawl = subprocess.run(command, env=env, check=False)
             summarize(uri, [site.name for site in server.sites])

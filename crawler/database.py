@@ -73,9 +73,11 @@ def _ping(uri: str, timeout_ms: int = 1000) -> bool:
 class EmbeddedMongo:
     """Start (or reuse) an nx-27017 server on 127.0.0.1 with its data in ``data_dir``."""
 
-    def __init__(self, data_dir: str | Path, start_timeout: float = 30.0) -> None:
+    def __init__(self, data_dir: str | Path, start_timeout: float = 30.0,
+                 port: int | None = None) -> None:
         self.data_dir = Path(data_dir).resolve()
         self.start_timeout = start_timeout
+        self.port = port  # None: a free port
         self.process: subprocess.Popen[bytes] | None = None
         self.uri: str | None = None
 
@@ -91,7 +93,7 @@ class EmbeddedMongo:
             self.uri = running
             return running
         for _attempt in range(3):
-            port = _free_port()
+            port = self.port or _free_port()
             uri = f"mongodb://127.0.0.1:{port}"
             log_path = self.data_dir / "nx-27017.log"
             log_start = log_path.stat().st_size if log_path.exists() else 0
@@ -197,7 +199,8 @@ class Database:
     def from_settings(cls, settings: Any) -> Database:
         return cls(configured_uri(settings.get("MONGO_URI")),
                    name=settings.get("MONGO_DATABASE", "news"),
-                   data_dir=settings.get("NEWS_DATA_DIR", "data"))
+                   data_dir=settings.get("NEWS_DATA_DIR", "data"),
+                   timeout_ms=int(settings.getfloat("NEWS_MONGO_TIMEOUT", 5.0) * 1000))
 
     @classmethod
     def for_crawler(cls, crawler: Any) -> Database:

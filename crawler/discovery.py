@@ -25,6 +25,7 @@ Kind = Literal["feed", "sitemap", "html", "other"]
 
 _SITEMAP_NS = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 _NEWS_NS = "{http://www.google.com/schemas/sitemap-news/0.9}"
+_MIN_YEAR, _MAX_YEAR = 1990, 2200  # a listed date outside these years is garbage
 _ROOT = re.compile(rb"<\s*(?:[\w-]+:)?(rss|feed|rdf|urlset|sitemapindex|html)\b", re.IGNORECASE)
 
 
@@ -100,6 +101,8 @@ def _feed_date(item: feedparser.FeedParserDict, key: str) -> datetime | None:
     struct = dict.get(item, f"{key}_parsed")
     if struct:
         year, month, day, hour, minute, second = struct[:6]
+        if not _MIN_YEAR <= year <= _MAX_YEAR:  # "31 Dec 9999", "1 Jan 1900": no date
+            return None
         return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
     return None
 
@@ -141,7 +144,7 @@ def parse_date(value: str | None) -> datetime | None:
         parsed = dateparser.parse(value.strip())
     except (ValueError, OverflowError, TypeError):
         return None
-    if parsed is None or not 1990 <= parsed.year <= 2200:
+    if parsed is None or not _MIN_YEAR <= parsed.year <= _MAX_YEAR:
         return None
     return parsed
 

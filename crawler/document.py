@@ -5,9 +5,10 @@ A plain function, independent of Scrapy. docs/schema.md documents every field.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
+from crawler.extraction.fingerprint import fingerprint
 from crawler.normalize import (
     canonicalize_url,
     content_hash,
@@ -22,6 +23,7 @@ SCHEMA_VERSION = 1
 MAX_TITLE_CHARS = 1_000
 MAX_SHORT_FIELD_CHARS = 2_000
 MAX_LIST_ITEMS = 50
+MIN_YEAR = 1990  # dates before this year (or after next year) are not stored
 
 _SHORT_FIELDS = ("site_name", "description", "image", "section", "published_source",
                  "modified_source", "language_source", "fetched_url")
@@ -50,6 +52,7 @@ def article_document(item: dict[str, Any]) -> dict[str, Any]:
         "template_lines_removed": int(item.get("template_lines_removed") or 0),
         "content_hash": content_hash(text, title),
         "word_count": word_count(text),
+        "fingerprint": fingerprint(text) if text else None,
         "fetched_at": _date(item.get("fetched_at")),
         "schema_version": SCHEMA_VERSION,
     }
@@ -60,9 +63,16 @@ def article_document(item: dict[str, Any]) -> dict[str, Any]:
 
 
 def _date(value: Any) -> datetime | None:
+    """A datetime in UTC; None for anything else and for absurd years (9999, 1900)."""
     if not isinstance(value, datetime):
         return None
-    return to_utc(value)
+    try:
+        utc = to_utc(value)
+    except (OverflowError, ValueError):  # 9999-12-31T23:00-05:00 has no UTC datetime
+        return None
+    if utc is None or not MIN_YEAR <= utc.year <= datetime.now(UTC).year + 1:
+        return None
+    return utc
 
 
 def _language(value: Any) -> str | None:

@@ -32,6 +32,15 @@ TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"
 
+EXTENSIONS = {
+    "crawler.extensions.run_record.RunRecorder": 500,
+}
+
+DOWNLOADER_MIDDLEWARES = {
+    # before robots.txt (100): a refused host gets no request at all, not even robots.txt
+    "crawler.middlewares.url_guard.UrlGuardMiddleware": 75,
+}
+
 ITEM_PIPELINES = {
     "pipelines.templates.TemplateStripPipeline": 100,
     "pipelines.normalize.NormalizePipeline": 200,
@@ -44,14 +53,18 @@ NEWS_MAX_DEPTH = 2  # link hops followed from an HTML start page
 NEWS_MIN_WORDS = 80  # fewer words of main text: not an article
 NEWS_EXTRACT_WORKERS = 0  # extraction processes; 0 means one per core
 NEWS_EXTRACT_MAX_TASKS_PER_CHILD = 1000  # pages before a worker process is recycled
+NEWS_EXTRACT_TIMEOUT = 30.0  # seconds one page may take to extract; 0: no limit
 NEWS_TEMPLATE_MIN_PAGES = 3  # a line on this many distinct pages of a site may be a template
 NEWS_TEMPLATE_MIN_SHARE = 0.1  # ... and on at least this share of the site's pages
 NEWS_TEMPLATE_WARMUP = 10  # pages a new site's articles wait for before templates are stripped
 NEWS_TEMPLATE_HOLD_TIMEOUT = 60.0  # seconds an article waits at most for the warm-up
 NEWS_MAX_AGE_DAYS = 7.0  # listed entries older than this and never fetched are skipped; 0: off
 NEWS_RECRAWL_SCHEDULE = "1h,6h,24h,3d"  # recrawl an article at these ages, then never again
+NEWS_ALLOWED_PRIVATE_NETWORKS: list[str] = []  # CIDRs of non-public addresses we may fetch
 NEWS_DATA_DIR = "data"  # embedded database and spool live here
 NEWS_MONGO_BATCH_SIZE = 100  # items per bulk write
 NEWS_MONGO_FLUSH_INTERVAL = 2.0  # seconds between flushes of a partial batch
+NEWS_MONGO_TIMEOUT = 5.0  # seconds to wait for the database per operation
+NEWS_MONGO_RETRIES = 3  # retries of a failed batch (backoff 0.5 s, 1 s, 2 s) before spooling
 MONGO_URI = ""  # empty: start the embedded nx-27017 server; env MONGO_URI overrides
 MONGO_DATABASE = "news"

@@ -62,15 +62,18 @@ class RecrawlPolicy:
                    timedelta(days=days) if days > 0 else None)
 
     def decide(self, state: dict[str, Any] | None, now: datetime, *,
-               published: datetime | None = None,
-               modified: datetime | None = None) -> Decision:
-        """Whether to fetch a listed URL, given its stored state and what the listing says."""
+               published: datetime | None = None, modified: datetime | None = None,
+               listed: bool = True) -> Decision:
+        """Whether to fetch a URL, given its stored state and what its feed or sitemap entry
+        says (``listed``) or, for a link found on a page, nothing (``listed=False``): a known
+        non-article page reached by a link is fetched again, since it is how the crawl finds
+        new articles; listed in a sitemap, it is fetched again only when its entry changed."""
         if state is None:
-            listed = _utc(modified) or _utc(published)
-            if self.max_age is not None and listed is not None and listed < now - self.max_age:
+            dated = _utc(modified) or _utc(published)
+            if self.max_age is not None and dated is not None and dated < now - self.max_age:
                 return Decision(False, "too_old")
             return Decision(True, "new")
-        if state.get("kind") == KIND_PAGE:
+        if state.get("kind") == KIND_PAGE and not listed:
             return Decision(True, "page")
         last = _utc(state.get("last_fetched"))
         changed = _utc(modified)

@@ -17,6 +17,8 @@ from pymongo import ASCENDING, DESCENDING, ReplaceOne
 from pymongo.collection import Collection
 from pymongo.errors import BulkWriteError
 
+from crawler.stories import bands, link_story, story_id_for
+
 logger = logging.getLogger(__name__)
 
 _DUPLICATE_KEY = 11000
@@ -48,6 +50,9 @@ class ArticleStore:
         self.collection.create_index([("source", ASCENDING), ("published", DESCENDING)],
                                      name="source_published")
         self.collection.create_index([("updated_at", ASCENDING)], name="updated_at")
+        self.collection.create_index([("fingerprint_bands", ASCENDING)],
+                                     name="fingerprint_bands")
+        self.collection.create_index([("story_id", ASCENDING)], name="story_id")
         if self.revisions is not None:
             self.revisions.create_index([("url", ASCENDING), ("revision", ASCENDING)],
                                         unique=True, name="url_revision")
@@ -73,9 +78,11 @@ class ArticleStore:
             for doc in self.collection.find(
                 {"url": {"$in": list(latest)}},
                 {"url": 1, "first_seen": 1, "updated_at": 1, "content_hash": 1, "title": 1,
-                 "text": 1, "fetched_at": 1, "revision": 1},
+                 "text": 1, "fetched_at": 1, "revision": 1, "story_id": 1, "duplicate_of": 1},
             )
         }
+        new_docs = [doc for url, doc in latest.items() if url not in stored]
+        candidates = self._story_candidates(new_docs)
         result = WriteResult()
         operations = []
         previous_versions = []
@@ -86,6 +93,8 @@ class ArticleStore:
                 doc["first_seen"] = doc.get("fetched_at") or now
                 doc["updated_at"] = now
                 doc["revision"] = 1
+                link_story(doc, candidates)
+                candidates.append(doc)  # a later copy in the same batch links to this one
                 outcome = "new"
             elif all(old.get(k) == doc.get(k) for k in _CONTENT_FIELDS):
                 result.unchanged += 1
@@ -100,9 +109,13 @@ class ArticleStore:
                 doc["first_seen"] = old.get("first_seen") or doc.get("fetched_at") or now
                 doc["updated_at"] = now
                 doc["revision"] = number + 1
+                doc["story_id"] = old.get("story_id") or story_id_for(url)
+                doc["duplicate_of"] = old.get("duplicate_of")
                 outcome = "updated"
             setattr(result, outcome, getattr(result, outcome) + 1)
             result.outcomes[url] = outcome
+            if doc.get("fingerprint"):
+                doc["fingerprint_bands"] = bands(doc["fingerprint"])
             operations.append(ReplaceOne({"url": url}, doc, upsert=True))
         if previous_versions and self.revisions is not None:
             # Before the article is replaced: a crash in between repeats this insert, which the
@@ -115,3 +128,14 @@ class ArticleStore:
         if operations:
             self.collection.bulk_write(operations, ordered=False)
         return result
+
+    def _story_candidates(self, docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Stored articles sharing a fingerprint band with one of ``docs``."""
+        keys = sorted({key for doc in docs if doc.get("fingerprint")
+                       for key in bands(doc["fingerprint"])})
+        if not keys:
+            return []
+        return list(self.collection.find(
+            {"fingerprint_bands": {"$in": keys}},
+            {"url": 1, "fingerprint": 1, "story_id": 1, "duplicate_of": 1, "first_seen": 1,
+             "_id": 0}))

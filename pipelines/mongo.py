@@ -55,6 +55,7 @@ class MongoPipeline:
             batch_size=settings.getint("NEWS_MONGO_BATCH_SIZE", 100),
             flush_interval=settings.getfloat("NEWS_MONGO_FLUSH_INTERVAL", 2.0),
             spool_path=data_dir / "spool.jsonl",
+            retries=settings.getint("NEWS_MONGO_RETRIES", 3),
         )
         pipeline.crawler = crawler
         pipeline.policy = RecrawlPolicy.from_settings(settings)

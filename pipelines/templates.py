@@ -15,6 +15,7 @@ import time
 from typing import Any
 
 from itemadapter import ItemAdapter
+from pymongo.errors import PyMongoError
 from scrapy.crawler import Crawler
 
 from crawler.database import Database
@@ -67,7 +68,12 @@ class TemplateStripPipeline:
         self.release_all("spider closing")
         if self.store is not None:
             for template in self.sites.values():
-                await asyncio.to_thread(self.store.save, template)
+                try:
+                    await asyncio.to_thread(self.store.save, template)
+                except PyMongoError as exc:
+                    self._count("save_errors")
+                    logger.warning("Site %s: template not saved (%s); the next run relearns it",
+                                   template.site, type(exc).__name__)
 
     def _count(self, key: str, value: int = 1) -> None:
         if self.crawler is not None and self.crawler.stats is not None and value:
@@ -84,7 +90,13 @@ class TemplateStripPipeline:
     async def _load(self, site: str) -> SiteTemplate:
         template = SiteTemplate(site, min_pages=self.min_pages, min_share=self.min_share)
         if self.store is not None:
-            await asyncio.to_thread(self.store.load, template)
+            try:
+                await asyncio.to_thread(self.store.load, template)
+            except PyMongoError as exc:
+                # Learning starts afresh for this run; the articles are held and cleaned as usual.
+                self._count("load_errors")
+                logger.warning("Site %s: stored template not readable (%s); learning afresh",
+                               site, type(exc).__name__)
             if template.pages:
                 logger.info("Site %s: template state of %d pages loaded", site, template.pages)
         self.sites[site] = template
@@ -158,9 +170,12 @@ class TemplateStripPipeline:
                     self.release(site, "hold timeout")
 
     def _crawl_is_quiet(self) -> bool:
-        """No download in progress, none scheduled and no page being extracted."""
+        """No download in progress, none scheduled and no page being extracted; or the crawl
+        is shutting down (SIGTERM, CLOSESPIDER_*), which waits for the held articles."""
         engine = getattr(self.crawler, "engine", None)
-        if engine is None:
+        if engine is None or not getattr(engine, "running", True):
+            return True
+        if getattr(getattr(engine, "_slot", None), "closing", None) is not None:
             return True
         if engine.downloader.active or getattr(engine, "_start", None) is not None:
             return False

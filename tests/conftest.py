@@ -48,6 +48,7 @@ def run_crawl(*args: str, mongo_uri: str, database: str, data_dir: Path,
         "NEWS_EXTRACT_WORKERS": "2",
         "NEWS_MONGO_FLUSH_INTERVAL": "0.5",
         "NEWS_MAX_AGE_DAYS": "0",  # the demo articles are years old
+        "NEWS_ALLOWED_PRIVATE_NETWORKS": "127.0.0.0/8",  # test sites are on loopback
         "LOG_LEVEL": "INFO",
     }
     fast.update(settings or {})

@@ -73,3 +73,36 @@ def test_a_changed_article_keeps_its_previous_version(mongo_db: Any) -> None:
     revisions = list(mongo_db.article_revisions.find({"url": "a"}, {"_id": 0}).sort("revision"))
     assert [(r["revision"], r["text"], r["fetched_at"]) for r in revisions] == [
         (1, "Version one.", T0), (2, "Version two.", t2)]
+
+
+def test_wire_copies_share_a_story(mongo_db: Any) -> None:
+    from crawler.demo.content import load_site
+    from crawler.document import article_document
+
+    paragraphs = list(load_site("harbour").articles[0].paragraphs)
+    agency = "\n\n".join(paragraphs)
+    edited = "\n\n".join(["HARBOUR CITY (Wire) —", *paragraphs[:-1],
+                          paragraphs[-1].replace("said", "told reporters")])
+    other = "\n\n".join(load_site("harbour").articles[4].paragraphs)
+
+    def doc(url: str, text: str, hours: int) -> dict[str, Any]:
+        return article_document({"url": url, "title": "T", "text": text,
+                                 "fetched_at": T0 + timedelta(hours=hours)})
+
+    store = ArticleStore(mongo_db.articles)
+    store.ensure_indexes()
+    store.write([doc("https://wire.example/a", agency, 0)], now=T0)
+    store.write([doc("https://paper.example/b", edited, 1),
+                 doc("https://other.example/c", other, 1)], now=T0 + timedelta(hours=1))
+    stored = {d["url"]: d for d in mongo_db.articles.find()}
+    first, copy, unrelated = (stored["https://wire.example/a"], stored["https://paper.example/b"],
+                              stored["https://other.example/c"])
+    assert copy["story_id"] == first["story_id"]
+    assert copy["duplicate_of"] == "https://wire.example/a"
+    assert first["duplicate_of"] is None and unrelated["duplicate_of"] is None
+    assert unrelated["story_id"] not in (first["story_id"],)
+    # A re-run changes nothing; the story ids are a function of the data, not of the process.
+    before = {u: (d["story_id"], d["duplicate_of"]) for u, d in stored.items()}
+    store.write([doc("https://paper.example/b", edited, 2)], now=T0 + timedelta(hours=2))
+    after = {d["url"]: (d["story_id"], d["duplicate_of"]) for d in mongo_db.articles.find()}
+    assert after == before

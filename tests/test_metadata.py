@@ -387,3 +387,58 @@ def test_parse_datetime_future_limit_is_one_day() -> None:
 )
 def test_normalize_language(value: str | None, expected: str | None) -> None:
     assert normalize_language(value) == expected
+
+
+# --------------------------------------------------------------------------- paywall markers
+
+
+def _paywall_page(head: str) -> str:
+    return f"<html><head>{head}</head><body><article><p>Visible lead.</p></article></body></html>"
+
+
+@pytest.mark.parametrize(
+    ("head", "free", "source"),
+    [
+        ('<meta property="article:content_tier" content="locked">', False,
+         "meta:article:content_tier"),
+        ('<meta property="article:content_tier" content="metered">', False,
+         "meta:article:content_tier"),
+        ('<meta property="article:content_tier" content="free">', True,
+         "meta:article:content_tier"),
+        (
+            '<script type="application/ld+json">{"@type": "NewsArticle", "headline": "H",'
+            ' "isAccessibleForFree": true, "hasPart": {"@type": "WebPageElement",'
+            ' "isAccessibleForFree": false, "cssSelector": ".paywall"}}</script>',
+            False,
+            "jsonld:hasPart",
+        ),
+        (
+            '<script type="application/ld+json">{"@type": "NewsArticle", "headline": "H",'
+            ' "isAccessibleForFree": "False"}</script>',
+            False,
+            "jsonld:isAccessibleForFree",
+        ),
+        ('<meta property="og:title" content="H">', None, None),
+    ],
+)
+def test_paywall_markers(head: str, free: bool | None, source: str | None) -> None:
+    meta = page_metadata(_paywall_page(head), "https://example.org/a")
+    assert meta.accessible_for_free is free
+    assert meta.paywall_source == source
+
+
+def test_paywalled_teaser_is_still_an_article() -> None:
+    from crawler.extraction import extract_article
+
+    lead = " ".join(["Der Stadtrat hat am Dienstag über den neuen Haushalt beraten."] * 4)
+    html = (
+        '<html><head><script type="application/ld+json">{"@type": "NewsArticle",'
+        ' "headline": "Haushalt beraten", "datePublished": "2024-03-01T10:00:00+01:00",'
+        ' "isAccessibleForFree": false}</script></head><body><article><h1>Haushalt beraten</h1>'
+        f"<p>{lead}</p></article></body></html>"
+    )
+    result = extract_article(html, "https://zeitung.example/haushalt")
+    assert result["paywalled"] is True
+    assert result["paywall_source"] == "jsonld:isAccessibleForFree"
+    assert result["is_article"], result["page_kind"]
+    assert result["text"]

@@ -106,3 +106,15 @@ def test_delete_many_and_drop(mongo_db: Any) -> None:
     coll.insert_many([{"_id": "a", "n": 1}, {"_id": "b", "n": 2}])
     assert coll.delete_many({"_id": {"$in": ["a"]}}).deleted_count == 1
     assert [d["_id"] for d in coll.find()] == ["b"]
+
+
+def test_multikey_index_and_in_on_arrays(mongo_db: Any) -> None:
+    """Wire-copy lookup: an index over an array field, queried with $in."""
+    coll = mongo_db.articles
+    coll.create_index([("fingerprint_bands", ASCENDING)])
+    coll.insert_many([{"url": "a", "fingerprint_bands": ["0:1f", "1:2a"]},
+                      {"url": "b", "fingerprint_bands": ["0:1e", "1:2a"]},
+                      {"url": "c", "fingerprint_bands": ["0:00", "1:00"]}])
+    found = sorted(d["url"] for d in coll.find({"fingerprint_bands": {"$in": ["1:2a", "9:9"]}}))
+    assert found == ["a", "b"]
+    assert [d["url"] for d in coll.find({"fingerprint_bands": {"$in": ["0:1f"]}})] == ["a"]

@@ -39,7 +39,10 @@ def test_known_entries_are_fetched_when_changed_or_due() -> None:
     assert POLICY.decide(state, NOW, modified=NOW - 3 * H).reason == "not_due"
     assert POLICY.decide({**state, "next_recrawl": NOW - H}, NOW).reason == "due"
     assert POLICY.decide({**state, "next_recrawl": None}, NOW).reason == "not_due"
-    assert POLICY.decide({"kind": KIND_PAGE}, NOW).reason == "page"
+    page = {"kind": KIND_PAGE, "last_fetched": NOW - 2 * H, "next_recrawl": None}
+    assert POLICY.decide(page, NOW, listed=False).reason == "page"  # a link: discovery page
+    assert POLICY.decide(page, NOW).reason == "not_due"  # listed in a sitemap, unchanged
+    assert POLICY.decide(page, NOW, modified=NOW - H).reason == "changed"
 
 
 def test_decaying_schedule_then_never() -> None:

@@ -24,7 +24,7 @@ from types import FrameType, TracebackType
 from typing import Any, cast
 from urllib.parse import unquote, urlsplit
 
-from crawler.demo.content import DEFAULT_HOSTS, DemoSite
+from crawler.demo.content import DEFAULT_HOSTS, DemoSite, SiteContent
 from crawler.demo.layout import Page
 from crawler.demo.sites import LAYOUTS, demo_site, layout_for, site_pages
 
@@ -219,6 +219,16 @@ class DemoServer:
         traceback: TracebackType | None,
     ) -> None:
         self.stop()
+
+    def set_content(self, name: str, content: SiteContent) -> None:
+        """Serve ``content`` on the running site ``name`` from now on (an evolving site)."""
+        for server, site in zip(self._servers, self.sites, strict=True):
+            if server.site_name == name:
+                layout = LAYOUTS[name](content, site.base_url)
+                server.pages = site_pages(layout)
+                server.not_found = layout.not_found_page()
+                return
+        raise KeyError(f"demo site {name!r} is not running")
 
     # -- queries ----------------------------------------------------------------------------
 

@@ -1,4 +1,5 @@
-"""One page in, one article out: trafilatura for the main text, structured data for metadata.
+"""One page in, one article out: trafilatura for the main text (crawler.extraction.body),
+structured data for metadata (crawler.extraction.metadata).
 
 A plain function of (HTML, URL), independent of Scrapy, so it runs in worker processes and in
 tests and benchmarks alone.
@@ -7,65 +8,69 @@ tests and benchmarks alone.
 from __future__ import annotations
 
 import logging
-import re
 from datetime import datetime
 from typing import Any
 from urllib.parse import urljoin
 
 import py3langid
-import trafilatura
 from lxml.html import HtmlElement
 from trafilatura.utils import load_html
 
+from crawler.extraction.body import extract_body
+from crawler.extraction.bylines import bold_byline, drop_bylines
 from crawler.extraction.classify import classify_page, link_density
+from crawler.extraction.dates import DateBounds, parse_datetime
+from crawler.extraction.fingerprint import fingerprint
 from crawler.extraction.metadata import PageMetadata, clean_title, page_metadata
-from crawler.normalize import canonicalize_url, normalize_line, same_site, split_paragraphs
+from crawler.extraction.visible_dates import searched_date
+from crawler.normalize import canonicalize_url, normalize_line, same_site
 
 logger = logging.getLogger(__name__)
 
 # Below this many words the detector is a guess, so a page without a declared language gets none.
 _MIN_WORDS_FOR_DETECTION = 15
-# A byline is short and opens with a byline word in one of the common languages.
-_MAX_BYLINE_WORDS = 15
-_BYLINE_START = re.compile(r"^(?i:by|von|par|por|door|av|af|przez|written by)\s+[A-ZÀ-ÖØ-Þ]")
 
 
-def extract_article(html: str, url: str, *, min_words: int = 80,
-                    hinted: bool = False) -> dict[str, Any]:
+def extract_article(html: str, url: str, *, min_words: int = 80, hinted: bool = False,
+                    not_before: datetime | None = None) -> dict[str, Any]:
     """Extract the article of one HTML page.
 
     Returns a dict with the schema's fields (``url``, ``title``, ``text``, ``authors``,
     ``published``, ``modified``, ``language``, ...) and ``is_article``/``page_kind`` saying
     whether the page is one article. ``text`` holds paragraphs separated by a blank line;
-    ``paragraphs`` holds the same as a list.
+    ``paragraphs`` holds the same as a list. ``not_before`` (the site's first article, when
+    the caller knows it) rejects older dates as implausible, as dates in the future are.
     """
     tree = load_html(html)
     if tree is None:
         return _empty(url, "unparseable HTML")
-    meta = page_metadata(tree, url)
+    bounds = DateBounds(not_before=not_before)
+    meta = page_metadata(tree, url, not_before=not_before)
     canonical = _canonical_url(tree, url)
-    document = trafilatura.bare_extraction(
-        html, url=url, with_metadata=True, include_comments=False, include_tables=True,
-        include_images=False, deduplicate=False,
-    )
-    raw_text = getattr(document, "text", None) or ""
+    body = extract_body(tree, url)
+    document = body.document
     title = _title(meta, document)
-    authors = meta.authors or _trafilatura_authors(document)
-    paragraphs = _drop_bylines(_drop_leading_title(split_paragraphs(raw_text), title), authors)
+    paragraphs = _drop_leading_title(body.paragraphs, title)
+    authors, authors_source = _authors(meta, document, tree, paragraphs)
+    paragraphs = drop_bylines(paragraphs, authors)
     words = sum(len(p.split()) for p in paragraphs)
     language, language_source = _language(meta, paragraphs)
+    paywalled = meta.accessible_for_free is False
     kind = classify_page(meta.types, meta.published is not None, words, link_density(tree),
-                         min_words=min_words, hinted=hinted)
+                         min_words=min_words, hinted=hinted, paywalled=paywalled)
+    text = "\n\n".join(paragraphs)
+    published, published_source = _published(meta, document, html, url, bounds)
     return {
         "url": canonical,
         "fetched_url": url,
         "title": title,
         "paragraphs": paragraphs,
-        "text": "\n\n".join(paragraphs),
+        "text": text,
+        "fingerprint": fingerprint(text) if text else None,
         "authors": authors,
-        "published": meta.published or _trafilatura_date(document),
-        "published_source": meta.published_source
-        or ("trafilatura" if _trafilatura_date(document) else None),
+        "authors_source": authors_source,
+        "published": published,
+        "published_source": published_source,
         "modified": meta.modified,
         "modified_source": meta.modified_source,
         "language": language,
@@ -75,7 +80,8 @@ def extract_article(html: str, url: str, *, min_words: int = 80,
         "image": meta.image or getattr(document, "image", None) or None,
         "tags": meta.tags or _split_tags(getattr(document, "tags", None)),
         "section": meta.section,
-        "paywalled": meta.accessible_for_free is False,
+        "paywalled": paywalled,
+        "paywall_source": meta.paywall_source,
         "is_article": kind.is_article,
         "page_kind": kind.reason,
     }
@@ -83,10 +89,13 @@ def extract_article(html: str, url: str, *, min_words: int = 80,
 
 def _empty(url: str, reason: str) -> dict[str, Any]:
     return {"url": canonicalize_url(url), "fetched_url": url, "title": None, "paragraphs": [],
-            "text": "", "authors": [], "published": None, "published_source": None,
+            "text": "", "fingerprint": None, "authors": [], "authors_source": None,
+            "published": None,
+            "published_source": None,
             "modified": None, "modified_source": None, "language": None,
             "language_source": None, "site_name": None, "description": None, "image": None,
-            "tags": [], "section": None, "paywalled": False, "is_article": False,
+            "tags": [], "section": None, "paywalled": False, "paywall_source": None,
+            "is_article": False,
             "page_kind": reason}
 
 
@@ -117,22 +126,6 @@ def _drop_leading_title(paragraphs: list[str], title: str | None) -> list[str]:
     return paragraphs
 
 
-def _drop_bylines(paragraphs: list[str], authors: list[str]) -> list[str]:
-    """Drop byline lines ("By Jane Doe | Published ...") near the start or the end of the text:
-    short paragraphs that name an author or open with a byline word and a capitalised name."""
-    names = [a.casefold() for a in authors if len(a) > 3]
-
-    def is_byline(paragraph: str) -> bool:
-        if len(paragraph.split()) > _MAX_BYLINE_WORDS:
-            return False
-        lowered = paragraph.casefold()
-        return any(name in lowered for name in names) or bool(_BYLINE_START.match(paragraph))
-
-    edge = len(paragraphs) > 2
-    return [p for i, p in enumerate(paragraphs)
-            if not (edge and (i < 3 or i >= len(paragraphs) - 2) and is_byline(p))]
-
-
 def _language(meta: PageMetadata, paragraphs: list[str]) -> tuple[str | None, str | None]:
     if meta.language:
         return meta.language, "declared"
@@ -143,6 +136,21 @@ def _language(meta: PageMetadata, paragraphs: list[str]) -> tuple[str | None, st
     return str(code), "detected"
 
 
+def _authors(meta: PageMetadata, document: Any, tree: HtmlElement,
+             paragraphs: list[str]) -> tuple[list[str], str | None]:
+    """Persons the page declares; else a bold byline in the text; else the declared
+    organisation; else trafilatura's guess."""
+    if meta.authors and meta.authors_source != "organization":
+        return meta.authors, meta.authors_source
+    in_text = bold_byline(tree, paragraphs)
+    if in_text:
+        return in_text, "text:bold"
+    if meta.authors:
+        return meta.authors, meta.authors_source
+    guessed = _trafilatura_authors(document)
+    return guessed, "trafilatura" if guessed else None
+
+
 def _trafilatura_authors(document: Any) -> list[str]:
     raw = getattr(document, "author", None)
     if not raw:
@@ -150,14 +158,20 @@ def _trafilatura_authors(document: Any) -> list[str]:
     return [a.strip() for a in str(raw).split(";") if a.strip()]
 
 
-def _trafilatura_date(document: Any) -> datetime | None:
-    raw = getattr(document, "date", None)
+def _published(meta: PageMetadata, document: Any, html: str, url: str,
+               bounds: DateBounds) -> tuple[datetime | None, str | None]:
+    """The page's declared date; else trafilatura's (htmldate); else, when trafilatura found
+    no article at all, htmldate's search of the page."""
+    if meta.published is not None:
+        return meta.published, meta.published_source
+    if document is not None:
+        source, raw = "trafilatura", getattr(document, "date", None)
+    else:
+        source, raw = "htmldate", searched_date(html, url)
     if not raw:
-        return None
-    try:
-        return datetime.fromisoformat(str(raw))
-    except ValueError:
-        return None
+        return None, None
+    value = parse_datetime(str(raw), now=bounds.now, not_before=bounds.not_before)
+    return (value, source) if value is not None else (None, None)
 
 
 def _split_tags(raw: Any) -> list[str]:

@@ -14,6 +14,8 @@ _ARTICLE_TYPES = {"article", "newsarticle", "reportagenewsarticle", "analysisnew
 # Types that name a listing, a site or a generic page.
 _LISTING_TYPES = {"website", "collectionpage", "itemlist", "searchresultspage", "profilepage",
                   "aboutpage", "contactpage", "faqpage", "organization", "newsmediaorganization"}
+# A paywalled article shows only its first paragraphs; it is stored with what is visible.
+PAYWALLED_MIN_WORDS = 15
 
 
 @dataclass(frozen=True)
@@ -44,15 +46,19 @@ def classify_page(
     *,
     min_words: int = 80,
     hinted: bool = False,
+    paywalled: bool = False,
 ) -> PageKind:
     """Decide whether a page is one article.
 
     ``types`` are the page's declared types (JSON-LD ``@type``, ``og:type``), ``has_date`` says
     whether the page itself states a publication date, ``words`` counts the extracted main text,
     ``density`` is :func:`link_density` and ``hinted`` is true when a feed or a news sitemap
-    listed the page as an article.
+    listed the page as an article. A page that declares itself paywalled needs only
+    ``PAYWALLED_MIN_WORDS`` of visible text.
     """
     lowered = {t.lower().rsplit("/", 1)[-1] for t in types}
+    if paywalled:
+        min_words = min(min_words, PAYWALLED_MIN_WORDS)
     if words < min_words:
         return PageKind(False, f"too short ({words} words)")
     declared_article = bool(lowered & _ARTICLE_TYPES)

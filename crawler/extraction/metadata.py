@@ -24,8 +24,10 @@ from urllib.parse import urljoin
 
 from lxml import etree
 
-from crawler.extraction.authors import choose_authors, clean_authors
+from crawler.extraction.author_sources import choose_authors
+from crawler.extraction.authors import clean_authors
 from crawler.extraction.dates import (
+    DateBounds,
     choose_modified,
     choose_published,
     date_from_url,
@@ -41,7 +43,7 @@ from crawler.extraction.jsonld import (
     types_of,
 )
 from crawler.extraction.language import choose_language, normalize_language
-from crawler.extraction.paywall import choose_free
+from crawler.extraction.paywall import paywall_status
 from crawler.extraction.text import dedupe, text_value
 from crawler.extraction.titles import choose_headline, clean_title
 
@@ -66,6 +68,7 @@ class PageMetadata:
     description: str | None = None
     image: str | None = None
     authors: list[str] = field(default_factory=list)
+    authors_source: str | None = None
     published: datetime | None = None
     published_source: str | None = None
     modified: datetime | None = None
@@ -75,6 +78,7 @@ class PageMetadata:
     section: str | None = None
     types: set[str] = field(default_factory=set)
     accessible_for_free: bool | None = None
+    paywall_source: str | None = None
 
 
 
@@ -83,25 +87,28 @@ def page_metadata(
     url: str,
     *,
     now: datetime | None = None,
+    not_before: datetime | None = None,
 ) -> PageMetadata:
     """Collect the metadata a page declares about itself.
 
     ``html`` is the page as ``str``/``bytes`` or an lxml tree/element; ``url`` is used to
     resolve relative image URLs, to recognise the site's name in titles and as a last-resort
-    date source. Never raises: on unusable input an empty :class:`PageMetadata` is returned.
+    date source. Dates after ``now`` (default: the current time) or before ``not_before``
+    (the site's first article, when the caller knows it) are not believed. Never raises: on
+    unusable input an empty :class:`PageMetadata` is returned.
     """
     try:
-        return _page_metadata(html, url or "", now)
+        return _page_metadata(html, url or "", DateBounds(now, not_before))
     except Exception:  # defensive: metadata must never break the crawl
         logger.debug("metadata extraction failed for %s", url, exc_info=True)
         return PageMetadata()
 
 
-def _page_metadata(html: Any, url: str, now: datetime | None) -> PageMetadata:
+def _page_metadata(html: Any, url: str, bounds: DateBounds) -> PageMetadata:
     meta = PageMetadata()
     root = to_root(html)
     if root is None:
-        date = date_from_url(url, now)
+        date = date_from_url(url, bounds)
         if date is not None:
             meta.published, meta.published_source = date, "url"
         return meta
@@ -182,19 +189,21 @@ def _page_metadata(html: Any, url: str, now: datetime | None) -> PageMetadata:
     meta.image = choose_image(root, metas, article, jsonld, url)
 
     # ---- authors
-    meta.authors = choose_authors(root, metas, article, jsonld, meta.site_name, url)
+    meta.authors, meta.authors_source = choose_authors(
+        root, metas, article, jsonld, meta.site_name, url
+    )
 
     # ---- dates
     meta.published, meta.published_source = choose_published(
-        root, metas, article, pages, url, now
+        root, metas, article, pages, url, bounds
     )
-    meta.modified, meta.modified_source = choose_modified(root, metas, article, pages, now)
+    meta.modified, meta.modified_source = choose_modified(root, metas, article, pages, bounds)
 
     # ---- language
     meta.language = choose_language(root, metas, primary)
 
     # ---- paywall flag
-    meta.accessible_for_free = choose_free(primary, jsonld, root)
+    meta.accessible_for_free, meta.paywall_source = paywall_status(root, metas, primary, jsonld)
     return meta
 
 

@@ -32,15 +32,23 @@ TIMEOUT = "timeout"
 ERROR = "error"
 
 
+# A date in words that htmldate hands to dateparser, which then compiles its patterns for all
+# its ~200 locales: 1-3 s, once per process.
+_WARM_UP_PAGE = ("<html><body><article><p>Published on 1 January 9999 at 10:00.</p></article>"
+                 "</body></html>")
+
+
 def _warm_up() -> None:
-    """Worker initializer: load trafilatura's lazy data before the first page's clock runs."""
-    extract_article("<html><body><p>warm up</p></body></html>", "http://warm.up/")
+    """Worker initializer: load what trafilatura and its date parsers load lazily, before the
+    clock of a page runs (a fresh worker would otherwise spend seconds of its first page's
+    ``timeout`` on it, and a replaced one again)."""
+    extract_article(_WARM_UP_PAGE, "http://warm.up/")
 
 
 def failed_result(url: str, error: str) -> dict[str, Any]:
     """What :meth:`ExtractionPool.extract` returns for a page it could not extract."""
-    return {"url": url, "fetched_url": url, "is_article": False,
-            "page_kind": f"extraction {error}", "extract_error": error}
+    return {"url": url, "fetched_url": url, "title": None, "text": "", "paragraphs": [],
+            "is_article": False, "page_kind": f"extraction {error}", "extract_error": error}
 
 
 class ExtractionPool:

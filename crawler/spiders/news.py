@@ -24,6 +24,7 @@ from scrapy.utils.gz import gunzip
 from crawler import signals as news_signals
 from crawler.database import Database
 from crawler.discovery import DiscoveryError, Entry, detect_kind, parse_feed, parse_sitemap
+from crawler.encoding import mislabeled_utf8
 from crawler.extraction.pool import ExtractionPool
 from crawler.normalize import canonicalize_url, same_site
 from crawler.sources import Source, SourcesError, load_sources
@@ -66,6 +67,7 @@ class NewsSpider(scrapy.Spider):
             workers=settings.getint("NEWS_EXTRACT_WORKERS") or None,
             max_tasks_per_child=settings.getint("NEWS_EXTRACT_MAX_TASKS_PER_CHILD", 1000),
             min_words=settings.getint("NEWS_MIN_WORDS", 80),
+            timeout=settings.getfloat("NEWS_EXTRACT_TIMEOUT", 30.0),
         )
         spider.sources = spider._select_sources(settings.get("NEWS_SOURCES", "sources.yaml"))
         spider.policy = RecrawlPolicy.from_settings(settings)
@@ -149,7 +151,7 @@ class NewsSpider(scrapy.Spider):
         logger.info("Sitemap %s (%s) lists %d entries", response.url, sitemap.kind,
                     len(sitemap.entries))
         if sitemap.kind == "index":
-            for entry in sitemap.entries:
+            for entry in self._usable(response, sitemap.entries)[0]:
                 yield response.follow(entry.url, callback=self.parse_start,
                                       errback=self.on_error,
                                       meta={"news_source": response.meta.get("news_source"),
@@ -162,7 +164,7 @@ class NewsSpider(scrapy.Spider):
                       via: str) -> AsyncIterator[Request]:
         """Requests for the entries of a feed or sitemap that are new, changed or due."""
         source = response.meta.get("news_source")
-        urls = [canonicalize_url(response.urljoin(entry.url)) for entry in entries]
+        entries, urls = self._usable(response, entries)
         states = await self._states(urls)
         now = datetime.now(UTC)
         self._count_source(source, "discovered", len(entries))
@@ -180,6 +182,23 @@ class NewsSpider(scrapy.Spider):
                 "news_hint": {"title": entry.title, "published": entry.published,
                               "modified": entry.modified},
             })
+
+    def _usable(self, response: Response, entries: list[Entry]) -> tuple[list[Entry], list[str]]:
+        """The entries whose URL can be requested, and their canonical URLs. One bad URL
+        ("http://[oops/", "javascript:...") must not lose the rest of the list."""
+        kept: list[Entry] = []
+        urls: list[str] = []
+        for entry in entries:
+            try:
+                url = canonicalize_url(response.urljoin(entry.url))
+                Request(url)  # ValueError for what Scrapy cannot request
+            except ValueError as exc:
+                self._count("news/discovery/bad_url")
+                logger.info("Unusable URL %r in %s: %s", entry.url[:200], response.url, exc)
+                continue
+            kept.append(entry)
+            urls.append(url)
+        return kept, urls
 
     def _page_request(self, url: str, source: str | None, depth: int,
                       state: dict[str, Any] | None, meta: dict[str, Any] | None = None,
@@ -221,9 +240,18 @@ class NewsSpider(scrapy.Spider):
         if depth < self.max_depth:
             async for request in self._follow_links(response, depth + 1):
                 yield request
+        html = response.text
+        if (repaired := mislabeled_utf8(response.body, response.encoding, html)) is not None:
+            self._count("news/page/encoding_repaired")  # Windows-1252 declared as UTF-8
+            html = repaired
         result = await self.extractor.extract(
-            response.text, response.url, hinted=bool(response.meta.get("news_hinted")))
+            html, response.url, hinted=bool(response.meta.get("news_hinted")))
+        if result.get("extract_error"):  # over NEWS_EXTRACT_TIMEOUT, or its worker died
+            self._count(f"news/extract/{result['extract_error']}")
+            return
         self._count("news/page/extracted")
+        if not result["text"]:
+            self._count_source(source, "empty_text")
         if not result["is_article"]:
             self._count("news/page/not_article")
             self._count_source(source, "rejected")
@@ -259,7 +287,7 @@ class NewsSpider(scrapy.Spider):
         source = response.meta.get("news_source")
         for url in urls:
             state = states.get(url)
-            decision = self.policy.decide(state, now)
+            decision = self.policy.decide(state, now, listed=False)
             if not decision.fetch:
                 self._count_source(source, f"skipped_{decision.reason}")
                 continue

@@ -1,0 +1,136 @@
+"""The two reference workloads of benchmarks/throughput.py, each run in a process of its own.
+
+    .venv/bin/python benchmarks/_runners.py limit N OUT.json [--pages DIR]
+    .venv/bin/python benchmarks/_runners.py naive SITEMAP_URL OUT.json
+
+``limit``: ``trafilatura.extract`` over N pages (the benchmark pages repeated, decoded exactly
+as Scrapy decodes them) in a process pool of ``os.cpu_count()`` workers, timed from the first
+submission to the last result, after the workers have started and imported trafilatura.
+
+``naive``: a plain Scrapy ``SitemapSpider`` that calls ``trafilatura.extract`` in its callback,
+with the same relaxed politeness as the project's benchmark crawl and no item pipeline.
+
+Both write a JSON summary to OUT.json (wall times are ``time.time()``, comparable across
+processes).
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import sys
+import time
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _serve import DEFAULT_PAGES, load_pages
+
+# Settings shared by the naive spider and the project crawl: politeness relaxed for loopback.
+RELAXED = {
+    "AUTOTHROTTLE_ENABLED": False,
+    "DOWNLOAD_DELAY": 0,
+    "CONCURRENT_REQUESTS": 16,
+    "CONCURRENT_REQUESTS_PER_DOMAIN": 16,
+    "ROBOTSTXT_OBEY": True,
+    "LOG_LEVEL": "INFO",
+}
+
+
+def _auto_detect(text: bytes) -> str | None:
+    """Scrapy's fallback when neither the headers nor the page declare an encoding."""
+    for encoding in ("utf-8", "cp1252"):
+        try:
+            text.decode(encoding)
+        except UnicodeError:
+            continue
+        return encoding
+    return None
+
+
+def decoded_pages(directory: Path) -> list[str]:
+    """The pages decoded as Scrapy decodes them for ``response.text`` (w3lib, served as
+    ``text/html`` without a charset), without importing Scrapy into the pool's parent."""
+    from w3lib.encoding import html_to_unicode
+
+    return [html_to_unicode("text/html", page, auto_detect_fun=_auto_detect)[1]
+            for page in load_pages(directory)]
+
+
+def _extract(job: tuple[str, str]) -> int:
+    import trafilatura
+
+    text = trafilatura.extract(job[0], url=job[1])
+    return len(text or "")
+
+
+def _warm(_: int) -> int:
+    import trafilatura  # noqa: F401
+
+    time.sleep(0.2)  # keep this worker busy so the next warm-up task starts another one
+    return os.getpid()
+
+
+def run_limit(n: int, out: Path, directory: Path) -> None:
+    pages = decoded_pages(directory)
+
+    def jobs() -> Iterator[tuple[str, str]]:
+        for i in range(n):
+            yield pages[i % len(pages)], f"http://127.0.0.1/articles/{i}.html"
+
+    workers = os.cpu_count() or 1
+    with ProcessPoolExecutor(max_workers=workers,
+                             mp_context=multiprocessing.get_context("spawn")) as pool:
+        list(pool.map(_warm, range(workers)))
+        started = time.time()
+        chars = sum(pool.map(_extract, jobs(), chunksize=4))
+        finished = time.time()
+    json.dump({"pages": n, "extracted_chars": chars, "workers": workers, "first": started,
+               "last": finished}, out.open("w"))
+
+
+def run_naive(sitemap: str, out: Path) -> None:
+    import trafilatura
+    from scrapy.crawler import CrawlerProcess
+    from scrapy.spiders import SitemapSpider
+
+    state: dict[str, Any] = {"pages": 0, "extracted": 0, "last": None}
+
+    class NaiveSpider(SitemapSpider):
+        name = "naive"
+        sitemap_urls = (sitemap,)
+
+        def parse(self, response: Any) -> Iterator[dict[str, Any]]:
+            text = trafilatura.extract(response.text, url=response.url)
+            state["pages"] += 1
+            state["last"] = time.time()
+            if text:
+                state["extracted"] += 1
+                yield {"url": response.url, "text": text}
+
+    settings = dict(RELAXED, TELNETCONSOLE_ENABLED=False, COOKIES_ENABLED=False,
+                    TWISTED_REACTOR="twisted.internet.asyncioreactor.AsyncioSelectorReactor")
+    process = CrawlerProcess(settings)
+    process.crawl(NaiveSpider)
+    process.start()
+    json.dump(state, out.open("w"))
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) >= 3 and argv[0] == "limit":
+        directory = Path(argv[4]) if len(argv) > 4 and argv[3] == "--pages" else DEFAULT_PAGES
+        run_limit(int(argv[1]), Path(argv[2]), directory)
+        return 0
+    if len(argv) == 3 and argv[0] == "naive":
+        run_naive(argv[1], Path(argv[2]))
+        return 0
+    print(__doc__, file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,363 @@
+"""Crawl throughput against the physical limit (extraction on every core), and memory.
+
+    .venv/bin/python benchmarks/throughput.py                  # N=1810, 3 interleaved rounds
+    .venv/bin/python benchmarks/throughput.py --memory         # + project crawls at 5k and 20k
+    .venv/bin/python benchmarks/throughput.py --memory-only    # the memory run alone
+
+Serves the 181 real pages of ../shared/eval/scrapinghub-aeb/html/ (full size), repeated at
+distinct URLs up to N, with a sitemap and an RSS feed, from a separate process on 127.0.0.1.
+Then, over interleaved rounds (the order rotates each round), runs and measures:
+
+1. limit: ``trafilatura.extract`` over the same HTML in a pool of ``os.cpu_count()`` processes;
+2. naive: a plain Scrapy spider calling ``trafilatura.extract`` in its callback;
+3. project: ``scrapy crawl news -a url=<sitemap>`` with its real pipelines into a fresh embedded
+   database (nx-27017), politeness relaxed for loopback by settings.
+
+Rates are pages / (last page done - first request) with wall clock times: the first request the
+page server saw, the last result (limit), the last callback (naive) or the last item stored
+(project: the latest ``updated_at`` in the database). Peak RSS is the sum of the processes' own
+peaks (VmHWM) over the tree: the pool and its workers; the spider; the crawl, its extraction
+workers and the database server. CPU is user + system seconds of the same trees.
+Prints medians and writes them to docs/performance.md (between marker comments).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pymongo
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _measure import MB, TreeMonitor, TreeUsage
+from _runners import RELAXED
+from _serve import DEFAULT_PAGES
+
+from crawler.database import EmbeddedMongo
+
+ROOT = Path(__file__).resolve().parent.parent
+DOC = ROOT / "docs" / "performance.md"
+PY = sys.executable
+VARIANTS = ("limit", "naive", "project")
+
+
+@dataclass
+class Run:
+    variant: str
+    n: int
+    pages: int = 0  # pages fetched (or extracted, for the limit)
+    items: int = 0  # items produced (naive: pages with text; project: documents stored)
+    first: float = 0.0
+    last: float = 0.0
+    wall: float = 0.0  # whole process, start to exit
+    usage: TreeUsage = field(default_factory=TreeUsage)
+    server_cpu: float = 0.0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def rate(self) -> float:
+        span = self.last - self.first
+        return self.pages / span if span > 0 else 0.0
+
+    @property
+    def cpu_ms_per_page(self) -> float:
+        return 1000 * self.usage.cpu / self.pages if self.pages else 0.0
+
+    @property
+    def cores(self) -> float:
+        return self.usage.cpu / self.wall if self.wall else 0.0
+
+
+# -- the page server ----------------------------------------------------------------------------
+
+class Server:
+    def __init__(self, max_n: int, pages: Path) -> None:
+        self.process = subprocess.Popen(
+            [PY, str(ROOT / "benchmarks" / "_serve.py"), "--max-n", str(max_n), "--pages",
+             str(pages)], stdout=subprocess.PIPE, text=True, cwd=ROOT)
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline().strip()
+        if not line.startswith("READY "):
+            self.process.kill()
+            raise SystemExit(f"page server did not start: {line!r}")
+        self.base = line.split(" ", 1)[1]
+
+    def get(self, path: str) -> dict[str, Any]:
+        with urllib.request.urlopen(self.base + path, timeout=10) as reply:
+            data: dict[str, Any] = json.loads(reply.read())
+            return data
+
+    def cpu(self) -> float:
+        import psutil
+
+        times = psutil.Process(self.process.pid).cpu_times()
+        return float(times.user + times.system)
+
+    def close(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+# -- the three workloads ------------------------------------------------------------------------
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _run_measured(cmd: list[str], roots: dict[str, int], log: Path,
+                  env: dict[str, str] | None = None) -> tuple[float, TreeUsage]:
+    """Run cmd to completion with its tree (and ``roots``) sampled; returns wall and usage.
+    The command's own CPU comes from rusage (exact, includes its reaped workers)."""
+    cpu_before = _children_cpu()
+    started = time.monotonic()
+    with log.open("wb") as out:
+        process = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+        monitor = TreeMonitor({"main": process.pid, **roots})
+        code = process.wait()
+    wall = time.monotonic() - started
+    usage = monitor.stop()
+    usage.cpu_by_role["main"] = _children_cpu() - cpu_before
+    usage.cpu = sum(usage.cpu_by_role.values())
+    if code != 0:
+        tail = log.read_text(errors="replace")[-3000:]
+        raise SystemExit(f"{' '.join(cmd[:4])} ... exited {code}:\n{tail}")
+    return wall, usage
+
+
+def run_limit(server: Server, n: int, tmp: Path, pages: Path) -> Run:
+    out = tmp / "limit.json"
+    cmd = [PY, str(ROOT / "benchmarks" / "_runners.py"), "limit", str(n), str(out),
+           "--pages", str(pages)]
+    wall, usage = _run_measured(cmd, {}, tmp / "limit.log")
+    data = json.loads(out.read_text())
+    return Run("limit", n, pages=data["pages"], items=data["pages"], first=data["first"],
+               last=data["last"], wall=wall, usage=usage)
+
+
+def run_naive(server: Server, n: int, tmp: Path) -> Run:
+    out = tmp / "naive.json"
+    server.get("/__reset")
+    server_cpu = server.cpu()
+    cmd = [PY, str(ROOT / "benchmarks" / "_runners.py"), "naive",
+           f"{server.base}/sitemap-{n}.xml", str(out)]
+    wall, usage = _run_measured(cmd, {}, tmp / "naive.log")
+    data = json.loads(out.read_text())
+    stats = server.get("/__stats")
+    return Run("naive", n, pages=data["pages"], items=data["extracted"], first=stats["first"],
+               last=data["last"], wall=wall, usage=usage, server_cpu=server.cpu() - server_cpu)
+
+
+_STAT = re.compile(r"'([\w/.-]+)': (\d+)[,}]")
+
+
+def crawl_stats(log: str) -> dict[str, int]:
+    """The integer stats of the last 'Dumping Scrapy stats' block of a crawl log."""
+    block = log.rsplit("Dumping Scrapy stats:", 1)[-1]
+    return {key: int(value) for key, value in _STAT.findall(block)}
+
+
+def run_project(server: Server, n: int, tmp: Path, extra_settings: list[str]) -> Run:
+    data_dir = Path(tempfile.mkdtemp(prefix=f"project-{n}-", dir=tmp))  # fresh state each run
+    with EmbeddedMongo(data_dir / "db") as mongo:
+        assert mongo.uri is not None and mongo.process is not None
+        server.get("/__reset")
+        server_cpu = server.cpu()
+        settings = {**RELAXED, "NEWS_DATA_DIR": str(data_dir),
+                    "NEWS_ALLOWED_PRIVATE_NETWORKS": "127.0.0.0/8"}
+        cmd = [PY, "-m", "scrapy", "crawl", "news", "-a", f"url={server.base}/sitemap-{n}.xml"]
+        for key, value in settings.items():
+            cmd += ["-s", f"{key}={value}"]
+        for setting in extra_settings:
+            cmd += ["-s", setting]
+        env = dict(os.environ, MONGO_URI=mongo.uri, SCRAPY_SETTINGS_MODULE="crawler.settings")
+        log = data_dir / "crawl.log"
+        wall, usage = _run_measured(cmd, {"db": mongo.process.pid}, log, env=env)
+        stats = server.get("/__stats")
+        server_cpu = server.cpu() - server_cpu
+        client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(mongo.uri, tz_aware=True)
+        try:
+            articles = client.news.articles
+            stored = articles.count_documents({})
+            newest = articles.find_one({}, {"updated_at": 1}, sort=[("updated_at", -1)])
+        finally:
+            client.close()
+    crawl = crawl_stats(log.read_text(errors="replace"))
+    last = newest["updated_at"] if newest else None
+    return Run("project", n, pages=crawl.get("news/page/extracted", 0), items=stored,
+               first=stats["first"] or 0.0,
+               last=last.timestamp() if isinstance(last, datetime) else 0.0,
+               wall=wall, usage=usage, server_cpu=server_cpu,
+               extra={"stats": crawl, "log": str(log)})
+
+
+# -- report -------------------------------------------------------------------------------------
+
+def _median(values: list[float]) -> float:
+    return statistics.median(values) if values else 0.0
+
+
+def summary_table(runs: list[Run], n: int, rounds: int) -> str:
+    by: dict[str, list[Run]] = {v: [r for r in runs if r.variant == v] for v in VARIANTS}
+    rate = {v: _median([r.rate for r in rs]) for v, rs in by.items()}
+    lines = [
+        f"N = {n} pages, {rounds} interleaved rounds, {os.cpu_count()} cores; medians "
+        "(per-round values in brackets).",
+        "",
+        "| | pages/s | wall s | pages | items | CPU s | CPU ms/page | cores used | peak RSS MB |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for variant, rs in by.items():
+        if not rs:
+            continue
+        per_round = ", ".join(f"{r.rate:.1f}" for r in rs)
+        lines.append(
+            f"| {variant} | {rate[variant]:.1f} [{per_round}] "
+            f"| {_median([r.wall for r in rs]):.1f} "
+            f"| {_median([r.pages for r in rs]):.0f} | {_median([r.items for r in rs]):.0f} "
+            f"| {_median([r.usage.cpu for r in rs]):.1f} "
+            f"| {_median([r.cpu_ms_per_page for r in rs]):.1f} "
+            f"| {_median([r.cores for r in rs]):.2f} "
+            f"| {_median([r.usage.peak_rss / MB for r in rs]):.0f} |")
+    lines.append("")
+    for a, b in (("project", "limit"), ("project", "naive"), ("naive", "limit")):
+        if by[a] and by[b]:
+            ratios = [x.rate / y.rate for x, y in zip(by[a], by[b], strict=True) if y.rate]
+            lines.append(f"- {a}/{b}: **{_median(ratios):.2f}** (per round: "
+                         f"{', '.join(f'{x:.2f}' for x in ratios)})")
+    project = by["project"]
+    if project:
+        roles = sorted({k for r in project for k in r.usage.cpu_by_role})
+        cpu = ", ".join(f"{k} {_median([r.usage.cpu_by_role.get(k, 0.0) for r in project]):.1f}"
+                        for k in roles)
+        rss = ", ".join(
+            f"{k} {_median([r.usage.peak_rss_by_role.get(k, 0) / MB for r in project]):.0f}"
+            for k in roles)
+        lines.append(f"- project CPU s by tree: {cpu} (main = crawl process and its extraction "
+                     f"workers, db = nx-27017); page server "
+                     f"{_median([r.server_cpu for r in project]):.1f}")
+        lines.append(f"- project peak RSS MB by tree: {rss}")
+        stats = project[-1].extra["stats"]
+        keys = ("news/page/extracted", "news/page/article", "news/page/not_article",
+                "news/mongo/stored_new", "news/templates/held", "downloader/response_count")
+        lines.append("- project crawl stats (last round): "
+                     + ", ".join(f"{k} {stats[k]}" for k in keys if k in stats))
+        lines.append(f"- project first request to last item stored: "
+                     f"{_median([r.last - r.first for r in project]):.1f} s; "
+                     f"process wall {_median([r.wall for r in project]):.1f} s")
+    naive = by["naive"]
+    if naive:
+        lines.append(f"- naive page server CPU s: {_median([r.server_cpu for r in naive]):.1f}")
+    return "\n".join(lines)
+
+
+def memory_table(runs: list[Run]) -> str:
+    lines = ["| N | pages | stored | pages/s | wall s | peak RSS MB (all) | crawl + workers "
+             "| database | CPU s |", "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in runs:
+        lines.append(
+            f"| {r.n} | {r.pages} | {r.items} | {r.rate:.1f} | {r.wall:.0f} "
+            f"| {r.usage.peak_rss / MB:.0f} | {r.usage.peak_rss_by_role.get('main', 0) / MB:.0f} "
+            f"| {r.usage.peak_rss_by_role.get('db', 0) / MB:.0f} | {r.usage.cpu:.0f} |")
+    if len(runs) >= 2 and runs[0].usage.peak_rss:
+        lines.append("")
+        lines.append(f"- RSS at {runs[-1].n} / RSS at {runs[0].n}: "
+                     f"**{runs[-1].usage.peak_rss / runs[0].usage.peak_rss:.2f}**")
+    return "\n".join(lines)
+
+
+def write_section(name: str, body: str, path: Path = DOC) -> None:
+    """Replace the text between ``<!-- BEGIN name -->`` and ``<!-- END name -->``."""
+    begin, end = f"<!-- BEGIN {name} -->", f"<!-- END {name} -->"
+    text = path.read_text() if path.exists() else "# Performance\n"
+    block = f"{begin}\n{body}\n{end}"
+    if begin in text and end in text:
+        head, rest = text.split(begin, 1)
+        text = head + block + rest.split(end, 1)[1]
+    else:
+        text = text.rstrip("\n") + f"\n\n{block}\n"
+    path.write_text(text)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="crawl throughput vs the extraction limit")
+    parser.add_argument("--n", type=int, default=1810)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--pages", type=Path, default=DEFAULT_PAGES)
+    parser.add_argument("--only", default=",".join(VARIANTS),
+                        help="comma-separated subset of limit,naive,project")
+    parser.add_argument("--memory", action="store_true", help="also the memory run")
+    parser.add_argument("--memory-only", action="store_true")
+    parser.add_argument("--memory-sizes", default="5000,20000")
+    parser.add_argument("-s", dest="settings", action="append", default=[],
+                        help="extra NAME=VALUE setting for the project crawl")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="print each process's peak RSS")
+    parser.add_argument("--no-write", action="store_true", help="do not touch the docs")
+    args = parser.parse_args()
+    variants = [v for v in args.only.split(",") if v in VARIANTS]
+    sizes = [int(s) for s in args.memory_sizes.split(",") if s]
+    with_memory = args.memory or args.memory_only
+    server = Server(max([args.n, *sizes]) if with_memory else args.n, args.pages)
+    try:
+        with tempfile.TemporaryDirectory(prefix="bench-") as tmp_name:
+            tmp = Path(tmp_name)
+            if not args.memory_only:
+                runs: list[Run] = []
+                for round_no in range(args.rounds):
+                    order = variants[round_no % len(variants):] + variants[
+                        :round_no % len(variants)]
+                    for variant in order:
+                        if variant == "limit":
+                            run = run_limit(server, args.n, tmp, args.pages)
+                        elif variant == "naive":
+                            run = run_naive(server, args.n, tmp)
+                        else:
+                            run = run_project(server, args.n, tmp, args.settings)
+                        runs.append(run)
+                        print(f"round {round_no + 1} {variant:8} {run.rate:6.1f} pages/s  "
+                              f"pages {run.pages}  items {run.items}  wall {run.wall:5.1f} s  "
+                              f"CPU {run.usage.cpu:5.1f} s  peak RSS "
+                              f"{run.usage.peak_rss / MB:5.0f} MB", flush=True)
+                        if args.verbose:
+                            print("    by process (VmHWM MB, CPU s): " + ", ".join(
+                                f"{role}:{pid} {hwm / MB:.0f} MB "
+                                f"{run.usage.cpu_by_pid.get(pid, 0.0):.1f} s"
+                                for pid, (role, hwm) in run.usage.hwm_by_pid.items()))
+                table = summary_table(runs, args.n, args.rounds)
+                print("\n" + table)
+                if not args.no_write:
+                    write_section("throughput", table)
+            if with_memory:
+                mem_runs = []
+                for size in sizes:
+                    run = run_project(server, size, tmp, args.settings)
+                    mem_runs.append(run)
+                    print(f"memory N={size}: peak RSS {run.usage.peak_rss / MB:.0f} MB "
+                          f"({run.pages} pages, {run.items} stored, {run.rate:.1f} pages/s)",
+                          flush=True)
+                table = memory_table(mem_runs)
+                print("\n" + table)
+                if not args.no_write:
+                    write_section("memory", table)
+    finally:
+        server.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,36 @@
+"""Pages whose declared encoding is wrong: plain functions, independent of Scrapy."""
+
+from __future__ import annotations
+
+import codecs
+
+REPLACEMENT = "\ufffd"
+
+
+def mislabeled_utf8(body: bytes, encoding: str, text: str) -> str | None:
+    """The page decoded as Windows-1252 when it is declared UTF-8 but is not, else None.
+
+    ``text`` is the body as decoded with the declared encoding (invalid bytes replaced by
+    U+FFFD). A body that is not valid UTF-8, decodes as Windows-1252 and holds more invalid
+    bytes than valid multi-byte characters is a Windows-1252 page labeled UTF-8 (a common CMS
+    misconfiguration); a mostly UTF-8 page with a few stray bytes keeps its decoding.
+    """
+    try:
+        if codecs.lookup(encoding).name != "utf-8":
+            return None
+    except LookupError:
+        return None
+    if REPLACEMENT not in text:
+        return None
+    try:
+        body.decode("utf-8")
+        return None  # valid UTF-8 that really contains U+FFFD
+    except UnicodeDecodeError:
+        pass
+    try:
+        fallback = body.decode("cp1252")
+    except UnicodeDecodeError:
+        return None
+    replaced = text.count(REPLACEMENT)
+    multibyte = sum(1 for char in text if ord(char) > 0x7F) - replaced
+    return fallback if replaced > multibyte else None

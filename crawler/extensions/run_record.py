@@ -1,0 +1,133 @@
+"""Record every crawl in ``crawl_runs``: start, end, outcome and per-source counts.
+
+The record is written when the spider opens (``status: running``) and replaced when it closes.
+A run that is killed leaves its record ``running``; the next run marks such records whose
+process is gone as ``killed``. The outcome is ``failed`` when a source failed entirely (nothing
+listed, nothing fetched, only errors) or its extraction health collapsed (most fetched pages
+with empty text, or not one article among many pages).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from pymongo.errors import PyMongoError
+from scrapy import Spider, signals
+from scrapy.crawler import Crawler
+
+from crawler.database import Database
+
+logger = logging.getLogger(__name__)
+
+# The per-source events counted as news/source/<name>/<event>.
+EVENTS = ("discovered", "fetched", "not_modified", "stored_new", "updated", "unchanged",
+          "rejected", "empty_text", "errors", "skipped_not_due", "skipped_too_old")
+# Below this many fetched pages a source's extraction health is not judged.
+HEALTH_MIN_PAGES = 5
+
+
+def source_counts(stats: dict[str, Any], names: list[str]) -> dict[str, dict[str, int]]:
+    counts: dict[str, dict[str, int]] = {name: dict.fromkeys(EVENTS, 0) for name in names}
+    for key, value in stats.items():
+        parts = key.split("/")
+        if len(parts) == 4 and parts[:2] == ["news", "source"] and isinstance(value, int):
+            counts.setdefault(parts[2], dict.fromkeys(EVENTS, 0))[parts[3]] = value
+    return counts
+
+
+def judge(counts: dict[str, dict[str, int]]) -> list[str]:
+    """The problems of a run, one sentence per failing source; empty when all went well."""
+    problems = []
+    for name, c in sorted(counts.items()):
+        stored = c["stored_new"] + c["updated"] + c["unchanged"]
+        seen = c["discovered"] + c["fetched"] + c["not_modified"]
+        if seen == 0 and c["errors"] > 0:
+            problems.append(f"source {name}: failed entirely ({c['errors']} fetch errors, "
+                            f"nothing fetched)")
+        elif seen == 0 and c["skipped_not_due"] + c["skipped_too_old"] == 0:
+            problems.append(f"source {name}: nothing found to crawl")
+        elif c["fetched"] >= HEALTH_MIN_PAGES and c["empty_text"] > c["fetched"] / 2:
+            problems.append(f"source {name}: extraction health collapsed "
+                            f"({c['empty_text']} of {c['fetched']} pages with empty text)")
+        elif c["fetched"] >= HEALTH_MIN_PAGES and stored == 0:
+            problems.append(f"source {name}: no article among {c['fetched']} pages fetched")
+    return problems
+
+
+class RunRecorder:
+    def __init__(self, run_id: str | None = None) -> None:
+        self.run_id = run_id or uuid.uuid4().hex
+        self.crawler: Crawler | None = None
+        self.started_at = datetime.now(UTC)
+        self.record: dict[str, Any] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RunRecorder:
+        recorder = cls(crawler.settings.get("NEWS_RUN_ID") or None)
+        recorder.crawler = crawler
+        crawler.signals.connect(recorder.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(recorder.spider_closed, signal=signals.spider_closed)
+        return recorder
+
+    def _collection(self) -> Any:
+        assert self.crawler is not None
+        return Database.for_crawler(self.crawler).db["crawl_runs"]
+
+    def _sources(self, spider: Spider) -> list[str]:
+        return [s.name for s in getattr(spider, "sources", [])]
+
+    def spider_opened(self, spider: Spider) -> None:
+        self.started_at = datetime.now(UTC)
+        self.record = {"_id": self.run_id, "started_at": self.started_at, "ended_at": None,
+                       "status": "running", "outcome": None, "problems": [],
+                       "sources": self._sources(spider), "host": socket.gethostname(),
+                       "pid": os.getpid(), "counts": {}}
+        try:
+            collection = self._collection()
+            self._mark_killed(collection)
+            collection.replace_one({"_id": self.run_id}, self.record, upsert=True)
+        except PyMongoError as exc:
+            logger.warning("crawl_runs record not written: %s", type(exc).__name__)
+
+    def _mark_killed(self, collection: Any) -> None:
+        host = socket.gethostname()
+        for old in collection.find({"status": "running", "host": host}):
+            if old["pid"] != os.getpid() and not _alive(old["pid"]):
+                collection.replace_one({"_id": old["_id"]},
+                                       {**old, "status": "killed", "outcome": "failed"})
+                logger.warning("Run %s (pid %s) had been killed; marked as such",
+                               old["_id"], old["pid"])
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        assert self.crawler is not None and self.crawler.stats is not None
+        stats = self.crawler.stats.get_stats()
+        counts = source_counts(stats, self._sources(spider))
+        problems = judge(counts)
+        if reason != "finished":
+            problems.append(f"crawl ended early: {reason}")
+        outcome = "failed" if problems else "ok"
+        for problem in problems:
+            logger.error("Run %s: %s", self.run_id, problem)
+        self.crawler.stats.set_value("news/run/outcome", outcome)
+        self.crawler.stats.set_value("news/run/id", self.run_id)
+        self.record.update({"ended_at": datetime.now(UTC), "status": "finished",
+                            "finish_reason": reason, "outcome": outcome,
+                            "problems": problems, "counts": counts})
+        try:
+            self._collection().replace_one({"_id": self.run_id}, self.record, upsert=True)
+        except PyMongoError as exc:
+            logger.warning("crawl_runs record not written: %s", type(exc).__name__)
+        logger.info("Run %s finished: %s", self.run_id, outcome)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(int(pid), 0)
+    except (OSError, ValueError):
+        return False
+    return True

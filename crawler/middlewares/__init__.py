@@ -1,0 +1,1 @@
+"""Scrapy downloader middlewares of the news crawler, one per module."""

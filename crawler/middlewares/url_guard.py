@@ -1,0 +1,203 @@
+"""Refuse requests the crawler must never send: other schemes than http(s), private addresses.
+
+A feed, sitemap or page decides which URLs the crawler requests, so a hostile one could point
+it at ``file:///etc/passwd`` or at a service inside our own network (``http://10.0.0.5/``,
+``http://169.254.169.254/`` cloud metadata, ``http://0.0.0.0:27017/``). This downloader
+middleware sees every request, including each hop of a redirect (a redirected request goes
+through the downloader middlewares again), and refuses with :class:`IgnoreRequest`:
+
+- a URL whose scheme is not ``http`` or ``https`` (stat ``news/url_guard/bad_scheme``);
+- a URL whose host is, or resolves to, an address that is not public: private, loopback,
+  link-local, multicast, reserved, unspecified or otherwise not globally routable, checked
+  for EVERY address the name resolves to, IPv4 and IPv6 (stat ``news/url_guard/private_address``),
+  unless the address lies in one of the networks of ``NEWS_ALLOWED_PRIVATE_NETWORKS``
+  (a list of CIDRs; empty by default: no private address is allowed).
+
+A host name that does not resolve is passed on as a DNS lookup error (stat
+``news/url_guard/dns_error``), so the retry middleware treats it like any other.
+
+Names are resolved with ``getaddrinfo`` in the event loop's thread pool, never blocking the
+reactor. The address the downloader then connects to is pinned: after the check, an IPv4
+address of the host is put into Scrapy's DNS cache (``scrapy.resolver.dnscache``), from which
+the default resolver (``CachingThreadedResolver``) answers the download's own lookup. A host
+already in that cache is judged by the cached addresses (those the download will use), with
+no new lookup.
+
+Remaining DNS-rebinding gap: with another ``TWISTED_DNS_RESOLVER``, with
+``DNSCACHE_ENABLED = False``, when the cache (``DNSCACHE_SIZE`` hosts) evicts the pinned entry
+before the connection is made, or through an HTTP proxy, the download resolves the name a
+second time, and a name server that answers a public address to the check and a private one
+to the download gets through. Closing that would take a download handler that connects to the
+checked address itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+import socket
+from collections.abc import Iterable
+from typing import Any, NoReturn
+
+from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Request
+from scrapy.resolver import dnscache
+from scrapy.settings import SETTINGS_PRIORITIES
+from scrapy.utils.httpobj import urlparse_cached
+from twisted.internet.error import DNSLookupError
+
+logger = logging.getLogger(__name__)
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+ALLOWED_SCHEMES = frozenset({"http", "https"})
+_DEFAULT_RESOLVER = "scrapy.resolver.CachingThreadedResolver"
+
+
+class UrlRefused(IgnoreRequest):
+    """A request the URL guard does not let through."""
+
+
+def parse_networks(values: Iterable[str]) -> tuple[IPNetwork, ...]:
+    """CIDRs (``127.0.0.0/8``, ``::1/128``, a bare address) as networks; ValueError names a bad
+    one."""
+    networks = []
+    for value in values:
+        value = str(value).strip()
+        if not value:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(value, strict=False))
+        except ValueError:
+            raise ValueError(f"NEWS_ALLOWED_PRIVATE_NETWORKS: {value!r} is not a network "
+                             f"(CIDR such as 10.0.0.0/8)") from None
+    return tuple(networks)
+
+
+def _plain(address: IPAddress) -> IPAddress:
+    """An IPv4-mapped IPv6 address (``::ffff:127.0.0.1``) as the IPv4 address it carries."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
+
+
+def is_public(address: IPAddress) -> bool:
+    """Whether an address is a public, globally routable unicast address."""
+    address = _plain(address)
+    return address.is_global and not (
+        address.is_private or address.is_loopback or address.is_link_local
+        or address.is_multicast or address.is_reserved or address.is_unspecified)
+
+
+class UrlGuardMiddleware:
+    def __init__(self, allowed_networks: Iterable[str] = (), pin_dns: bool = False) -> None:
+        self.allowed = parse_networks(allowed_networks)
+        self.pin_dns = pin_dns
+        self.crawler: Crawler | None = None
+        self._logged: set[tuple[str, str]] = set()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> UrlGuardMiddleware:
+        settings = crawler.settings
+        resolver = settings["TWISTED_DNS_RESOLVER"]
+        resolver_path = resolver if isinstance(resolver, str) else (
+            f"{getattr(resolver, '__module__', '')}.{getattr(resolver, '__qualname__', '')}")
+        default_resolver = (resolver_path == _DEFAULT_RESOLVER and (
+            settings.getpriority("DNS_RESOLVER") or 0) <= SETTINGS_PRIORITIES["default"])
+        middleware = cls(
+            allowed_networks=settings.getlist("NEWS_ALLOWED_PRIVATE_NETWORKS"),
+            pin_dns=default_resolver and settings.getbool("DNSCACHE_ENABLED"),
+        )
+        middleware.crawler = crawler
+        return middleware
+
+    async def process_request(self, request: Request) -> None:
+        parsed = urlparse_cached(request)
+        scheme = (parsed.scheme or "").lower()
+        if scheme not in ALLOWED_SCHEMES:
+            self._refuse("bad_scheme", scheme or "(none)", request,
+                         f"scheme {scheme or '(none)'!r} is not http(s)")
+        host = parsed.hostname or ""
+        if not host:
+            self._refuse("bad_scheme", "(no host)", request, "URL without a host")
+        addresses = await self._addresses(host)
+        blocked = sorted({str(a) for a in addresses if not self._allowed(a)})
+        if blocked:
+            self._refuse("private_address", host, request,
+                         f"{host} is (or resolves to) {', '.join(blocked)}, not a public "
+                         f"address nor in NEWS_ALLOWED_PRIVATE_NETWORKS")
+        self._pin(host, addresses)
+        return None
+
+    def _allowed(self, address: IPAddress) -> bool:
+        if is_public(address):
+            return True
+        plain = _plain(address)
+        return any(plain in network for network in self.allowed
+                   if network.version == plain.version)
+
+    async def _addresses(self, host: str) -> list[IPAddress]:
+        try:
+            return [ipaddress.ip_address(host)]  # a literal address: nothing to resolve
+        except ValueError:
+            pass
+        cached = _cached(host)
+        if cached:  # Scrapy's caching resolvers answer the download from here: check these
+            return cached
+        loop = asyncio.get_running_loop()
+        try:
+            infos = await loop.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+        except (socket.gaierror, UnicodeError) as exc:
+            self._count("dns_error")
+            raise DNSLookupError(f"{host}: {exc}") from None
+        found = list({a for info in infos if (a := _address(info[4][0])) is not None})
+        if not found:
+            self._count("dns_error")
+            raise DNSLookupError(f"{host}: no address")
+        return found
+
+    def _pin(self, host: str, addresses: list[IPAddress]) -> None:
+        """Make the download connect to an address this check saw (see the module doc)."""
+        if not self.pin_dns or host in dnscache:
+            return
+        try:
+            ipaddress.ip_address(host)
+            return  # a literal address is not looked up
+        except ValueError:
+            pass
+        ipv4 = sorted(str(a) for a in addresses if isinstance(a, ipaddress.IPv4Address))
+        if ipv4:
+            dnscache[host] = ipv4[0]
+
+    def _refuse(self, event: str, key: str, request: Request, reason: str) -> NoReturn:
+        self._count(event)
+        if (event, key) not in self._logged:  # once per scheme or host, not per URL
+            self._logged.add((event, key))
+            logger.warning("Refused %s: %s (further refusals of %s are logged at debug level)",
+                           request.url[:300], reason, key)
+        else:
+            logger.debug("Refused %s: %s", request.url[:300], reason)
+        raise UrlRefused(f"URL guard: {reason}")
+
+    def _count(self, event: str) -> None:
+        if self.crawler is not None and self.crawler.stats is not None:
+            self.crawler.stats.inc_value(f"news/url_guard/{event}")
+
+
+def _cached(host: str) -> list[IPAddress]:
+    """The addresses Scrapy's DNS cache holds for a host: a string (CachingThreadedResolver)
+    or a list of Twisted addresses (CachingHostnameResolver)."""
+    value = dnscache.get(host)
+    values = value if isinstance(value, list) else [value]
+    found = (_address(getattr(v, "host", v)) for v in values if v is not None)
+    return [a for a in found if a is not None]
+
+
+def _address(text: Any) -> IPAddress | None:
+    try:
+        return ipaddress.ip_address(str(text).split("%", 1)[0])  # drop an IPv6 zone id
+    except ValueError:
+        return None

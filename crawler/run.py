@@ -1,0 +1,124 @@
+"""``newscrawl run``: one scheduled crawl, as cron runs it.
+
+It validates the sources file, takes a lock per sources file (a second run started while the
+first is going exits at once with ``EXIT_LOCKED``), runs the ``news`` spider in this process and
+turns the run's outcome into the exit code.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import logging
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO
+
+from pythonjsonlogger.json import JsonFormatter
+from scrapy.crawler import CrawlerProcess
+from scrapy.settings import Settings
+from scrapy.utils.project import get_project_settings
+
+from crawler.sources import SourcesError, load_sources
+
+logger = logging.getLogger(__name__)
+
+EXIT_OK = 0
+EXIT_FAILED = 1  # a source failed entirely or its extraction health collapsed
+EXIT_ERROR = 2  # bad configuration or database unreachable: nothing was crawled
+EXIT_LOCKED = 75  # another run holds the lock (EX_TEMPFAIL): try again next time
+
+
+class LockHeld(RuntimeError):
+    pass
+
+
+@contextmanager
+def run_lock(data_dir: Path, sources: Path) -> Iterator[Path]:
+    """An exclusive, non-blocking lock per sources file, released when the process ends."""
+    key = hashlib.sha256(str(sources.resolve()).encode()).hexdigest()[:16]
+    path = data_dir / "locks" / f"run-{key}.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle: IO[str] = open(path, "a+")  # noqa: SIM115 - held for the whole run
+    try:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "?"
+            raise LockHeld(f"another newscrawl run (pid {holder}) is crawling {sources}; "
+                           f"lock {path}") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        yield path
+    finally:
+        handle.close()
+
+
+def build_settings(overrides: list[str], sources: str | None) -> Settings:
+    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "crawler.settings")
+    settings = get_project_settings()
+    for item in overrides:
+        name, sep, value = item.partition("=")
+        if not sep:
+            raise SystemExit(f"-s expects NAME=VALUE, got {item!r}")
+        settings.set(name.strip(), value, priority="cmdline")
+    if sources:
+        settings.set("NEWS_SOURCES", sources, priority="cmdline")
+    return settings
+
+
+def configure_logging(settings: Settings, json_lines: bool) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setLevel(settings.get("LOG_LEVEL", "INFO"))
+    if json_lines:
+        handler.setFormatter(JsonFormatter(
+            "%(asctime)s %(levelname)s %(name)s %(message)s",
+            rename_fields={"asctime": "time", "levelname": "level", "name": "logger"}))
+    else:
+        handler.setFormatter(logging.Formatter(settings.get("LOG_FORMAT"),
+                                               settings.get("LOG_DATEFORMAT")))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(settings.get("LOG_LEVEL", "INFO"))
+
+
+def run(source: str | None, sources: str | None, overrides: list[str],
+        json_lines: bool = False) -> int:
+    settings = build_settings(overrides, sources)
+    configure_logging(settings, json_lines)
+    sources_path = Path(settings.get("NEWS_SOURCES"))
+    try:
+        names = [s.name for s in load_sources(sources_path)]
+    except SourcesError as exc:
+        logger.error("%s", exc)
+        return EXIT_ERROR
+    if source and source not in names:
+        logger.error("%s: no source named %r (have: %s)", sources_path, source, ", ".join(names))
+        return EXIT_ERROR
+    try:
+        with run_lock(Path(settings.get("NEWS_DATA_DIR", "data")), sources_path):
+            return _crawl(settings, source)
+    except LockHeld as exc:
+        logger.warning("Not crawling: %s", exc)
+        return EXIT_LOCKED
+
+
+def _crawl(settings: Settings, source: str | None) -> int:
+    from crawler.spiders.news import NewsSpider
+
+    process = CrawlerProcess(settings, install_root_handler=False)
+    crawler = process.create_crawler(NewsSpider)
+    process.crawl(crawler, **({"source": source} if source else {}))
+    process.start()
+    stats = crawler.stats.get_stats() if crawler.stats is not None else {}
+    outcome = stats.get("news/run/outcome")
+    if outcome is None:  # the crawl did not start: database or configuration error
+        logger.error("The crawl did not run; see the errors above")
+        return EXIT_ERROR
+    return EXIT_OK if outcome == "ok" else EXIT_FAILED

@@ -1,0 +1,128 @@
+"""The extraction pool under faults: a page that hangs, a worker that dies, a broken pool.
+
+Real spawned worker processes (pebble); the task functions live in tests/pool_tasks.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+import signal
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from crawler.extraction.pool import ERROR, TIMEOUT, ExtractionPool
+from tests import pool_tasks
+
+ARTICLE = (Path(__file__).parent / "fixtures" / "pages" / "harbour-article.html").read_text(
+    encoding="utf-8")
+URL = "http://127.0.0.3:8601/2024/01/18/waterfront-businesses-storm-cleanup/"
+
+
+@pytest.fixture
+def make_pool() -> Iterator[Callable[..., ExtractionPool]]:
+    pools: list[ExtractionPool] = []
+
+    def make(task: Callable[..., dict[str, Any]], **kwargs: Any) -> ExtractionPool:
+        pool = ExtractionPool(workers=kwargs.pop("workers", 2), task=task, **kwargs)
+        pools.append(pool)
+        return pool
+
+    yield make
+    for pool in pools:
+        pool.close()
+
+
+def test_a_page_over_the_time_limit_is_skipped_and_the_pool_goes_on(
+        make_pool: Callable[..., ExtractionPool], caplog: pytest.LogCaptureFixture) -> None:
+    pool = make_pool(pool_tasks.slow_on_marker, workers=1, timeout=1.0)
+
+    async def run() -> tuple[dict[str, Any], dict[str, Any], float]:
+        started = time.monotonic()
+        stuck = await pool.extract("<html><body>SLOW</body></html>", "http://127.0.0.1/slow")
+        elapsed = time.monotonic() - started
+        return stuck, await pool.extract(ARTICLE, URL), elapsed
+
+    stuck, good, elapsed = asyncio.run(run())
+    assert stuck["extract_error"] == TIMEOUT and stuck["is_article"] is False
+    assert elapsed < 15  # the hung worker was killed, not waited for (it sleeps 60 s)
+    assert good["is_article"] and "extract_error" not in good  # the only worker was replaced
+    assert "took more than 1.0 s" in caplog.text
+
+
+def test_a_worker_that_dies_is_replaced(make_pool: Callable[..., ExtractionPool],
+                                        caplog: pytest.LogCaptureFixture) -> None:
+    pool = make_pool(pool_tasks.crash_on_marker, workers=1)
+
+    async def run() -> list[dict[str, Any]]:
+        return [await pool.extract("<p>CRASH</p>", "http://127.0.0.1/crash"),
+                await pool.extract(ARTICLE, URL),
+                await pool.extract("<p>CRASH</p>", "http://127.0.0.1/crash-again"),
+                await pool.extract(ARTICLE, URL)]
+
+    crashed, good, crashed_again, good_again = asyncio.run(run())
+    assert crashed["extract_error"] == ERROR == crashed_again["extract_error"]
+    assert good["is_article"] and good_again["is_article"]
+    assert "Extraction worker died on http://127.0.0.1/crash (exit code 9)" in caplog.text
+
+
+def test_an_exception_in_the_extractor_skips_the_page(
+        make_pool: Callable[..., ExtractionPool], caplog: pytest.LogCaptureFixture) -> None:
+    pool = make_pool(pool_tasks.raise_on_marker, workers=1)
+
+    async def run() -> list[dict[str, Any]]:
+        return [await pool.extract("<p>RAISE</p>", "http://127.0.0.1/bug"),
+                await pool.extract(ARTICLE, URL)]
+
+    failed, good = asyncio.run(run())
+    assert failed["extract_error"] == ERROR
+    assert good["is_article"]
+    assert "Extraction of http://127.0.0.1/bug failed" in caplog.text
+    assert "extractor bug" in caplog.text
+
+
+def test_a_broken_pool_is_recreated(make_pool: Callable[..., ExtractionPool]) -> None:
+    """Every worker killed while idle breaks a pebble pool as a whole; the next page gets a
+    new pool."""
+    pool = make_pool(pool_tasks.raise_on_marker, workers=2)
+
+    async def first() -> dict[str, Any]:
+        return await pool.extract(ARTICLE, URL)
+
+    assert asyncio.run(first())["is_article"]
+    workers = [c for c in multiprocessing.active_children() if c.name == "pebble_pool_worker"]
+    assert len(workers) == 2
+    for worker in workers:
+        if worker.pid is not None:
+            os.kill(worker.pid, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while pool._executor is not None and pool._executor.active and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+    async def after() -> list[dict[str, Any]]:
+        return [await pool.extract(ARTICLE, URL) for _ in range(3)]
+
+    results = asyncio.run(after())
+    assert all(r["is_article"] for r in results)
+    assert pool.restarts == 1
+
+
+def test_in_flight_counts_pages_being_extracted(
+        make_pool: Callable[..., ExtractionPool]) -> None:
+    pool = make_pool(pool_tasks.slow_on_marker, workers=2, timeout=0.5)
+    seen: list[int] = []
+
+    async def run() -> None:
+        task = asyncio.ensure_future(pool.extract("SLOW", "http://127.0.0.1/slow"))
+        await asyncio.sleep(0.1)
+        seen.append(pool.in_flight)
+        await task
+        seen.append(pool.in_flight)
+
+    asyncio.run(run())
+    assert seen == [1, 0]
