@@ -101,7 +101,7 @@ def _plain_trafilatura(html: str, url: str) -> Prediction:
     import trafilatura
 
     text = trafilatura.extract(html, url=url) or ""
-    doc = trafilatura.bare_extraction(html, url=url, with_metadata=True)
+    doc: Any = trafilatura.bare_extraction(html, url=url, with_metadata=True)
     if doc is None:
         return Prediction(text)
     published = None

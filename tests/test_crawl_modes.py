@@ -76,14 +76,16 @@ def test_malformed_sources_file_is_named(tmp_path: Path, mongo_uri: str) -> None
     assert f"{sources}: source 'x': 'feeds': 'not-a-url' is not an http(s) URL" in proc.stderr
 
 
-def test_database_down_at_start(demo: DemoServer, tmp_path: Path) -> None:
+@pytest.mark.parametrize("via", ["env", "setting"])
+def test_database_down_at_start(demo: DemoServer, tmp_path: Path, via: str) -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]  # nothing listens here once closed
     demo.clear_request_log()
+    uri = f"mongodb://reader:s3cret@127.0.0.1:{port}/news"
     proc = run_crawl("-a", f"url={demo.site('rundschau').feed_url}",
-                     mongo_uri=f"mongodb://reader:s3cret@127.0.0.1:{port}/news",
-                     database="down", data_dir=tmp_path)
+                     mongo_uri=uri if via == "env" else "", database="down", data_dir=tmp_path,
+                     settings={"MONGO_URI": uri} if via == "setting" else None)
     assert proc.returncode != 0
     assert f"MongoDB at mongodb://reader:***@127.0.0.1:{port}/news is not reachable" in proc.stderr
     assert "s3cret" not in proc.stderr + proc.stdout

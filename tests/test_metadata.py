@@ -442,3 +442,140 @@ def test_paywalled_teaser_is_still_an_article() -> None:
     assert result["paywall_source"] == "jsonld:isAccessibleForFree"
     assert result["is_article"], result["page_kind"]
     assert result["text"]
+
+
+# --------------------------------------------------------------------------- visible dates
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("28.04.2023", "2023-04-28T00:00:00"),
+        ("28.04.2023, 06:00 Uhr", "2023-04-28T06:00:00"),
+        ("5. März 2024 um 10:15", "2024-03-05T10:15:00"),
+        ("March 5, 2024 10:15 pm", "2024-03-05T22:15:00"),
+        ("13/03/2024 à 10h15", "2024-03-13T10:15:00"),
+        ("12 janvier 2024", "2024-01-12T00:00:00"),
+        ("05/03/2024", None),  # day-first or month-first: cannot tell
+        ("Mai 2024", None),
+    ],
+)
+def test_parse_visible_date(text: str, expected: str | None) -> None:
+    from crawler.extraction.visible_dates import parse_visible_date
+
+    assert parse_visible_date(text) == expected
+
+
+def test_labelled_visible_date_when_nothing_is_declared() -> None:
+    html = (
+        "<html><head><title>T</title></head><body>"
+        "<aside><ul><li><strong>Datum</strong> 24.04.2023</li></ul></aside>"
+        "<article><h1>T</h1><p>Text.</p><ul class='meta'><li><strong>Datum</strong> 28.04.2023"
+        "</li><li><strong>Autorin/Autor</strong> Roman Goncharenko</li></ul></article>"
+        "</body></html>"
+    )
+    meta = page_metadata(html, "https://www.dw.example/de/a-123")
+    assert meta.published == datetime(2023, 4, 28)
+    assert meta.published_source == "text:label"
+    assert meta.authors == ["Roman Goncharenko"]
+    assert meta.authors_source == "text:label"
+
+
+def test_dates_before_the_sites_first_article_are_rejected() -> None:
+    html = (
+        '<html><head><meta property="article:published_time" content="2001-01-01T00:00:00Z">'
+        '</head><body><article><time datetime="2024-05-06T07:08:00Z">6 May</time></article>'
+        "</body></html>"
+    )
+    url = "https://example.org/news/a"
+    assert page_metadata(html, url).published == datetime(2001, 1, 1, tzinfo=UTC)
+    meta = page_metadata(html, url, not_before=datetime(2010, 1, 1))
+    assert meta.published == datetime(2024, 5, 6, 7, 8, tzinfo=UTC)
+    assert meta.published_source == "time[datetime]"
+    assert parse_datetime("2009-12-01", not_before=datetime(2010, 1, 1, tzinfo=UTC)) is None
+
+
+# --------------------------------------------------------------------------- bylines in the text
+
+
+def test_clean_authors_slash_and_credentials() -> None:
+    assert clean_authors(["Mathatisi Sebusi/Mohalenyane Phakela"]) == [
+        "Mathatisi Sebusi", "Mohalenyane Phakela"]
+    assert clean_authors(["srf/hosb"]) == ["srf/hosb"]
+    assert clean_authors(["Rachael Link, MS, RD"]) == ["Rachael Link"]
+
+
+def _article_page(head: str, paragraphs: list[str]) -> str:
+    body = "".join(paragraphs)
+    return (f"<html><head>{head}</head><body><article><h1>Minenstreit</h1>{body}</article>"
+            "</body></html>")
+
+
+LONG = ("Residents of the village say the blasting at the quarry has cracked the walls of their"
+        " houses and driven away the cattle they depend on, and that nobody has listened.")
+
+
+def test_bold_byline_paragraph_gives_the_authors() -> None:
+    from crawler.extraction import extract_article
+
+    head = ('<script type="application/ld+json">{"@type": "NewsArticle", "headline":'
+            ' "Minenstreit", "author": {"@type": "Organization", "name": "Valley Times"}}</script>'
+            '<meta property="og:site_name" content="Valley Times">')
+    html = _article_page(head, ["<p><strong>Jane Doe/John Smith</strong></p>",
+                                *[f"<p>{LONG} ({i})</p>" for i in range(4)]])
+    result = extract_article(html, "https://valleytimes.example/news/quarry")
+    assert result["authors"] == ["Jane Doe", "John Smith"]
+    assert result["authors_source"] == "text:bold"
+    assert "Jane Doe" not in result["text"]
+
+
+def test_bold_subheading_is_not_a_byline() -> None:
+    from crawler.extraction import extract_article
+
+    html = _article_page("", [f"<p>{LONG} What happens next is unclear.</p>",
+                              "<p><strong>What Happens Next</strong></p>",
+                              *[f"<p>{LONG} ({i})</p>" for i in range(3)]])
+    result = extract_article(html, "https://valleytimes.example/news/quarry")
+    assert result["authors_source"] != "text:bold"
+
+
+# --------------------------------------------------------------------------- page furniture
+
+
+def test_prune_page_removes_boxes_but_not_prose() -> None:
+    from crawler.extraction.boilerplate import prune_page
+
+    prose = "".join(f"<p>{LONG}</p>" for _ in range(3))
+    tree = lxml.html.fromstring(
+        "<html><body><div class='entry-content entry-content-read-more'>"
+        f"{prose}<figure><img src='x.jpg'><figcaption>Photo: Agency</figcaption></figure>"
+        "<div class='related-posts'><a href='/a'>Other story</a></div></div>"
+        "<div id='newsletter-signup'>Sign up for our newsletter</div></body></html>"
+    )
+    assert prune_page(tree) == 3
+    text = tree.text_content()
+    assert "Residents of the village" in text
+    assert "Other story" not in text and "Sign up" not in text and "Photo:" not in text
+
+
+def test_comments_teasers_and_newsletter_boxes_are_not_text() -> None:
+    from crawler.extraction import extract_article
+
+    paragraphs = "".join(f"<p>{LONG} Paragraph {i}.</p>" for i in range(6))
+    html = (
+        "<html><head><title>Quarry</title></head><body><article><h1>Quarry</h1>"
+        f"{paragraphs}"
+        "<p>Read more: <a href='/other'>Council approves new quarry rules</a></p>"
+        "<div class='newsletter-box'><p>Get the day's top stories in your inbox every morning,"
+        " free.</p><button>Subscribe</button></div>"
+        "<ul><li><a href='/a'>Storm closes schools across the valley</a></li>"
+        "<li><a href='/b'>Mayor resigns after a budget row over the bridge</a></li></ul>"
+        "</article><section id='comments' class='comments'><h3>Comments</h3>"
+        "<div class='comment'><p>This is outrageous, the council should act now!</p></div>"
+        "</section></body></html>"
+    )
+    result = extract_article(html, "https://valleytimes.example/news/quarry")
+    assert result["paragraphs"][0].startswith("Residents of the village")
+    assert len(result["paragraphs"]) == 6
+    for leftover in ("Read more", "inbox", "Storm closes", "Mayor resigns", "outrageous"):
+        assert leftover not in result["text"]

@@ -5,8 +5,8 @@ recommendation box (``class="related-posts"``, ``id="newsletter-signup"``), and 
 captions. An element that holds long paragraphs of prose is never removed, whatever its name
 (``class="entry-content entry-content-read-more"`` is the article itself).
 
-After: blocks of trafilatura's output that are mostly link text (lists of teaser links,
-"Read more: <link>"), and lists left empty by that.
+After: blocks of trafilatura's output that are mostly link text, not counting a short label
+before the link (lists of teaser links, "Read more: <link>"), and lists left empty by that.
 
 Both are general rules about how pages are built, not rules for particular sites.
 """
@@ -40,6 +40,8 @@ _MAX_SHARE = 0.3
 # A block whose text is at least this share link text is a teaser, not article text.
 _LINK_SHARE = 0.8
 _MAX_LINKED_PARAGRAPH = 200
+# A short label before a link ("Read more:", "ALSO READ:", "Mehr zum Thema:").
+_LABEL_RE = re.compile(r"^[^:.!?]{1,30}:\s*")
 
 
 def _length(element: Any) -> int:
@@ -95,6 +97,10 @@ def drop_link_blocks(body: Any) -> int:
         if total == 0:
             continue
         linked = sum(_text_length(ref) for ref in block.iter("ref"))
+        label = _LABEL_RE.match(" ".join("".join(block.itertext()).split()))
+        if label and linked:
+            # "Read more: <link>", "Lesen Sie auch: <link>"
+            total = max(total - len(label.group(0)), linked, 1)
         short = block.tag == "item" or total < _MAX_LINKED_PARAGRAPH
         parent = block.getparent()
         if linked / total >= _LINK_SHARE and short and parent is not None:

@@ -17,6 +17,7 @@ _MAX_BYLINE_WORDS = 15
 _BYLINE_START = re.compile(r"^(?i:by|von|par|por|door|av|af|przez|written by)\s+[A-ZÀ-ÖØ-Þ]")
 # A bold paragraph of names only: at most this many words.
 _MAX_BOLD_BYLINE_WORDS = 9
+_WORD = re.compile(r"[^\W\d_]+")
 _NAME_WORD = re.compile(r"^[^\W\d_][^\W\d_'’.-]*(?:[-'’.][^\W\d_]+)*\.?$")
 
 
@@ -49,10 +50,13 @@ def _bold_paragraphs(tree: Any) -> set[str]:
     return out
 
 
-def _looks_like_names(names: list[str]) -> bool:
+def _looks_like_names(names: list[str], text_words: set[str]) -> bool:
+    """Two to four capitalised words each, none of which the text uses in lower case (a
+    title-case sub-heading, "What Happens Next", reuses ordinary words; names do not)."""
     return bool(names) and all(
         2 <= len(name.split()) <= 4
-        and all(_NAME_WORD.match(word) and word[:1].isupper() for word in name.split())
+        and all(_NAME_WORD.match(word) and word[:1].isupper()
+                and word.lower() not in text_words for word in name.split())
         for name in names
     )
 
@@ -67,9 +71,10 @@ def bold_byline(tree: Any, paragraphs: list[str]) -> list[str]:
     if not candidates:
         return []
     bold = _bold_paragraphs(tree)
+    text_words = {w for p in paragraphs for w in _WORD.findall(p) if w.islower()}
     for paragraph in candidates:
         if paragraph in bold:
             names = clean_authors([paragraph])
-            if _looks_like_names(names):
+            if _looks_like_names(names, text_words):
                 return names
     return []

@@ -15,6 +15,8 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
+import htmldate
+
 from crawler.extraction.dom import inner_text
 from crawler.extraction.text import norm_ws
 
@@ -135,8 +137,6 @@ def labelled_dates(root: Any) -> list[str]:
 def searched_date(html: str, url: str) -> str | None:
     """htmldate's heuristic search of the whole page (the last resort): an ISO string."""
     try:
-        import htmldate
-
         return htmldate.find_date(html, url=url, extensive_search=True, original_date=True,
                                   outputformat="%Y-%m-%dT%H:%M:%S")
     except Exception:  # defensive: a heuristic must never break extraction
