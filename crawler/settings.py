@@ -22,6 +22,8 @@ DOWNLOAD_MAXSIZE = 20 * 1024 * 1024  # bytes; larger responses are cut off and d
 DOWNLOAD_WARNSIZE = 5 * 1024 * 1024  # bytes
 RETRY_ENABLED = True
 RETRY_TIMES = 2
+NEWS_RETRY_BACKOFF = 1.0  # seconds before the first retry, doubled for each further one
+NEWS_RETRY_BACKOFF_MAX = 30.0  # seconds, the longest wait before a retry
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 REDIRECT_MAX_TIMES = 5
@@ -40,6 +42,8 @@ EXTENSIONS = {
 DOWNLOADER_MIDDLEWARES = {
     # before robots.txt (100): a refused host gets no request at all, not even robots.txt
     "crawler.middlewares.url_guard.UrlGuardMiddleware": 75,
+    # after RetryMiddleware (550) re-schedules a request, before it is downloaded again
+    "crawler.middlewares.retry_backoff.RetryBackoffMiddleware": 560,
 }
 
 ITEM_PIPELINES = {
