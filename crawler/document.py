@@ -52,7 +52,7 @@ def article_document(item: dict[str, Any]) -> dict[str, Any]:
         "template_lines_removed": int(item.get("template_lines_removed") or 0),
         "content_hash": content_hash(text, title),
         "word_count": word_count(text),
-        "fingerprint": fingerprint(text) if text else None,
+        "fingerprint": _fingerprint(item, text),
         "fetched_at": _date(item.get("fetched_at")),
         "schema_version": SCHEMA_VERSION,
     }
@@ -60,6 +60,16 @@ def article_document(item: dict[str, Any]) -> dict[str, Any]:
         value = item.get(key)
         doc[key] = normalize_line(str(value))[:MAX_SHORT_FIELD_CHARS] or None if value else None
     return doc
+
+
+def _fingerprint(item: dict[str, Any], text: str) -> str | None:
+    """The extraction's fingerprint when no template line was stripped since, else anew."""
+    if not text:
+        return None
+    given = item.get("fingerprint")
+    if isinstance(given, str) and not item.get("template_lines_removed"):
+        return given
+    return fingerprint(text)
 
 
 def _date(value: Any) -> datetime | None:

@@ -1,7 +1,9 @@
 """Idempotent batched writes of article documents to MongoDB.
 
 Only operations that keep BSON types on every server we support are used: ``find``,
-``bulk_write`` of ``ReplaceOne`` with upsert, ``create_index`` (see tests/test_mongo_compat.py).
+``insert_many`` of new articles, ``bulk_write`` of ``ReplaceOne`` for changed ones, ``create_index``
+(see tests/test_mongo_compat.py). New articles are inserted, not upserted: on nx-27017 an upsert
+that matches nothing costs time in proportion to the collection (benchmarks/storage.py).
 A stored article is read back, merged in Python (``first_seen`` kept, ``updated_at`` moved only
 when the content changed) and replaced whole, so a re-run adds nothing and changes nothing.
 """
@@ -85,6 +87,7 @@ class ArticleStore:
         candidates = self._story_candidates(new_docs)
         result = WriteResult()
         operations = []
+        inserts: list[dict[str, Any]] = []
         previous_versions = []
         for url, doc in latest.items():
             doc = {k: v for k, v in doc.items() if k != "_id" and not k.startswith("_")}
@@ -116,7 +119,10 @@ class ArticleStore:
             result.outcomes[url] = outcome
             if doc.get("fingerprint"):
                 doc["fingerprint_bands"] = bands(doc["fingerprint"])
-            operations.append(ReplaceOne({"url": url}, doc, upsert=True))
+            if outcome == "new":
+                inserts.append(doc)
+            else:
+                operations.append(ReplaceOne({"url": url}, doc, upsert=True))
         if previous_versions and self.revisions is not None:
             # Before the article is replaced: a crash in between repeats this insert, which the
             # unique (url, revision) index turns into a no-op.
@@ -127,6 +133,10 @@ class ArticleStore:
                     raise
         if operations:
             self.collection.bulk_write(operations, ordered=False)
+        if inserts:
+            # A URL inserted by another writer since the find raises a duplicate-key error,
+            # which write() answers by merging again.
+            self.collection.insert_many(inserts, ordered=False)
         return result
 
     def _story_candidates(self, docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
