@@ -1,4 +1,5 @@
-"""The ``newscrawl`` command: run (for cron), runs, export, demo and db."""
+"""The ``newscrawl`` command: run (for cron), seed and worker (distributed), runs, export, demo
+and db."""
 
 from __future__ import annotations
 
@@ -38,6 +39,21 @@ def main(argv: list[str] | None = None) -> int:
     run_cmd.add_argument("-s", "--set", dest="settings", action="append", default=[],
                          metavar="NAME=VALUE", help="a Scrapy setting, as scrapy crawl -s")
     run_cmd.add_argument("--log-json", action="store_true", help="log JSON lines")
+    seed = commands.add_parser(
+        "seed", help="distributed crawl: push the sources' start URLs into the shared queue")
+    seed.add_argument("--source", help="seed only this source")
+    seed.add_argument("--sources", help="the sources file (default: setting NEWS_SOURCES)")
+    seed.add_argument("-s", "--set", dest="settings", action="append", default=[],
+                      metavar="NAME=VALUE", help="a Scrapy setting, as scrapy crawl -s")
+    seed.add_argument("--log-json", action="store_true", help="log JSON lines")
+    worker = commands.add_parser(
+        "worker", help="distributed crawl: work from the shared queue until it is idle")
+    worker.add_argument("--sources", help="the sources file (default: setting NEWS_SOURCES)")
+    worker.add_argument("--slot", type=int, default=1,
+                        help="worker slot on this machine (one process per slot; default 1)")
+    worker.add_argument("-s", "--set", dest="settings", action="append", default=[],
+                        metavar="NAME=VALUE", help="a Scrapy setting, as scrapy crawl -s")
+    worker.add_argument("--log-json", action="store_true", help="log JSON lines")
     runs = commands.add_parser("runs", help="print the recent crawl runs")
     runs.add_argument("--limit", type=int, default=10)
     runs.add_argument("-s", "--set", dest="settings", action="append", default=[],
@@ -54,6 +70,14 @@ def main(argv: list[str] | None = None) -> int:
         from crawler.run import run
 
         return run(args.source, args.sources, args.settings, json_lines=args.log_json)
+    if args.command == "seed":
+        from crawler.distributed.seed import seed as seed_queue
+
+        return seed_queue(args.source, args.sources, args.settings, json_lines=args.log_json)
+    if args.command == "worker":
+        from crawler.distributed.worker import worker as run_worker
+
+        return run_worker(args.sources, args.settings, json_lines=args.log_json, slot=args.slot)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     if args.command == "runs":
         return print_runs(args.limit, args.settings)

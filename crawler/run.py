@@ -37,10 +37,11 @@ class LockHeld(RuntimeError):
 
 
 @contextmanager
-def run_lock(data_dir: Path, sources: Path) -> Iterator[Path]:
-    """An exclusive, non-blocking lock per sources file, released when the process ends."""
+def run_lock(data_dir: Path, sources: Path, kind: str = "run") -> Iterator[Path]:
+    """An exclusive, non-blocking lock per sources file (and ``kind``: ``run``, or a worker
+    slot), released when the process ends."""
     key = hashlib.sha256(str(sources.resolve()).encode()).hexdigest()[:16]
-    path = data_dir / "locks" / f"run-{key}.lock"
+    path = data_dir / "locks" / f"{kind}-{key}.lock"
     path.parent.mkdir(parents=True, exist_ok=True)
     handle: IO[str] = open(path, "a+")  # noqa: SIM115 - held for the whole run
     try:
@@ -49,7 +50,7 @@ def run_lock(data_dir: Path, sources: Path) -> Iterator[Path]:
         except BlockingIOError:
             handle.seek(0)
             holder = handle.read().strip() or "?"
-            raise LockHeld(f"another newscrawl run (pid {holder}) is crawling {sources}; "
+            raise LockHeld(f"another newscrawl {kind} (pid {holder}) is crawling {sources}; "
                            f"lock {path}") from None
         handle.seek(0)
         handle.truncate()

@@ -46,6 +46,11 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.retry_backoff.RetryBackoffMiddleware": 560,
 }
 
+# With NEWS_REDIS_URL (or env REDIS_URL) set: the shared Redis queue (docs/distributed.md).
+ADDONS = {
+    "crawler.distributed.addon.DistributedAddon": 0,
+}
+
 ITEM_PIPELINES = {
     "pipelines.templates.TemplateStripPipeline": 100,
     "pipelines.normalize.NormalizePipeline": 200,
@@ -71,5 +76,12 @@ NEWS_MONGO_BATCH_SIZE = 100  # items per bulk write
 NEWS_MONGO_FLUSH_INTERVAL = 2.0  # seconds between flushes of a partial batch
 NEWS_MONGO_TIMEOUT = 5.0  # seconds to wait for the database per operation
 NEWS_MONGO_RETRIES = 3  # retries of a failed batch (backoff 0.5 s, 1 s, 2 s) before spooling
+NEWS_REDIS_URL = ""  # set (or env REDIS_URL): distributed crawl on this Redis; docs/distributed.md
+NEWS_REDIS_PREFIX = "newscrawl"  # Redis key prefix: one shared crawl per prefix
+NEWS_REDIS_SEED = True  # a crawl process seeds the shared queue (newscrawl worker: False)
+NEWS_REDIS_IDLE_TIMEOUT = 60.0  # seconds the shared queue stays idle before a worker exits
+NEWS_REDIS_HEARTBEAT_TTL = 30.0  # seconds without a heartbeat: the worker is dead, requeue
+NEWS_REDIS_DUPEFILTER_TTL = 86400.0  # seconds a run's fingerprints outlive the last heartbeat
+NEWS_REDIS_RECORD_INTERVAL = 10.0  # seconds between writes of a worker's counts to crawl_run_parts
 MONGO_URI = ""  # empty: start the embedded nx-27017 server; env MONGO_URI overrides
 MONGO_DATABASE = "news"

@@ -114,6 +114,8 @@ class MongoPipeline:
             states, self.state_updates = self.state_updates, []
             if batch:
                 result = await asyncio.to_thread(self._write_or_spool, batch)
+                if self.crawler is not None:  # written or spooled: durable either way
+                    self.crawler.signals.send_catch_log(news_signals.articles_stored, docs=batch)
                 if result is None:
                     return  # spooled: their URL state is written when they are
                 if len(self.spool):

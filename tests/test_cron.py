@@ -261,3 +261,17 @@ def _wait_for(condition: Any, what: str, timeout: float = 60) -> None:
             return
         time.sleep(0.05)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_health_rules() -> None:
+    from crawler.extensions.run_record import EVENTS, judge
+
+    def counts(**values: int) -> dict[str, dict[str, int]]:
+        return {"s": {**dict.fromkeys(EVENTS, 0), **values}}
+
+    assert judge(counts(discovered=7, fetched=7, stored_new=7)) == []
+    # a no-change run: listing pages fetched, the known articles not due
+    assert judge(counts(fetched=6, rejected=6, skipped_not_due=7)) == []
+    assert judge(counts(fetched=6, rejected=6))[0].startswith("source s: no article among 6")
+    assert "extraction health collapsed" in judge(counts(fetched=8, empty_text=6, rejected=6))[0]
+    assert "failed entirely" in judge(counts(errors=3))[0]

@@ -61,7 +61,8 @@ def test_database_lost_mid_crawl_then_back(demo: DemoServer, tmp_path: Path) -> 
         assert _count(uri) >= 2, "no article stored before the outage"
         server.stop()  # the database goes away mid-crawl
         time.sleep(6)  # longer than a batch's retries: batches go to the spool
-        assert crawl.poll() is None, "the crawl died with the database"
+        # The crawl goes on without the database (it may even finish meanwhile, spooling).
+        assert crawl.poll() in (None, 0), "the crawl died with the database"
         server = EmbeddedMongo(tmp_path / "nx", port=port)
         server.start()  # ... and comes back on the same address
         _out, log = crawl.communicate(timeout=300)

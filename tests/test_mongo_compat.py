@@ -118,3 +118,50 @@ def test_multikey_index_and_in_on_arrays(mongo_db: Any) -> None:
     found = sorted(d["url"] for d in coll.find({"fingerprint_bands": {"$in": ["1:2a", "9:9"]}}))
     assert found == ["a", "b"]
     assert [d["url"] for d in coll.find({"fingerprint_bands": {"$in": ["0:1f"]}})] == ["a"]
+
+
+def test_inc_upserts_and_id_inserts_for_shared_templates(mongo_db: Any) -> None:
+    """Distributed mode (pipelines/shared_template_store.py): line counts are ``$inc`` upserts
+    with ``$setOnInsert``, unordered; a page is counted by whoever inserts its ``_id`` first."""
+    from pymongo import UpdateOne
+
+    lines = mongo_db.template_lines
+    lines.create_index([("site", ASCENDING)])
+    ops = [UpdateOne({"_id": f"s|{k}"}, {"$inc": {"pages": 1}, "$setOnInsert": {"site": "s"}},
+                     upsert=True) for k in ("a", "b")]
+    lines.bulk_write(ops, ordered=False)
+    lines.bulk_write(ops[:1], ordered=False)
+    lines.bulk_write([UpdateOne({"_id": "s|a"}, {"$inc": {"pages": 5},
+                                                 "$setOnInsert": {"site": "s"}}, upsert=True)])
+    assert list(lines.find({"site": "s"}).sort("pages", DESCENDING).limit(1)) == [
+        {"_id": "s|a", "pages": 7, "site": "s"}]
+    assert lines.find_one({"_id": "s|b"}) == {"_id": "s|b", "pages": 1, "site": "s"}
+    pages = mongo_db.template_pages
+    pages.insert_one({"_id": "s|p", "site": "s", "at": WHEN})
+    with pytest.raises(DuplicateKeyError):
+        pages.insert_one({"_id": "s|p", "site": "s", "at": LATER})
+    assert pages.find_one({"_id": "s|p"})["at"] == WHEN
+    with pytest.raises(BulkWriteError) as caught:
+        pages.insert_many([{"_id": "s|p"}, {"_id": "s|q", "at": LATER}], ordered=False)
+    assert [e["code"] for e in caught.value.details["writeErrors"]] == [11000]
+    assert [d["_id"] for d in pages.find({"site": "s"}, {"_id": 1}).sort("at", ASCENDING)] == [
+        "s|p"]
+    lines.delete_many({"_id": {"$in": ["s|b"]}})
+    assert lines.count_documents({"site": "s"}) == 1
+
+
+def test_conditional_replace_for_distributed_run_records(mongo_db: Any) -> None:
+    """crawler/distributed/run_record.py: a run's record is replaced only by one summing at
+    least as many workers' parts (``$lte`` in the filter); dates keep their type."""
+    runs = mongo_db.crawl_runs
+    runs.insert_one({"_id": "r", "started_at": WHEN, "finalized_parts": -1, "counts": {}})
+    done = runs.replace_one({"_id": "r", "finalized_parts": {"$lte": 2}},
+                            {"started_at": WHEN, "ended_at": LATER, "finalized_parts": 2,
+                             "counts": {"s": {"fetched": 3}}})
+    assert done.matched_count == 1
+    stale = runs.replace_one({"_id": "r", "finalized_parts": {"$lte": 1}},
+                             {"started_at": WHEN, "finalized_parts": 1, "counts": {}})
+    assert stale.matched_count == 0
+    record = runs.find_one({"_id": "r"})
+    assert record["ended_at"] == LATER and isinstance(record["ended_at"], datetime)
+    assert record["counts"] == {"s": {"fetched": 3}} and record["finalized_parts"] == 2

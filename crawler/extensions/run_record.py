@@ -54,7 +54,10 @@ def judge(counts: dict[str, dict[str, int]]) -> list[str]:
         elif c["fetched"] >= HEALTH_MIN_PAGES and c["empty_text"] > c["fetched"] / 2:
             problems.append(f"source {name}: extraction health collapsed "
                             f"({c['empty_text']} of {c['fetched']} pages with empty text)")
-        elif c["fetched"] >= HEALTH_MIN_PAGES and stored == 0:
+        elif (c["fetched"] >= HEALTH_MIN_PAGES and stored == 0 and c["not_modified"] == 0
+              and c["skipped_not_due"] == 0):
+            # Not one article among many pages, and none known from before: extraction or
+            # article detection broke (a no-change run fetches listing pages only, fine).
             problems.append(f"source {name}: no article among {c['fetched']} pages fetched")
     return problems
 

@@ -1,0 +1,147 @@
+"""The scrapy-redis scheduler, adapted to Scrapy 2.19 and to the reliable queue.
+
+What differs from ``scrapy_redis.scheduler.Scheduler``:
+
+- the queue is :class:`ReliableQueue` (pop into an in-flight hash, acknowledged by the
+  :class:`AckTracker`) and the dupefilter :class:`RunDupeFilter` (per run), both on the keys of
+  :class:`SharedCrawl`;
+- ``close`` never flushes the shared queue; it gives this worker's unfinished requests back;
+- a tick keeps the worker's heartbeat, requeues the requests of dead workers, acknowledges
+  finished requests and wakes the engine when the shared queue has work (Scrapy polls an idle
+  scheduler only every 5 s);
+- Scrapy 2.13+ calls ``close(reason)`` and the stats without a spider; no deprecated calls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from typing import Any
+
+from scrapy import Request, Spider, signals
+from scrapy.crawler import Crawler
+from scrapy_redis.scheduler import Scheduler
+
+from crawler import signals as news_signals
+from crawler.distributed import QUEUE_ID
+from crawler.distributed.dupefilter import RunDupeFilter
+from crawler.distributed.queue import ReliableQueue
+from crawler.distributed.shared import SharedCrawl
+from crawler.distributed.tracker import AckTracker
+
+logger = logging.getLogger(__name__)
+
+
+class RedisScheduler(Scheduler):
+    def __init__(self, shared: SharedCrawl, tick: float = 0.25,
+                 crawler: Crawler | None = None) -> None:
+        super().__init__(server=shared.server, persist=True, queue_key=shared.keys.pending,
+                         dupefilter=RunDupeFilter(shared), dupefilter_key=shared.keys.dupefilter)
+        self.shared = shared
+        self.tracker = AckTracker(shared)
+        self.tick = tick
+        self.crawler = crawler
+        self._task: asyncio.Task[None] | None = None
+        self._last_beat = 0.0
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RedisScheduler:
+        shared = SharedCrawl.for_crawler(crawler)
+        scheduler = cls(shared, crawler=crawler)
+        scheduler.stats = crawler.stats
+        crawler.signals.connect(scheduler.tracker.item_scraped, signal=signals.item_scraped)
+        crawler.signals.connect(scheduler.tracker.articles_stored,
+                                signal=news_signals.articles_stored)
+        return scheduler
+
+    def _count(self, event: str, value: int = 1) -> None:
+        if self.stats is not None and value:
+            self.stats.inc_value(f"news/distributed/{event}", value)
+
+    def open(self, spider: Spider) -> None:
+        self.spider = spider
+        self.queue = ReliableQueue(self.shared, spider, serializer=self.serializer)
+        self.shared.heartbeat()
+        self._last_beat = time.monotonic()
+        self._requeue_dead()
+        logger.info("Worker %s on the shared queue %s (%d requests pending)", self.shared.worker,
+                    self.shared.keys.pending, len(self.queue))
+        self._task = asyncio.ensure_future(self._run())
+
+    def close(self, reason: str) -> None:
+        if self._task is not None:
+            self._task.cancel()
+        self._poll()
+        requeued = self.shared.requeue_own()
+        self._count("requeued_own", requeued)
+        self.shared.leave()
+        logger.info("Worker %s leaves the shared crawl (%s): %d request(s) acknowledged, "
+                    "%d unfinished given back to the queue", self.shared.worker, reason,
+                    self.tracker.acked, requeued)
+
+    def enqueue_request(self, request: Request) -> bool:
+        # A retry or redirect is a copy of an in-flight request: it becomes an entry of its own.
+        request.meta.pop(QUEUE_ID, None)
+        if not request.dont_filter and self.df.request_seen(request):
+            self.df.log(request, self.spider)
+            self._count("duplicates")
+            return False
+        self.queue.push(request)
+        self._count("enqueued")
+        return True
+
+    def next_request(self) -> Request | None:
+        request: Request | None = self.queue.pop()
+        if request is not None:
+            self.tracker.handed_out(request.meta[QUEUE_ID], request)
+            self._count("dequeued")
+        return request
+
+    def has_pending_requests(self) -> bool:
+        return len(self.queue) > 0
+
+    # -- the tick ----------------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self.tick)
+            try:
+                self._poll()
+                if time.monotonic() - self._last_beat >= self.shared.heartbeat_ttl / 3:
+                    self._beat()
+                self._wake_engine()
+            except Exception as exc:  # Redis away for a moment: try again next tick
+                self._count("tick_errors")
+                logger.warning("Shared queue tick failed: %s: %s", type(exc).__name__, exc)
+
+    def _beat(self) -> None:
+        self._last_beat = time.monotonic()
+        if not self.shared.heartbeat():
+            self._count("heartbeat_lost")
+            logger.warning("Worker %s: heartbeat had expired; its in-flight requests were "
+                           "given to other workers", self.shared.worker)
+        self._requeue_dead()
+
+    def _requeue_dead(self) -> None:
+        moved, dead = self.shared.requeue_dead()
+        if dead:
+            self._count("requeued", moved)
+            logger.warning("Requeued %d in-flight request(s) of %d dead worker(s)", moved, dead)
+
+    def _engine_slot(self) -> Any:
+        engine = getattr(self.crawler, "engine", None)
+        return getattr(engine, "_slot", None)
+
+    def _poll(self) -> None:
+        slot = self._engine_slot()
+        in_progress = getattr(slot, "inprogress", None)
+        if in_progress is not None:
+            self.tracker.poll(in_progress)
+
+    def _wake_engine(self) -> None:
+        slot = self._engine_slot()
+        if slot is not None and slot.closing is None:
+            with contextlib.suppress(Exception):
+                slot.nextcall.schedule()
