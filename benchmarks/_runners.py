@@ -26,7 +26,10 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+# benchmarks/ holds other scripts too (one may be named like an installed package): look
+# there last, after the installed packages.
+sys.path.append(str(Path(__file__).resolve().parent))
+sys.path.sort(key=lambda p: Path(p or ".").resolve() == Path(__file__).resolve().parent)
 
 from _serve import DEFAULT_PAGES, load_pages
 

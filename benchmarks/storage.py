@@ -31,7 +31,10 @@ from typing import Any
 import psutil
 import pymongo
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+# benchmarks/ holds other scripts too (one may be named like an installed package): look
+# there last, after the installed packages.
+sys.path.append(str(Path(__file__).resolve().parent))
+sys.path.sort(key=lambda p: Path(p or ".").resolve() == Path(__file__).resolve().parent)
 
 from _runners import decoded_pages
 from _serve import DEFAULT_PAGES
@@ -135,13 +138,13 @@ def main() -> int:
            f"| {statistics.median(rates['proposed']):.0f} "
            f"| {statistics.median(server_ms['proposed']):.2f} |"] if args.proposed else []),
         "",
-        f"- batched / insert_one: **{statistics.median(ratios):.1f}×** (per round: "
-        + ", ".join(f"{r:.1f}" for r in ratios) + ")",
+        f"- batched / insert_one: **{statistics.median(ratios):.2f}×** (per round: "
+        + ", ".join(f"{r:.2f}" for r in ratios) + ")",
     ]
     if args.proposed:
         proposed = [p / o for p, o in zip(rates["proposed"], rates["insert_one"], strict=True)]
-        lines.append(f"- prototype / insert_one: **{statistics.median(proposed):.1f}×** "
-                     "(per round: " + ", ".join(f"{r:.1f}" for r in proposed) + ")")
+        lines.append(f"- prototype / insert_one: **{statistics.median(proposed):.2f}×** "
+                     "(per round: " + ", ".join(f"{r:.2f}" for r in proposed) + ")")
     table = "\n".join(lines)
     print("\n" + table)
     if not args.no_write:

@@ -41,7 +41,10 @@ from typing import Any
 
 import pymongo
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+# benchmarks/ holds other scripts too (one may be named like an installed package): look
+# there last, after the installed packages.
+sys.path.append(str(Path(__file__).resolve().parent))
+sys.path.sort(key=lambda p: Path(p or ".").resolve() == Path(__file__).resolve().parent)
 
 from _measure import MB, TreeMonitor, TreeUsage
 from _runners import RELAXED
@@ -85,16 +88,31 @@ class Run:
 # -- the page server ----------------------------------------------------------------------------
 
 class Server:
+    """The page server process (benchmarks/_serve.py), restarted when it has died."""
+
     def __init__(self, max_n: int, pages: Path) -> None:
+        self.max_n = max_n
+        self.pages = pages
+        self.restarts = 0
+        self._start()
+
+    def _start(self) -> None:
         self.process = subprocess.Popen(
-            [PY, str(ROOT / "benchmarks" / "_serve.py"), "--max-n", str(max_n), "--pages",
-             str(pages)], stdout=subprocess.PIPE, text=True, cwd=ROOT)
+            [PY, str(ROOT / "benchmarks" / "_serve.py"), "--max-n", str(self.max_n),
+             "--pages", str(self.pages)], stdout=subprocess.PIPE, text=True, cwd=ROOT)
         assert self.process.stdout is not None
         line = self.process.stdout.readline().strip()
         if not line.startswith("READY "):
             self.process.kill()
             raise SystemExit(f"page server did not start: {line!r}")
         self.base = line.split(" ", 1)[1]
+
+    def ensure_running(self) -> None:
+        code = self.process.poll()
+        if code is not None:
+            print(f"  (page server exited with {code}: restarted)", flush=True)
+            self.restarts += 1
+            self._start()
 
     def get(self, path: str) -> dict[str, Any]:
         with urllib.request.urlopen(self.base + path, timeout=10) as reply:
@@ -151,6 +169,7 @@ def run_limit(server: Server, n: int, tmp: Path, pages: Path) -> Run:
 
 def run_naive(server: Server, n: int, tmp: Path) -> Run:
     out = tmp / "naive.json"
+    server.ensure_running()
     server.get("/__reset")
     server_cpu = server.cpu()
     cmd = [PY, str(ROOT / "benchmarks" / "_runners.py"), "naive",
@@ -172,9 +191,21 @@ def crawl_stats(log: str) -> dict[str, int]:
 
 
 def run_project(server: Server, n: int, tmp: Path, extra_settings: list[str]) -> Run:
+    """The project crawl; run again (once) when the page server died during it."""
+    try:
+        return _run_project(server, n, tmp, extra_settings)
+    except OSError:
+        if server.process.poll() is None:
+            raise
+        print("  (page server died during the crawl: run repeated)", flush=True)
+        return _run_project(server, n, tmp, extra_settings)
+
+
+def _run_project(server: Server, n: int, tmp: Path, extra_settings: list[str]) -> Run:
     data_dir = Path(tempfile.mkdtemp(prefix=f"project-{n}-", dir=tmp))  # fresh state each run
     with EmbeddedMongo(data_dir / "db") as mongo:
         assert mongo.uri is not None and mongo.process is not None
+        server.ensure_running()
         server.get("/__reset")
         server_cpu = server.cpu()
         settings = {**RELAXED, "NEWS_DATA_DIR": str(data_dir),
@@ -293,6 +324,12 @@ def write_section(name: str, body: str, path: Path = DOC) -> None:
     path.write_text(text)
 
 
+def _by_process(run: Run) -> str:
+    return "    by process (VmHWM MB, CPU s): " + ", ".join(
+        f"{role}:{pid} {hwm / MB:.0f} MB {run.usage.cpu_by_pid.get(pid, 0.0):.1f} s"
+        for pid, (role, hwm) in run.usage.hwm_by_pid.items())
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description="crawl throughput vs the extraction limit")
     parser.add_argument("--n", type=int, default=1810)
@@ -334,10 +371,7 @@ def main() -> int:
                               f"CPU {run.usage.cpu:5.1f} s  peak RSS "
                               f"{run.usage.peak_rss / MB:5.0f} MB", flush=True)
                         if args.verbose:
-                            print("    by process (VmHWM MB, CPU s): " + ", ".join(
-                                f"{role}:{pid} {hwm / MB:.0f} MB "
-                                f"{run.usage.cpu_by_pid.get(pid, 0.0):.1f} s"
-                                for pid, (role, hwm) in run.usage.hwm_by_pid.items()))
+                            print(_by_process(run), flush=True)
                 table = summary_table(runs, args.n, args.rounds)
                 print("\n" + table)
                 if not args.no_write:
@@ -350,6 +384,8 @@ def main() -> int:
                     print(f"memory N={size}: peak RSS {run.usage.peak_rss / MB:.0f} MB "
                           f"({run.pages} pages, {run.items} stored, {run.rate:.1f} pages/s)",
                           flush=True)
+                    if args.verbose:
+                        print(_by_process(run), flush=True)
                 table = memory_table(mem_runs)
                 print("\n" + table)
                 if not args.no_write:

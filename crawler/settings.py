@@ -15,6 +15,7 @@ AUTOTHROTTLE_START_DELAY = 1.0  # seconds
 AUTOTHROTTLE_MAX_DELAY = 30.0  # seconds
 AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0  # parallel requests per site, on average
 CONCURRENT_REQUESTS = 16
+CONCURRENT_ITEMS = 8  # a page yields at most one item; Scrapy's 100 costs a task each (profiled)
 CONCURRENT_REQUESTS_PER_DOMAIN = 4
 DOWNLOAD_DELAY = 0.25  # seconds, the floor AutoThrottle starts from
 DOWNLOAD_TIMEOUT = 30  # seconds

@@ -83,6 +83,7 @@ def test_evolving_site_second_run_fetches_only_what_is_new_changed_or_due(
     # a paragraph, one new article appears, and two articles become due for a recrawl.
     content = load_site("harbour")
     edited, due = content.articles[3], content.articles[1:3]
+    time.sleep(1.1)  # the edit is later than run 1's fetch, also once truncated to the second
     now = datetime.now(UTC).replace(microsecond=0)
     added = dataclasses.replace(
         content.articles[0], slug="harbour-night-market-returns", ref="50120",

@@ -1,6 +1,6 @@
 """First run against a no-change run of ``newscrawl run`` on the demo sites, side by side.
 
-    .venv/bin/python benchmarks/incremental.py [--rounds 3]
+    .venv/bin/python benchmarks/incremental_runs.py [--rounds 3]
 
 Reports requests made and wall time per run (medians over rounds; each round starts from an
 empty database), on loopback with the embedded database.
