@@ -74,6 +74,10 @@ def test_every_article_is_clean_and_complete(first_crawl: dict[str, Any],
     assert result.text_exact == result.articles_expected == 21
     # every site had template lines, at the start, in the middle and at the end
     assert all(boilerplate_lines(demo.sites).values())
+    # per-source extraction health in the stats: every article dated and with its authors
+    for source in ("rundschau", "harbour", "courrier"):
+        for metric in ("no_date", "no_author", "paywalled", "empty_text"):
+            assert f"'news/health/{source}/{metric}': 0.0" in first_crawl["log"]
     removed = {d["source"]: d["template_lines_removed"] for d in first_crawl["docs"].values()}
     assert removed == {"rundschau": 1, "harbour": 2, "courrier": 2}
 

@@ -26,7 +26,8 @@ logger = logging.getLogger(__name__)
 
 # The per-source events counted as news/source/<name>/<event>.
 EVENTS = ("discovered", "fetched", "not_modified", "stored_new", "updated", "unchanged",
-          "rejected", "empty_text", "errors", "skipped_not_due", "skipped_too_old")
+          "rejected", "empty_text", "errors", "skipped_not_due", "skipped_too_old",
+          "articles", "no_date", "no_author", "paywalled")
 # Below this many fetched pages a source's extraction health is not judged.
 HEALTH_MIN_PAGES = 5
 
@@ -38,6 +39,22 @@ def source_counts(stats: dict[str, Any], names: list[str]) -> dict[str, dict[str
         if len(parts) == 4 and parts[:2] == ["news", "source"] and isinstance(value, int):
             counts.setdefault(parts[2], dict.fromkeys(EVENTS, 0))[parts[3]] = value
     return counts
+
+
+def health(counts: dict[str, dict[str, int]]) -> dict[str, dict[str, float]]:
+    """Per-source extraction health as shares: of the pages fetched, empty text and rejected
+    as non-article; of the articles extracted, no date, no author and paywalled."""
+    shares = {}
+    for name, c in counts.items():
+        pages, articles = c["fetched"], c["articles"]
+        shares[name] = {
+            "empty_text": round(c["empty_text"] / pages, 3) if pages else 0.0,
+            "rejected": round(c["rejected"] / pages, 3) if pages else 0.0,
+            "no_date": round(c["no_date"] / articles, 3) if articles else 0.0,
+            "no_author": round(c["no_author"] / articles, 3) if articles else 0.0,
+            "paywalled": round(c["paywalled"] / articles, 3) if articles else 0.0,
+        }
+    return shares
 
 
 def judge(counts: dict[str, dict[str, int]]) -> list[str]:
@@ -116,6 +133,11 @@ class RunRecorder:
         outcome = "failed" if problems else "ok"
         for problem in problems:
             logger.error("Run %s: %s", self.run_id, problem)
+        shares = health(counts)
+        for name, values in shares.items():
+            for metric, share in values.items():
+                self.crawler.stats.set_value(f"news/health/{name}/{metric}", share)
+        self.record["health"] = shares
         self.crawler.stats.set_value("news/run/outcome", outcome)
         self.crawler.stats.set_value("news/run/id", self.run_id)
         self.record.update({"ended_at": datetime.now(UTC), "status": "finished",

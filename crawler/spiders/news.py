@@ -310,6 +310,11 @@ class NewsSpider(scrapy.Spider):
         if not item.get("language") and source and source.language:
             item["language"], item["language_source"] = source.language, "source"
         self._count("news/page/article")
+        name = item["source"]
+        self._count_source(name, "articles")
+        self._count_source(name, "no_date", int(item.get("published") is None))
+        self._count_source(name, "no_author", int(not item.get("authors")))
+        self._count_source(name, "paywalled", int(bool(item.get("paywalled"))))
         return item
 
     def on_error(self, failure: Any) -> None:
