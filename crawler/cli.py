@@ -22,6 +22,11 @@ logger = logging.getLogger(__name__)
 DEMO_PORT = 8601
 
 
+def _settings_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-s", "--set", dest="settings", action="append", default=[],
+                        metavar="NAME=VALUE", help="a Scrapy setting, as scrapy crawl -s")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="newscrawl", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -36,35 +41,30 @@ def main(argv: list[str] | None = None) -> int:
         "run", help="crawl every configured source (or one) once; what a crontab calls")
     run_cmd.add_argument("--source", help="crawl only this source")
     run_cmd.add_argument("--sources", help="the sources file (default: setting NEWS_SOURCES)")
-    run_cmd.add_argument("-s", "--set", dest="settings", action="append", default=[],
-                         metavar="NAME=VALUE", help="a Scrapy setting, as scrapy crawl -s")
+    _settings_argument(run_cmd)
     run_cmd.add_argument("--log-json", action="store_true", help="log JSON lines")
     seed = commands.add_parser(
         "seed", help="distributed crawl: push the sources' start URLs into the shared queue")
     seed.add_argument("--source", help="seed only this source")
     seed.add_argument("--sources", help="the sources file (default: setting NEWS_SOURCES)")
-    seed.add_argument("-s", "--set", dest="settings", action="append", default=[],
-                      metavar="NAME=VALUE", help="a Scrapy setting, as scrapy crawl -s")
+    _settings_argument(seed)
     seed.add_argument("--log-json", action="store_true", help="log JSON lines")
     worker = commands.add_parser(
         "worker", help="distributed crawl: work from the shared queue until it is idle")
     worker.add_argument("--sources", help="the sources file (default: setting NEWS_SOURCES)")
     worker.add_argument("--slot", type=int, default=1,
                         help="worker slot on this machine (one process per slot; default 1)")
-    worker.add_argument("-s", "--set", dest="settings", action="append", default=[],
-                        metavar="NAME=VALUE", help="a Scrapy setting, as scrapy crawl -s")
+    _settings_argument(worker)
     worker.add_argument("--log-json", action="store_true", help="log JSON lines")
     runs = commands.add_parser("runs", help="print the recent crawl runs")
     runs.add_argument("--limit", type=int, default=10)
-    runs.add_argument("-s", "--set", dest="settings", action="append", default=[],
-                      metavar="NAME=VALUE")
+    _settings_argument(runs)
     export = commands.add_parser("export", help="JSON Lines of the articles updated since then")
     export.add_argument("--since", required=True, help="ISO 8601 date-time (UTC if no zone)")
     export.add_argument("--source")
     export.add_argument("--language")
     export.add_argument("--out", help="output file (default: standard output)")
-    export.add_argument("-s", "--set", dest="settings", action="append", default=[],
-                        metavar="NAME=VALUE")
+    _settings_argument(export)
     args = parser.parse_args(argv)
     if args.command == "run":
         from crawler.run import run
