@@ -203,6 +203,9 @@ def cli_for(redis_url: str, mongo_uri: str, db: Any, demo: DemoServer,
 def test_two_workers_and_a_seeder_share_one_crawl(
         cli_for: Callable[..., Cli], rds: redis.Redis, db: Any, demo: DemoServer,
         monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    # A slow publisher (0.2 s an answer, 2 requests at a time per worker): one worker alone
+    # needs seconds for the 21 articles, so the other, polling every 0.25 s, takes its share.
+    demo.response_delay = 0.2
     cli = cli_for("CONCURRENT_REQUESTS=2")
     workers = [cli.start("worker", "--slot", "1"), cli.start("worker", "--slot", "2")]
     try:

@@ -14,6 +14,7 @@ import os
 import signal
 import socketserver
 import threading
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -126,6 +127,8 @@ class _Handler(BaseHTTPRequestHandler):
                 status=status,
             )
         )
+        if server.demo.response_delay > 0:
+            time.sleep(server.demo.response_delay)
         body = b""
         self.send_response(status)
         for name, value in headers.items():
@@ -152,16 +155,19 @@ class DemoServer:
     """The demo sites, each on its own loopback address; start/stop or use as a context manager.
 
     ``hosts`` maps site name to the IP to bind (default: :data:`DEFAULT_HOSTS`); every site
-    binds ``port`` (0: a free port each). After :meth:`start`, :attr:`sites` describes them
-    and :attr:`request_log` records every request they receive.
+    binds ``port`` (0: a free port each). ``response_delay`` seconds pass before each answer
+    (a slow publisher). After :meth:`start`, :attr:`sites` describes them and
+    :attr:`request_log` records every request they receive.
     """
 
-    def __init__(self, hosts: Mapping[str, str] | None = None, port: int = 0) -> None:
+    def __init__(self, hosts: Mapping[str, str] | None = None, port: int = 0,
+                 response_delay: float = 0.0) -> None:
         self.hosts: dict[str, str] = dict(DEFAULT_HOSTS if hosts is None else hosts)
         unknown = sorted(set(self.hosts) - set(LAYOUTS))
         if unknown:
             raise ValueError(f"unknown demo sites {unknown}; expected some of {sorted(LAYOUTS)}")
         self.port = port
+        self.response_delay = response_delay
         self.sites: list[DemoSite] = []
         self.request_log: list[RequestRecord] = []
         self._log_lock = threading.Lock()
