@@ -70,3 +70,26 @@ def test_classifier_rules() -> None:
     assert classify_page(set(), True, 300, 0.2).is_article
     assert not classify_page(set(), False, 300, 0.2).is_article
     assert classify_page(set(), False, 300, 0.2, hinted=True).is_article
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_lazy_trafilatura_metadata_equals_with_metadata(name: str) -> None:
+    """extract_body asks trafilatura for its metadata only when a field is needed; the values
+    must be those of ``bare_extraction(..., with_metadata=True)`` (pins trafilatura's
+    internals that TrafilaturaMetadata mirrors)."""
+    from copy import deepcopy
+
+    import trafilatura
+    from trafilatura.utils import load_html
+
+    from crawler.extraction.body import _OPTIONS, TrafilaturaMetadata
+
+    html = (PAGES / f"{name}.html").read_text(encoding="utf-8")
+    url = EXPECTED[name]["url"]
+    page = load_html(html)
+    full = trafilatura.bare_extraction(deepcopy(page), url=url, with_metadata=True, **_OPTIONS)
+    lazy = TrafilaturaMetadata(page, url)
+    fields = ("title", "author", "date", "sitename", "description", "image", "tags",
+              "categories", "hostname")
+    assert {f: lazy.get(f) for f in fields} == {f: getattr(full, f) for f in fields}
+    assert any(lazy.get(f) for f in fields)

@@ -16,7 +16,7 @@ import py3langid
 from lxml.html import HtmlElement
 from trafilatura.utils import load_html
 
-from crawler.extraction.body import extract_body
+from crawler.extraction.body import TrafilaturaMetadata, extract_body
 from crawler.extraction.bylines import bold_byline, drop_bylines
 from crawler.extraction.classify import classify_page, link_density
 from crawler.extraction.dates import DateBounds, parse_datetime
@@ -48,10 +48,10 @@ def extract_article(html: str, url: str, *, min_words: int = 80, hinted: bool = 
     meta = page_metadata(tree, url, not_before=not_before)
     canonical = _canonical_url(tree, url)
     body = extract_body(tree, url)
-    document = body.document
-    title = _title(meta, document)
+    found = body.metadata  # trafilatura's own metadata, asked for only when ours lacks a field
+    title = _title(meta, found)
     paragraphs = _drop_leading_title(body.paragraphs, title)
-    authors, authors_source = _authors(meta, document, tree, paragraphs)
+    authors, authors_source = _authors(meta, found, tree, paragraphs)
     paragraphs = drop_bylines(paragraphs, authors)
     words = sum(len(p.split()) for p in paragraphs)
     language, language_source = _language(meta, paragraphs)
@@ -59,7 +59,7 @@ def extract_article(html: str, url: str, *, min_words: int = 80, hinted: bool = 
     kind = classify_page(meta.types, meta.published is not None, words, link_density(tree),
                          min_words=min_words, hinted=hinted, paywalled=paywalled)
     text = "\n\n".join(paragraphs)
-    published, published_source = _published(meta, document, html, url, bounds)
+    published, published_source = _published(meta, found, html, url, bounds)
     return {
         "url": canonical,
         "fetched_url": url,
@@ -75,10 +75,10 @@ def extract_article(html: str, url: str, *, min_words: int = 80, hinted: bool = 
         "modified_source": meta.modified_source,
         "language": language,
         "language_source": language_source,
-        "site_name": meta.site_name or getattr(document, "sitename", None) or None,
-        "description": meta.description or getattr(document, "description", None) or None,
-        "image": meta.image or getattr(document, "image", None) or None,
-        "tags": meta.tags or _split_tags(getattr(document, "tags", None)),
+        "site_name": meta.site_name or _found(found, "sitename") or None,
+        "description": meta.description or _found(found, "description") or None,
+        "image": meta.image or _found(found, "image") or None,
+        "tags": meta.tags or _split_tags(_found(found, "tags")),
         "section": meta.section,
         "paywalled": paywalled,
         "paywall_source": meta.paywall_source,
@@ -110,10 +110,14 @@ def _canonical_url(tree: HtmlElement, url: str) -> str:
     return canonicalize_url(url)
 
 
-def _title(meta: PageMetadata, document: Any) -> str | None:
+def _found(found: TrafilaturaMetadata | None, name: str) -> Any:
+    return found.get(name) if found is not None else None
+
+
+def _title(meta: PageMetadata, found: TrafilaturaMetadata | None) -> str | None:
     if meta.headline:
         return normalize_line(meta.headline) or None
-    raw = getattr(document, "title", None)
+    raw = _found(found, "title")
     if raw:
         return normalize_line(clean_title(raw, meta.site_name)) or None
     return None
@@ -136,7 +140,7 @@ def _language(meta: PageMetadata, paragraphs: list[str]) -> tuple[str | None, st
     return str(code), "detected"
 
 
-def _authors(meta: PageMetadata, document: Any, tree: HtmlElement,
+def _authors(meta: PageMetadata, found: TrafilaturaMetadata | None, tree: HtmlElement,
              paragraphs: list[str]) -> tuple[list[str], str | None]:
     """Persons the page declares; else a bold byline in the text; else the declared
     organisation; else trafilatura's guess."""
@@ -147,25 +151,25 @@ def _authors(meta: PageMetadata, document: Any, tree: HtmlElement,
         return in_text, "text:bold"
     if meta.authors:
         return meta.authors, meta.authors_source
-    guessed = _trafilatura_authors(document)
+    guessed = _trafilatura_authors(found)
     return guessed, "trafilatura" if guessed else None
 
 
-def _trafilatura_authors(document: Any) -> list[str]:
-    raw = getattr(document, "author", None)
+def _trafilatura_authors(found: TrafilaturaMetadata | None) -> list[str]:
+    raw = _found(found, "author")
     if not raw:
         return []
     return [a.strip() for a in str(raw).split(";") if a.strip()]
 
 
-def _published(meta: PageMetadata, document: Any, html: str, url: str,
+def _published(meta: PageMetadata, found: TrafilaturaMetadata | None, html: str, url: str,
                bounds: DateBounds) -> tuple[datetime | None, str | None]:
     """The page's declared date; else trafilatura's (htmldate); else, when trafilatura found
     no article at all, htmldate's search of the page."""
     if meta.published is not None:
         return meta.published, meta.published_source
-    if document is not None:
-        source, raw = "trafilatura", getattr(document, "date", None)
+    if found is not None:
+        source, raw = "trafilatura", found.get("date")
     else:
         source, raw = "htmldate", searched_date(html, url)
     if not raw:
