@@ -126,3 +126,25 @@ def test_in_flight_counts_pages_being_extracted(
 
     asyncio.run(run())
     assert seen == [1, 0]
+
+
+def test_the_pool_returns_what_extract_article_returns_language_detected_in_the_crawl_process(
+        make_pool: Callable[..., ExtractionPool]) -> None:
+    """Workers skip language detection (its model would cost 74 MB in each); the pool detects
+    it in the crawl process, so the result is the same as extract_article's, field by field."""
+    from crawler.extraction.article import extract_article
+
+    undeclared = ARTICLE.replace('<html lang="en">', "<html>")
+    assert undeclared != ARTICLE
+    pool = make_pool(extract_article, workers=1)
+
+    async def run() -> list[dict[str, Any]]:
+        return [await pool.extract(page, URL) for page in (ARTICLE, undeclared)]
+
+    declared_result, undeclared_result = asyncio.run(run())
+    assert declared_result == extract_article(ARTICLE, URL)
+    assert (declared_result["language"], declared_result["language_source"]) == (
+        "en", "declared")
+    assert undeclared_result == extract_article(undeclared, URL)
+    assert (undeclared_result["language"], undeclared_result["language_source"]) == (
+        "en", "detected")

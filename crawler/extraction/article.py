@@ -32,7 +32,8 @@ _MIN_WORDS_FOR_DETECTION = 15
 
 
 def extract_article(html: str, url: str, *, min_words: int = 80, hinted: bool = False,
-                    not_before: datetime | None = None) -> dict[str, Any]:
+                    not_before: datetime | None = None,
+                    detect_language: bool = True) -> dict[str, Any]:
     """Extract the article of one HTML page.
 
     Returns a dict with the schema's fields (``url``, ``title``, ``text``, ``authors``,
@@ -40,6 +41,9 @@ def extract_article(html: str, url: str, *, min_words: int = 80, hinted: bool = 
     whether the page is one article. ``text`` holds paragraphs separated by a blank line;
     ``paragraphs`` holds the same as a list. ``not_before`` (the site's first article, when
     the caller knows it) rejects older dates as implausible, as dates in the future are.
+    With ``detect_language=False`` a page that declares no language gets ``language: None``
+    and the caller may run :func:`detected_language` on the paragraphs itself (the extraction
+    pool does, so that only the crawl process holds the 74 MB language model).
     """
     tree = load_html(html)
     if tree is None:
@@ -54,7 +58,14 @@ def extract_article(html: str, url: str, *, min_words: int = 80, hinted: bool = 
     authors, authors_source = _authors(meta, found, tree, paragraphs)
     paragraphs = drop_bylines(paragraphs, authors)
     words = sum(len(p.split()) for p in paragraphs)
-    language, language_source = _language(meta, paragraphs)
+    language: str | None
+    language_source: str | None
+    if meta.language:
+        language, language_source = meta.language, "declared"
+    elif detect_language:
+        language, language_source = detected_language(paragraphs)
+    else:
+        language, language_source = None, None
     paywalled = meta.accessible_for_free is False
     kind = classify_page(meta.types, meta.published is not None, words, link_density(tree),
                          min_words=min_words, hinted=hinted, paywalled=paywalled)
@@ -130,9 +141,9 @@ def _drop_leading_title(paragraphs: list[str], title: str | None) -> list[str]:
     return paragraphs
 
 
-def _language(meta: PageMetadata, paragraphs: list[str]) -> tuple[str | None, str | None]:
-    if meta.language:
-        return meta.language, "declared"
+def detected_language(paragraphs: list[str]) -> tuple[str | None, str | None]:
+    """The language py3langid finds in the text, with source ``"detected"``; none for a text
+    of fewer than 15 words, where the detector guesses."""
     sample = " ".join(paragraphs)[:5000]
     if len(sample.split()) < _MIN_WORDS_FOR_DETECTION:
         return None, None

@@ -5,6 +5,10 @@ to the cores extracts in parallel. Workers are started with ``spawn`` (never for
 reactor's process) and recycled after a number of pages, which bounds the memory trafilatura's
 caches grow to.
 
+Language detection for pages that declare none runs here, in the crawl process, after the
+worker returns: the detector's model takes 74 MB in every process that loads it, so one copy
+instead of one per worker (and again after each recycling). The result is the same.
+
 The pool is pebble's ``ProcessPool``: one page gets at most ``timeout`` seconds of a worker;
 a page that takes longer is given up and its worker is killed and replaced. A worker that dies
 (segfault, out of memory) is replaced as well, and a pool that breaks as a whole is recreated.
@@ -24,7 +28,7 @@ from typing import Any
 
 from pebble import ProcessExpired, ProcessPool
 
-from crawler.extraction.article import extract_article
+from crawler.extraction.article import detected_language, extract_article
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +47,16 @@ def _warm_up() -> None:
     clock of a page runs (a fresh worker would otherwise spend seconds of its first page's
     ``timeout`` on it, and a replaced one again)."""
     extract_article(_WARM_UP_PAGE, "http://warm.up/")
+
+
+def _detect_language(result: dict[str, Any]) -> None:
+    """Fill in the language of a page that declares none; a failing detector costs the
+    language, never the page."""
+    try:
+        result["language"], result["language_source"] = detected_language(
+            result.get("paragraphs") or [])
+    except Exception:
+        logger.exception("Language detection failed for %s", result.get("url"))
 
 
 def failed_result(url: str, error: str) -> dict[str, Any]:
@@ -87,11 +101,17 @@ class ExtractionPool:
         """
         self.in_flight += 1
         try:
+            kwargs: dict[str, Any] = {"min_words": self.min_words, "hinted": hinted}
+            detect_here = self.task is extract_article
+            if detect_here:
+                kwargs["detect_language"] = False
             future = self._pool().schedule(
-                self.task, args=(html, url),
-                kwargs={"min_words": self.min_words, "hinted": hinted},
+                self.task, args=(html, url), kwargs=kwargs,
                 timeout=self.timeout if self.timeout > 0 else None)
-            return await asyncio.wrap_future(future)
+            result: dict[str, Any] = await asyncio.wrap_future(future)
+            if detect_here and result.get("language") is None:
+                _detect_language(result)
+            return result
         except TimeoutError:
             logger.warning("Extraction of %s took more than %s s: page skipped, worker replaced",
                            url, self.timeout)
