@@ -8,7 +8,9 @@ The tests that need Redis are skipped when the ``redis-server`` binary is missin
 
 from __future__ import annotations
 
+import asyncio
 import collections
+import contextlib
 import os
 import shutil
 import signal
@@ -50,20 +52,16 @@ def _free_port() -> int:
         return port
 
 
-@pytest.fixture(scope="module")
-def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real redis-server on a free loopback port, without persistence, in a tmp dir."""
-    if REDIS_SERVER is None:
-        pytest.skip("redis-server is not installed (Debian: apt-get install redis-server; "
-                    ".ci/run installs it)")
-    workdir = tmp_path_factory.mktemp("redis")
+def _start_redis(workdir: Path, port: int | None = None) -> tuple[subprocess.Popen[bytes], str]:
+    """A real redis-server on loopback (a free port unless given), without persistence."""
+    assert REDIS_SERVER is not None
     for _attempt in range(3):
-        port = _free_port()
+        chosen = port or _free_port()
         process = subprocess.Popen(
-            [REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+            [REDIS_SERVER, "--port", str(chosen), "--bind", "127.0.0.1", "--save", "",
              "--appendonly", "no", "--dir", str(workdir)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=workdir)
-        url = f"redis://127.0.0.1:{port}/0"
+        url = f"redis://127.0.0.1:{chosen}/0"
         client = redis.Redis.from_url(url)
         for _ in range(100):
             if process.poll() is not None:
@@ -75,9 +73,21 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 time.sleep(0.05)
         client.close()
         if process.poll() is None:
-            break
-    else:
-        raise RuntimeError("redis-server did not start")
+            return process, url
+    raise RuntimeError("redis-server did not start")
+
+
+def _need_redis() -> None:
+    if REDIS_SERVER is None:
+        pytest.skip("redis-server is not installed (Debian: apt-get install redis-server; "
+                    ".ci/run installs it)")
+
+
+@pytest.fixture(scope="module")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real redis-server on a free loopback port, without persistence, in a tmp dir."""
+    _need_redis()
+    process, url = _start_redis(tmp_path_factory.mktemp("redis"))
     yield url
     process.terminate()
     process.wait(timeout=10)
@@ -526,8 +536,6 @@ def test_workers_count_one_sites_pages_together(mongo_db: Any) -> None:
 def test_the_shared_pipeline_strips_every_article_of_a_site(mongo_db: Any) -> None:
     """The first articles wait for the shared count (here: until the crawl is quiet), later ones
     are counted in batches and stripped with the cached template lines; all are clean."""
-    import asyncio
-
     from pipelines.shared_templates import SharedTemplateStripPipeline
 
     pipeline = SharedTemplateStripPipeline(tick=0.02)
@@ -555,3 +563,88 @@ def test_the_shared_pipeline_strips_every_article_of_a_site(mongo_db: Any) -> No
     assert pipeline.shared_store.pages_of(["example.com"]) == {"example.com": 45}
     assert stored[-1] is not None and pipeline.steady == 30
     assert TemplateStore(mongo_db.site_templates).load(SiteTemplate("example.com")).pages == 45
+
+
+def test_requests_wait_in_the_worker_while_redis_is_away(tmp_path: Path) -> None:
+    """Redis goes away while a worker discovers links: the requests wait in the worker and
+    are queued (once, through the dupefilter) when Redis is back; none is lost."""
+    from scrapy import Request, Spider
+    from scrapy.utils.test import get_crawler
+
+    from crawler.distributed.scheduler import RedisScheduler
+
+    _need_redis()
+    process, url = _start_redis(tmp_path)
+    port = int(url.rsplit(":", 1)[1].split("/")[0])
+    client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=1)
+    crawler = get_crawler(Spider)
+    scheduler = RedisScheduler(SharedCrawl(client, worker="w"), tick=0.05)
+    scheduler.stats = crawler.stats
+    spider = Spider("news")
+
+    def queued() -> set[str]:
+        return {scheduler.queue.serializer.loads(raw)["url"]
+                for raw in client.zrange("newscrawl:requests", 0, -1)}
+
+    async def run() -> None:
+        nonlocal process
+        scheduler.open(spider)
+        assert scheduler.enqueue_request(Request("http://127.0.0.1/before"))
+        process.kill()
+        process.wait(timeout=10)
+        # Redis away: accepted, kept in the worker, the worker does not look idle.
+        for name in ("a", "b", "a"):
+            assert scheduler.enqueue_request(Request(f"http://127.0.0.1/{name}"))
+        assert scheduler.has_pending_requests()
+        assert scheduler.next_request() is None
+        await asyncio.sleep(0.3)  # ticks fail quietly
+        process, _ = _start_redis(tmp_path, port)  # back, empty (no persistence)
+        for _ in range(100):
+            await asyncio.sleep(0.05)
+            if not scheduler._outbox:
+                break
+        scheduler.close("finished")
+
+    try:
+        asyncio.run(run())
+        assert queued() == {"http://127.0.0.1/a", "http://127.0.0.1/b"}
+        assert client.zcard("newscrawl:requests") == 2  # "a" once: the dupefilter saw it
+        stats = crawler.stats.get_stats()
+        assert stats["news/distributed/deferred"] == 3
+        assert stats["news/distributed/duplicates"] == 1
+        assert "news/distributed/unqueued" not in stats
+    finally:
+        client.close()
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_requests_redis_never_took_are_logged_and_counted_at_close(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    from scrapy import Request, Spider
+    from scrapy.utils.test import get_crawler
+
+    from crawler.distributed.scheduler import RedisScheduler
+
+    _need_redis()
+    process, url = _start_redis(tmp_path)
+    client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=1)
+    crawler = get_crawler(Spider)
+    scheduler = RedisScheduler(SharedCrawl(client, worker="w"), tick=60)
+    scheduler.stats = crawler.stats
+
+    async def run() -> None:
+        scheduler.open(Spider("news"))
+        process.kill()
+        process.wait(timeout=10)
+        assert scheduler.enqueue_request(Request("http://127.0.0.1/lost-for-this-run"))
+        with contextlib.suppress(redis.RedisError):
+            scheduler.close("shutdown")
+
+    try:
+        asyncio.run(run())
+    finally:
+        client.close()
+    assert crawler.stats.get_value("news/distributed/unqueued") == 1
+    assert "could not be queued" in caplog.text
+    assert "http://127.0.0.1/lost-for-this-run" in caplog.text

@@ -9,6 +9,11 @@ What differs from ``scrapy_redis.scheduler.Scheduler``:
 - a tick keeps the worker's heartbeat, requeues the requests of dead workers, acknowledges
   finished requests and wakes the engine when the shared queue has work (Scrapy polls an idle
   scheduler only every 5 s);
+- a request that cannot be queued because Redis is unreachable waits in a local outbox and
+  is queued by the tick once Redis answers again (``news/distributed/deferred``); while
+  Redis is away the worker stays open, fetches what it holds and pops nothing; what is still
+  in the outbox when the worker closes is logged by URL and counted
+  (``news/distributed/unqueued``): the next run discovers it again;
 - Scrapy 2.13+ calls ``close(reason)`` and the stats without a spider; no deprecated calls.
 """
 
@@ -18,8 +23,11 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import deque
+from dataclasses import dataclass
 from typing import Any
 
+from redis.exceptions import RedisError
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy_redis.scheduler import Scheduler
@@ -34,6 +42,14 @@ from crawler.distributed.tracker import AckTracker
 logger = logging.getLogger(__name__)
 
 
+@dataclass
+class _Deferred:
+    """A request Redis could not take yet; ``checked``: the dupefilter has seen it."""
+
+    request: Request
+    checked: bool = False
+
+
 class RedisScheduler(Scheduler):
     def __init__(self, shared: SharedCrawl, tick: float = 0.25,
                  crawler: Crawler | None = None) -> None:
@@ -45,6 +61,8 @@ class RedisScheduler(Scheduler):
         self.crawler = crawler
         self._task: asyncio.Task[None] | None = None
         self._last_beat = 0.0
+        self._outbox: deque[_Deferred] = deque()
+        self._redis_away = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RedisScheduler:
@@ -73,6 +91,8 @@ class RedisScheduler(Scheduler):
     def close(self, reason: str) -> None:
         if self._task is not None:
             self._task.cancel()
+        self._flush_outbox()
+        self._give_up_outbox()
         self._poll()
         requeued = self.shared.requeue_own()
         self._count("requeued_own", requeued)
@@ -84,23 +104,76 @@ class RedisScheduler(Scheduler):
     def enqueue_request(self, request: Request) -> bool:
         # A retry or redirect is a copy of an in-flight request: it becomes an entry of its own.
         request.meta.pop(QUEUE_ID, None)
-        if not request.dont_filter and self.df.request_seen(request):
-            self.df.log(request, self.spider)
-            self._count("duplicates")
-            return False
+        entry = _Deferred(request)
+        if self._outbox:  # Redis was away a moment ago: keep the order
+            self._defer(entry, None)
+            return True
+        try:
+            return self._push(entry)
+        except RedisError as exc:
+            self._defer(entry, exc)
+            return True
+
+    def _push(self, entry: _Deferred) -> bool:
+        """Queue one request (False: a duplicate); raises RedisError when Redis is away."""
+        request = entry.request
+        if not entry.checked and not request.dont_filter:
+            if self.df.request_seen(request):
+                self.df.log(request, self.spider)
+                self._count("duplicates")
+                return False
+            entry.checked = True
         self.queue.push(request)
         self._count("enqueued")
         return True
 
+    def _defer(self, entry: _Deferred, exc: Exception | None) -> None:
+        self._outbox.append(entry)
+        self._count("deferred")
+        if exc is not None and not self._redis_away:
+            self._redis_away = True
+            logger.warning("Redis is unreachable (%s: %s): new requests wait in this worker "
+                           "until it answers", type(exc).__name__, exc)
+
+    def _flush_outbox(self) -> None:
+        while self._outbox:
+            try:
+                self._push(self._outbox[0])
+            except RedisError:
+                return
+            self._outbox.popleft()
+        if self._redis_away:
+            self._redis_away = False
+            logger.info("Redis answers again: the waiting requests are queued")
+
+    def _give_up_outbox(self) -> None:
+        if not self._outbox:
+            return
+        urls = [entry.request.url for entry in self._outbox]
+        self._count("unqueued", len(urls))
+        logger.error("Redis stayed unreachable: %d discovered request(s) could not be queued "
+                     "(the next run finds them again): %s", len(urls), " ".join(urls[:50]))
+        self._outbox.clear()
+
     def next_request(self) -> Request | None:
-        request: Request | None = self.queue.pop()
+        try:
+            request: Request | None = self.queue.pop()
+        except RedisError as exc:
+            self._count("pop_errors")
+            logger.debug("Cannot pop from the shared queue: %s", exc)
+            return None
         if request is not None:
             self.tracker.handed_out(request.meta[QUEUE_ID], request)
             self._count("dequeued")
         return request
 
     def has_pending_requests(self) -> bool:
-        return len(self.queue) > 0
+        if self._outbox:
+            return True
+        try:
+            return len(self.queue) > 0
+        except RedisError:
+            return True  # unknown while Redis is away: stay open
 
     # -- the tick ----------------------------------------------------------------------------
 
@@ -108,6 +181,7 @@ class RedisScheduler(Scheduler):
         while True:
             await asyncio.sleep(self.tick)
             try:
+                self._flush_outbox()
                 self._poll()
                 if time.monotonic() - self._last_beat >= self.shared.heartbeat_ttl / 3:
                     self._beat()
