@@ -201,7 +201,7 @@ def summarize(uri: str, sources: list[str]) -> None:
         for name in sources:
             print(f"  {name:<12} {articles.count_documents({'source': name})}")
         print(f"  {'total':<12} {articles.count_documents({})}")
-        hidden = {"_id": 0, "fingerprint_bands": 0}  # internal lookup keys
+        hidden = {"_id": 0, "fingerprint_bands": 0, "fingerprint_head": 0}  # internal keys
         sample = articles.find_one({"language": "de"}, hidden) or articles.find_one({}, hidden)
         if sample:
             sample["text"] = sample["text"][:300] + ("…" if len(sample["text"]) > 300 else "")

@@ -37,6 +37,11 @@ def story_id_for(url: str) -> str:
     return hashlib.sha256(url.encode("utf-8")).hexdigest()[:16]
 
 
+def first_key(article: dict[str, Any]) -> tuple[bool, Any, str]:
+    """Order of articles within a story: stored first (``first_seen``), then by URL."""
+    return (article.get("first_seen") is None, article.get("first_seen"), article["url"])
+
+
 def link_story(doc: dict[str, Any], candidates: Iterable[dict[str, Any]]) -> None:
     """Set ``story_id`` and ``duplicate_of`` of a new article from already stored ones."""
     fingerprint = doc.get("fingerprint")
@@ -47,7 +52,6 @@ def link_story(doc: dict[str, Any], candidates: Iterable[dict[str, Any]]) -> Non
             if c.get("fingerprint") and c["url"] != doc["url"]
             and distance(c["fingerprint"], fingerprint) <= NEAR_DUPLICATE_DISTANCE]
     if near:
-        first = min(near, key=lambda c: (c.get("first_seen") is None, c.get("first_seen"),
-                                         c["url"]))
+        first = min(near, key=first_key)
         doc["story_id"] = first.get("story_id") or story_id_for(first["url"])
         doc["duplicate_of"] = first.get("duplicate_of") or first["url"]

@@ -6,10 +6,20 @@ Only operations that keep BSON types on every server we support are used: ``find
 that matches nothing costs time in proportion to the collection (benchmarks/storage.py).
 A stored article is read back, merged in Python (``first_seen`` kept, ``updated_at`` moved only
 when the content changed) and replaced whole, so a re-run adds nothing and changes nothing.
+
+Wire-copy lookups read only *fingerprint heads*: ``fingerprint_head`` is true on the earliest
+stored article (by ``first_seen``, then ``url``) of each exact fingerprint (and possibly on
+later ones: extra heads change nothing). :func:`crawler.stories.link_story` picks the earliest
+near article, and the earliest of an exact fingerprint is always a head, so reading only heads
+links exactly as reading every article sharing a band would, while a story republished a
+thousand times costs one candidate instead of a thousand (benchmarks/storage.py). A head whose
+text changes hands the mark to the earliest remaining article of its old fingerprint.
+``ensure_indexes`` marks the heads of a collection written before the field existed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -17,15 +27,16 @@ from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, ReplaceOne
 from pymongo.collection import Collection
-from pymongo.errors import BulkWriteError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
-from crawler.stories import bands, link_story, story_id_for
+from crawler.stories import bands, first_key, link_story, story_id_for
 
 logger = logging.getLogger(__name__)
 
 _DUPLICATE_KEY = 11000
 # Fields that make a new version of an article when they change.
 _CONTENT_FIELDS = ("content_hash",)
+_HEADS_MIGRATION = "fingerprint_head"
 
 
 @dataclass
@@ -45,6 +56,8 @@ class ArticleStore:
                  revisions: Collection[dict[str, Any]] | None = None) -> None:
         self.collection = collection
         self.revisions = revisions
+        # One document per data migration done: {_id: name, done_at}.
+        self.migrations = collection.database["migrations"]
 
     def ensure_indexes(self) -> None:
         self.collection.create_index([("url", ASCENDING)], unique=True, name="url_unique")
@@ -55,6 +68,8 @@ class ArticleStore:
         self.collection.create_index([("fingerprint_bands", ASCENDING)],
                                      name="fingerprint_bands")
         self.collection.create_index([("story_id", ASCENDING)], name="story_id")
+        self.collection.create_index([("fingerprint", ASCENDING)], name="fingerprint")
+        self.mark_unmarked_heads()
         if self.revisions is not None:
             self.revisions.create_index([("url", ASCENDING), ("revision", ASCENDING)],
                                         unique=True, name="url_revision")
@@ -80,11 +95,15 @@ class ArticleStore:
             for doc in self.collection.find(
                 {"url": {"$in": list(latest)}},
                 {"url": 1, "first_seen": 1, "updated_at": 1, "content_hash": 1, "title": 1,
-                 "text": 1, "fetched_at": 1, "revision": 1, "story_id": 1, "duplicate_of": 1},
+                 "text": 1, "fetched_at": 1, "revision": 1, "story_id": 1, "duplicate_of": 1,
+                 "fingerprint": 1, "fingerprint_head": 1},
             )
         }
-        new_docs = [doc for url, doc in latest.items() if url not in stored]
-        candidates = self._story_candidates(new_docs)
+        candidates = self._story_candidates([
+            doc for url, doc in latest.items()
+            if url not in stored or any(stored[url].get(k) != doc.get(k) for k in _CONTENT_FIELDS)
+        ])
+        left_groups: set[str] = set()  # fingerprints a head left: mark their next head
         result = WriteResult()
         operations = []
         inserts: list[dict[str, Any]] = []
@@ -97,6 +116,7 @@ class ArticleStore:
                 doc["updated_at"] = now
                 doc["revision"] = 1
                 link_story(doc, candidates)
+                doc["fingerprint_head"] = _is_head(doc, candidates)
                 candidates.append(doc)  # a later copy in the same batch links to this one
                 outcome = "new"
             elif all(old.get(k) == doc.get(k) for k in _CONTENT_FIELDS):
@@ -114,6 +134,13 @@ class ArticleStore:
                 doc["revision"] = number + 1
                 doc["story_id"] = old.get("story_id") or story_id_for(url)
                 doc["duplicate_of"] = old.get("duplicate_of")
+                if doc.get("fingerprint") == old.get("fingerprint"):
+                    doc["fingerprint_head"] = bool(old.get("fingerprint_head"))
+                else:
+                    if old.get("fingerprint_head") and old.get("fingerprint"):
+                        left_groups.add(old["fingerprint"])
+                    doc["fingerprint_head"] = _is_head(doc, candidates)
+                    candidates.append(doc)
                 outcome = "updated"
             setattr(result, outcome, getattr(result, outcome) + 1)
             result.outcomes[url] = outcome
@@ -137,15 +164,64 @@ class ArticleStore:
             # A URL inserted by another writer since the find raises a duplicate-key error,
             # which write() answers by merging again.
             self.collection.insert_many(inserts, ordered=False)
+        if left_groups:
+            self._mark_heads(left_groups)
         return result
 
+    def _mark_heads(self, fingerprints: set[str]) -> int:
+        """Mark the earliest article of each of ``fingerprints`` as its head (replaced whole:
+        ``$set`` does not keep every type on nx-27017, tests/test_mongo_compat.py)."""
+        groups: dict[str, list[dict[str, Any]]] = {}
+        for doc in self.collection.find({"fingerprint": {"$in": sorted(fingerprints)}},
+                                        {"url": 1, "first_seen": 1, "fingerprint": 1,
+                                         "fingerprint_head": 1, "_id": 0}):
+            groups.setdefault(doc["fingerprint"], []).append(doc)
+        heads = [min(group, key=first_key) for group in groups.values()]
+        urls = sorted(head["url"] for head in heads if head.get("fingerprint_head") is not True)
+        if not urls:
+            return 0
+        operations = []
+        for doc in self.collection.find({"url": {"$in": urls}}):
+            doc["fingerprint_head"] = True
+            operations.append(ReplaceOne({"_id": doc["_id"]}, doc))
+        self.collection.bulk_write(operations, ordered=False)
+        return len(operations)
+
+    def mark_unmarked_heads(self, chunk: int = 500) -> int:
+        """Mark the heads among the articles stored before ``fingerprint_head`` existed, once
+        (recorded in ``migrations`` as ``fingerprint_head``; afterwards this is one lookup by
+        ``_id``). An article without the field is not a head."""
+        if self.migrations.find_one({"_id": _HEADS_MIGRATION}) is not None:
+            return 0
+        fingerprints = sorted({doc["fingerprint"] for doc in self.collection.find(
+            {"fingerprint": {"$type": "string"}}, {"fingerprint": 1, "_id": 0})})
+        marked = 0
+        for start in range(0, len(fingerprints), chunk):
+            marked += self._mark_heads(set(fingerprints[start:start + chunk]))
+        if marked:
+            logger.info("Marked %d fingerprint head(s) among the articles stored before "
+                        "fingerprint_head existed", marked)
+        with contextlib.suppress(DuplicateKeyError):  # another process finished it as well
+            self.migrations.insert_one({"_id": _HEADS_MIGRATION, "done_at": datetime.now(UTC)})
+        return marked
+
     def _story_candidates(self, docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Stored articles sharing a fingerprint band with one of ``docs``."""
+        """Stored fingerprint heads sharing a fingerprint band with one of ``docs``."""
         keys = sorted({key for doc in docs if doc.get("fingerprint")
                        for key in bands(doc["fingerprint"])})
         if not keys:
             return []
         return list(self.collection.find(
-            {"fingerprint_bands": {"$in": keys}},
+            {"fingerprint_bands": {"$in": keys}, "fingerprint_head": True},
             {"url": 1, "fingerprint": 1, "story_id": 1, "duplicate_of": 1, "first_seen": 1,
              "_id": 0}))
+
+
+def _is_head(doc: dict[str, Any], candidates: list[dict[str, Any]]) -> bool:
+    """Whether no article of ``doc``'s exact fingerprint seen so far comes before it."""
+    fingerprint = doc.get("fingerprint")
+    if not fingerprint:
+        return False
+    key = first_key(doc)
+    return not any(c.get("fingerprint") == fingerprint and c["url"] != doc["url"]
+                   and first_key(c) < key for c in candidates)

@@ -106,3 +106,98 @@ def test_wire_copies_share_a_story(mongo_db: Any) -> None:
     store.write([doc("https://paper.example/b", edited, 2)], now=T0 + timedelta(hours=2))
     after = {d["url"]: (d["story_id"], d["duplicate_of"]) for d in mongo_db.articles.find()}
     assert after == before
+
+
+class _EveryCandidate(ArticleStore):
+    """The reference: wire-copy lookups read every article sharing a band (before
+    ``fingerprint_head`` existed)."""
+
+    def _story_candidates(self, docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        from crawler.stories import bands
+
+        keys = sorted({k for d in docs if d.get("fingerprint") for k in bands(d["fingerprint"])})
+        return list(self.collection.find(
+            {"fingerprint_bands": {"$in": keys}},
+            {"url": 1, "fingerprint": 1, "story_id": 1, "duplicate_of": 1, "first_seen": 1,
+             "_id": 0})) if keys else []
+
+
+def _story_history(seed: int) -> list[list[dict[str, Any]]]:
+    """Batches of articles: a few stories, many exact and near copies, chains (near a copy
+    but not its first), articles held back (fetched before ones stored earlier), and
+    corrections that move an article to another fingerprint."""
+    import random
+
+    rng = random.Random(seed)
+    bases = [rng.getrandbits(64) for _ in range(4)]
+    masks = [0, 0, 0, 0b1111, 0b1111 << 20, (0b1111 << 20) | 0b1111 << 40, 0xFF << 8]
+    stored: list[str] = []
+    batches = []
+    for batch_number in range(25):
+        batch = []
+        for _ in range(rng.randint(1, 8)):
+            if stored and rng.random() < 0.15:
+                url = rng.choice(stored)  # a correction: new text, new fingerprint
+            else:
+                url = f"https://site{rng.randint(1, 5)}.example/{len(stored)}-{batch_number}"
+                stored.append(url)
+            fingerprint = rng.choice(bases) ^ rng.choice(masks)
+            fetched = T0 + timedelta(minutes=rng.randint(-60, 60 * 24))
+            batch.append({**_doc(url, text=f"text {fingerprint:016x}", fetched_at=fetched),
+                          "fingerprint": f"{fingerprint:016x}", "word_count": 300})
+        batches.append(batch)
+    return batches
+
+
+def test_wire_copy_lookups_read_only_fingerprint_heads_and_link_the_same(
+        mongo_db: Any) -> None:
+    """Reading only the earliest article of each exact fingerprint links every article to
+    the same story as reading every article sharing a band, over corrections, held-back
+    articles and chains; the heads are far fewer than the articles."""
+    from crawler.stories import first_key
+
+    for seed in (1, 2, 3):
+        heads = ArticleStore(mongo_db[f"heads_{seed}"])
+        every = _EveryCandidate(mongo_db[f"every_{seed}"])
+        heads.ensure_indexes()
+        every.ensure_indexes()
+        for number, batch in enumerate(_story_history(seed)):
+            now = T0 + timedelta(hours=number)
+            heads.write([dict(d) for d in batch], now=now)
+            every.write([dict(d) for d in batch], now=now)
+            links = {d["url"]: (d["story_id"], d["duplicate_of"])
+                     for d in heads.collection.find()}
+            assert links == {d["url"]: (d["story_id"], d["duplicate_of"])
+                             for d in every.collection.find()}, (seed, number)
+        docs = list(heads.collection.find())
+        groups: dict[str, list[dict[str, Any]]] = {}
+        for doc in docs:
+            groups.setdefault(doc["fingerprint"], []).append(doc)
+        for group in groups.values():  # the earliest of each fingerprint is a head
+            assert min(group, key=first_key)["fingerprint_head"] is True
+        linked = sum(1 for d in docs if d["duplicate_of"] is not None)
+        assert linked > len(docs) / 2  # the history does exercise the linking
+        assert sum(1 for d in docs if d["fingerprint_head"]) < len(docs) / 2
+
+
+def test_articles_stored_before_fingerprint_head_get_it_once(mongo_db: Any) -> None:
+    old = [{**_doc(f"https://a.example/{i}", fetched_at=T0 + timedelta(minutes=10 - i)),
+            "first_seen": T0 + timedelta(minutes=10 - i), "fingerprint": "00000000000000ff",
+            "fingerprint_bands": ["0:ff"], "story_id": "s", "duplicate_of": None}
+           for i in range(3)]
+    mongo_db.articles.insert_many(old)  # as an earlier version stored them: no field
+    store = ArticleStore(mongo_db.articles)
+    store.ensure_indexes()
+    marks = {d["url"]: d.get("fingerprint_head") for d in mongo_db.articles.find()}
+    assert marks == {"https://a.example/0": None, "https://a.example/1": None,
+                     "https://a.example/2": True}  # the earliest (first_seen T0+8min)
+    stored = mongo_db.articles.find_one({"url": "https://a.example/2"})
+    assert isinstance(stored["first_seen"], datetime)  # replaced whole, types kept
+    assert mongo_db.migrations.find_one({"_id": "fingerprint_head"}) is not None
+    assert store.mark_unmarked_heads() == 0  # done once, then one lookup by _id
+    # A new copy links to the earliest of the old articles.
+    store.write([{**_doc("https://b.example/new", fetched_at=T0 + timedelta(hours=1)),
+                  "fingerprint": "00000000000000ff", "word_count": 300}],
+                now=T0 + timedelta(hours=1))
+    new = mongo_db.articles.find_one({"url": "https://b.example/new"})
+    assert (new["story_id"], new["duplicate_of"]) == ("s", "https://a.example/2")

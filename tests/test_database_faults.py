@@ -52,20 +52,27 @@ def test_database_lost_mid_crawl_then_back(demo: DemoServer, tmp_path: Path) -> 
                "-s", "NEWS_MONGO_TIMEOUT=0.3", "-s", "NEWS_MONGO_RETRIES=1"]
     env = dict(os.environ, MONGO_URI=uri, SCRAPY_SETTINGS_MODULE="crawler.settings",
                PYTHONPATH=str(ROOT))
+    # The log goes to a file: a pipe nobody reads while the test waits would fill up and
+    # hold the crawl.
+    log_path = tmp_path / "crawl.log"
+    log_file = open(log_path, "w", encoding="utf-8")  # noqa: SIM115 (closed in finally)
     crawl = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
-                             stderr=subprocess.PIPE, text=True)
+                             stderr=log_file, text=True)
+    log = ""
     try:
         deadline = time.monotonic() + 60
         while _count(uri) < 2 and time.monotonic() < deadline:
             time.sleep(0.1)
-        assert _count(uri) >= 2, "no article stored before the outage"
+        assert _count(uri) >= 2, "no article stored before the outage: " + log_path.read_text()
         server.stop()  # the database goes away mid-crawl
         time.sleep(6)  # longer than a batch's retries: batches go to the spool
         # The crawl goes on without the database (it may even finish meanwhile, spooling).
-        assert crawl.poll() in (None, 0), "the crawl died with the database"
+        assert crawl.poll() in (None, 0), "the crawl died with the database: " + \
+            log_path.read_text()[-3000:]
         server = EmbeddedMongo(tmp_path / "nx", port=port)
         server.start()  # ... and comes back on the same address
-        _out, log = crawl.communicate(timeout=300)
+        crawl.wait(timeout=300)
+        log = log_path.read_text(encoding="utf-8")
         assert crawl.returncode == 0, log[-3000:]
         assert "'news/mongo/spooled'" in log, log[-3000:]
         if (tmp_path / "data" / "spool.jsonl").exists():
@@ -80,7 +87,8 @@ def test_database_lost_mid_crawl_then_back(demo: DemoServer, tmp_path: Path) -> 
     finally:
         if crawl.poll() is None:
             crawl.kill()
-            crawl.communicate()
+            crawl.wait()
+        log_file.close()
         server.stop()
     assert sorted(urls) == sorted(set(urls))  # exactly once
     assert set(urls) == set(article_truth(demo.sites)), log[-5000:]  # every article

@@ -1,7 +1,8 @@
 """Pins every MongoDB operation the project relies on, against the nx-27017 test server.
 
 nx-27017 has known gaps (``$set`` of a datetime on an existing document stores a string,
-``$push`` of a subdocument stores a JSON string); the project avoids them. If the server, or a
+``$set`` of a boolean stores 1, ``$push`` of a subdocument stores a JSON string); the project
+avoids them. If the server, or a
 real MongoDB behind MONGO_URI, stops keeping types for an operation we use, a test here fails.
 """
 
@@ -165,3 +166,33 @@ def test_conditional_replace_for_distributed_run_records(mongo_db: Any) -> None:
     record = runs.find_one({"_id": "r"})
     assert record["ended_at"] == LATER and isinstance(record["ended_at"], datetime)
     assert record["counts"] == {"s": {"fetched": 3}} and record["finalized_parts"] == 2
+
+
+def test_fingerprint_heads_lookup_and_marking(mongo_db: Any) -> None:
+    """pipelines/article_store.py: wire-copy candidates are the heads sharing a band (``$in``
+    on an array AND a boolean); heads are marked by replacing the whole document; the
+    one-time marking reads fingerprints with ``$type``; ``migrations`` is read by ``_id``."""
+    coll = mongo_db.articles
+    coll.create_index([("fingerprint_bands", ASCENDING)])
+    coll.create_index([("fingerprint", ASCENDING)])
+    coll.insert_many([
+        _doc("a", fingerprint="00ff", fingerprint_bands=["0:f", "1:0"], fingerprint_head=True),
+        _doc("b", fingerprint="00ff", fingerprint_bands=["0:f", "1:0"], fingerprint_head=False),
+        _doc("c", fingerprint="00fe", fingerprint_bands=["0:e", "1:0"]),
+        _doc("d", fingerprint=None)])
+    heads = coll.find({"fingerprint_bands": {"$in": ["1:0"]}, "fingerprint_head": True})
+    assert [d["url"] for d in heads] == ["a"]
+    strings = {d["url"] for d in coll.find({"fingerprint": {"$type": "string"}})}
+    assert strings == {"a", "b", "c"}
+    assert {d["url"] for d in coll.find({"fingerprint": {"$in": ["00fe", "zz"]}})} == {"c"}
+    doc = coll.find_one({"url": "c"})
+    doc["fingerprint_head"] = True
+    coll.bulk_write([ReplaceOne({"_id": doc["_id"]}, doc)], ordered=False)
+    stored = coll.find_one({"url": "c"})
+    assert stored["fingerprint_head"] is True and stored["published"] == WHEN
+    assert sorted(d["url"] for d in coll.find(
+        {"fingerprint_bands": {"$in": ["1:0"]}, "fingerprint_head": True})) == ["a", "c"]
+    mongo_db.migrations.insert_one({"_id": "fingerprint_head", "done_at": WHEN})
+    assert mongo_db.migrations.find_one({"_id": "fingerprint_head"})["done_at"] == WHEN
+    with pytest.raises(DuplicateKeyError):
+        mongo_db.migrations.insert_one({"_id": "fingerprint_head", "done_at": LATER})
