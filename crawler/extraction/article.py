@@ -20,6 +20,7 @@ from crawler.extraction.body import TrafilaturaMetadata, extract_body
 from crawler.extraction.bylines import bold_byline, drop_bylines
 from crawler.extraction.classify import classify_page, link_density
 from crawler.extraction.dates import DateBounds, parse_datetime
+from crawler.extraction.edges import drop_edge_furniture
 from crawler.extraction.fingerprint import fingerprint
 from crawler.extraction.metadata import PageMetadata, clean_title, page_metadata
 from crawler.extraction.visible_dates import searched_date
@@ -56,7 +57,7 @@ def extract_article(html: str, url: str, *, min_words: int = 80, hinted: bool = 
     title = _title(meta, found)
     paragraphs = _drop_leading_title(body.paragraphs, title)
     authors, authors_source = _authors(meta, found, tree, paragraphs)
-    paragraphs = drop_bylines(paragraphs, authors)
+    paragraphs = drop_edge_furniture(drop_bylines(paragraphs, authors))
     words = sum(len(p.split()) for p in paragraphs)
     language: str | None
     language_source: str | None
