@@ -93,3 +93,27 @@ def test_lazy_trafilatura_metadata_equals_with_metadata(name: str) -> None:
               "categories", "hostname")
     assert {f: lazy.get(f) for f in fields} == {f: getattr(full, f) for f in fields}
     assert any(lazy.get(f) for f in fields)
+
+
+def test_the_pages_own_lead_is_article_text() -> None:
+    """A standfirst in the article header that repeats the page's declared description is
+    kept (the precision pass alone would cut it as an edge); byline and teasers are not."""
+    html = (Path(__file__).parent / "fixtures" / "lead" / "article-with-lead.html").read_text(
+        encoding="utf-8")
+    result = extract_article(html, "https://www.mdn.example/nachrichten/hitze-verkehr-100.html")
+    assert result["paragraphs"][0].startswith("Auch bei aktuell erträglichen Temperaturen")
+    assert result["paragraphs"][1].startswith("Wenn das Thermometer über 35 Grad")
+    assert len(result["paragraphs"]) == 7
+    assert not any("Katrin Wendt" in p or "Mehr zum Thema" in p or "Hitze: So schützen" in p
+                   for p in result["paragraphs"])
+    assert result["authors"] == ["Katrin Wendt"]
+
+
+def test_a_paragraph_without_spaces_that_names_the_reporters_is_not_a_byline() -> None:
+    from crawler.extraction.bylines import drop_bylines
+
+    closing = ("一方で、イスラエル軍は13日、ガザ北部の戦闘でイスラエル兵5人が死亡したと発表した。"
+               "ガザでは約100人の人質が拘束されている。【エルサレム松岡大地、カイロ金子淳】")
+    paragraphs = ["第一段落の本文です。" * 5, "第二段落の本文です。" * 5, closing]
+    assert drop_bylines(paragraphs, ["松岡大地"]) == paragraphs
+    assert drop_bylines([*paragraphs, "By Jane Doe"], ["Jane Doe"]) == paragraphs

@@ -52,7 +52,7 @@ def extract_article(html: str, url: str, *, min_words: int = 80, hinted: bool = 
     bounds = DateBounds(not_before=not_before)
     meta = page_metadata(tree, url, not_before=not_before)
     canonical = _canonical_url(tree, url)
-    body = extract_body(tree, url)
+    body = extract_body(tree, url, meta.description)
     found = body.metadata  # trafilatura's own metadata, asked for only when ours lacks a field
     title = _title(meta, found)
     paragraphs = _drop_leading_title(body.paragraphs, title)

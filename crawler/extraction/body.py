@@ -10,7 +10,9 @@
    balanced text before the first and after the last paragraph the precision pass also kept
    are boilerplate at the edges (teasers, newsletter prompts, "more on this"). Paragraphs in
    between stay, so lists and sub-headings the precision pass is unsure about are kept. When
-   the precision pass keeps too little (under half the words), the edges are left alone.
+   the precision pass keeps too little (under half the words), the edges are left alone. The
+   page's own lead (standfirst) is not an edge: a paragraph just before the article start
+   that repeats the page's declared description is kept, with what follows it.
 
 Measured on the public benchmarks (docs/quality.md), each step improves body F1 on both sets.
 """
@@ -28,6 +30,7 @@ from trafilatura.settings import Document, Extractor
 from trafilatura.xml import xmltotxt
 
 from crawler.extraction.boilerplate import drop_link_blocks, prune_page
+from crawler.extraction.text import squash
 from crawler.normalize import split_paragraphs
 
 logger = logging.getLogger(__name__)
@@ -55,6 +58,8 @@ _EXTRACTOR_OPTIONS: dict[str, Any] = {"comments": False, "tables": True, "images
                                       "links": True, "dedup": False}
 # The precision pass may cut the edges only when it kept at least this share of the words.
 _MIN_PRECISION_SHARE = 0.5
+# How many paragraphs before the article start the page's lead may sit (byline, date between).
+_LEAD_REACH = 3
 
 
 class TrafilaturaMetadata:
@@ -95,20 +100,36 @@ def _paragraphs(document: Any) -> list[str]:
     return split_paragraphs(xmltotxt(body, False))
 
 
-def _trim_edges(paragraphs: list[str], precise: list[str]) -> list[str]:
+def _is_lead(paragraph: str, description: str | None) -> bool:
+    """Whether a paragraph is the page's declared description (possibly cut with "…")."""
+    if not description:
+        return False
+    lead, text = squash(description.rstrip(" .…")), squash(paragraph)
+    return len(lead) >= 40 and (text == lead or text.startswith(lead)
+                                or (lead.startswith(text) and len(text) >= 40))
+
+
+def _trim_edges(paragraphs: list[str], precise: list[str],
+                description: str | None = None) -> list[str]:
     kept = set(precise)
     inside = [i for i, paragraph in enumerate(paragraphs) if paragraph in kept]
     if not inside:
         return paragraphs
-    trimmed = paragraphs[inside[0]:inside[-1] + 1]
+    start = inside[0]
+    for i in range(start - 1, max(start - 1 - _LEAD_REACH, -1), -1):
+        if _is_lead(paragraphs[i], description):
+            start = i
+            break
+    trimmed = paragraphs[start:inside[-1] + 1]
     words = sum(len(p.split()) for p in paragraphs)
     if sum(len(p.split()) for p in trimmed) < _MIN_PRECISION_SHARE * words:
         return paragraphs
     return trimmed
 
 
-def extract_body(tree: Any, url: str) -> Body:
-    """Main text of a parsed page (``tree`` is not modified)."""
+def extract_body(tree: Any, url: str, description: str | None = None) -> Body:
+    """Main text of a parsed page (``tree`` is not modified); ``description`` is the page's
+    declared description, which marks its lead."""
     page = deepcopy(tree)
     prune_page(page)
     document = trafilatura.bare_extraction(page, url=url, **_OPTIONS)
@@ -120,4 +141,5 @@ def extract_body(tree: Any, url: str) -> Body:
         return Body([], metadata)
     precise = _paragraphs(trafilatura.bare_extraction(page, url=url, favor_precision=True,
                                                       **_OPTIONS))
-    return Body(_trim_edges(paragraphs, precise) if precise else paragraphs, metadata)
+    return Body(_trim_edges(paragraphs, precise, description) if precise else paragraphs,
+                metadata)

@@ -14,6 +14,8 @@ logger = logging.getLogger(__name__)
 
 # A byline is short and opens with a byline word in one of the common languages.
 _MAX_BYLINE_WORDS = 15
+# Scripts written without spaces (Japanese, Chinese): two characters count as a word.
+_UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
 _BYLINE_START = re.compile(r"^(?i:by|von|par|por|door|av|af|przez|written by)\s+[A-ZÀ-ÖØ-Þ]")
 # A bold paragraph of names only: at most this many words.
 _MAX_BOLD_BYLINE_WORDS = 9
@@ -27,7 +29,8 @@ def drop_bylines(paragraphs: list[str], authors: list[str]) -> list[str]:
     names = [a.casefold() for a in authors if len(a) > 3]
 
     def is_byline(paragraph: str) -> bool:
-        if len(paragraph.split()) > _MAX_BYLINE_WORDS:
+        words = max(len(paragraph.split()), len(_UNSPACED.findall(paragraph)) // 2)
+        if words > _MAX_BYLINE_WORDS:
             return False
         lowered = paragraph.casefold()
         return any(name in lowered for name in names) or bool(_BYLINE_START.match(paragraph))
