@@ -43,6 +43,14 @@ def test_furniture_is_dropped_from_both_edges_and_ad_labels_anywhere() -> None:
 def test_the_same_lines_inside_the_text_and_long_notices_stay() -> None:
     notice = ("© 2019 Associated Press. All Rights Reserved. This material may not be "
               "published, broadcast, rewritten or redistributed.")
-    inside = [BODY[0], "Photo: AFP", "Updated: 14.01.2025, 09:12 Uhr", BODY[1], notice]
+    inside = [BODY[0], "Updated: 14.01.2025, 09:12 Uhr", BODY[1], notice]
     assert drop_edge_furniture(inside) == inside
-    assert drop_edge_furniture(["Photo: AFP"]) == ["Photo: AFP"]  # never empties the text
+    assert drop_edge_furniture(["Updated: 14.01.2025, 09:12 Uhr"]) == [
+        "Updated: 14.01.2025, 09:12 Uhr"]  # never empties the text
+    assert drop_edge_furniture(["Photo: AFP"]) == ["Photo: AFP"]
+
+
+def test_credit_lines_go_anywhere_sentences_about_sources_stay() -> None:
+    page = [BODY[0], "Image: eThekwini Municipality / Facebook", "Foto [M]: Shutterstock",
+            BODY[1], "Source: the ministry. It said the figures were provisional."]
+    assert drop_edge_furniture(page) == [*BODY, page[-1]]

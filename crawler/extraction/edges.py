@@ -1,5 +1,6 @@
 """Page furniture that trafilatura keeps at the edges of the text: a timestamp line, a reading
-time, a photo credit or source line, a copyright line; and advertisement labels anywhere.
+time, a copyright line; and, anywhere, advertisement labels and credit or source lines under
+a picture or chart ("Photo: AFP", "Quelle: dpa").
 
 General rules, in the languages of the sites we crawl most: a line is dropped only when it
 is nothing but such furniture (a timestamp line has no word that is not part of a date), so
@@ -44,7 +45,8 @@ _READING_TIME = re.compile(
     re.IGNORECASE)
 _CREDIT = re.compile(
     r"^(?:photo|photos|foto|fotos|bild|bilder|image|images|picture|credit|credits|crédit|"
-    r"crédits|source|quelle|fuente|fonte|bron)\s*:\s*\S.{0,60}$", re.IGNORECASE)
+    r"crédits|source|quelle|fuente|fonte|bron|grafik|graphic)\s*(?:\[[^\]]*\])?\s*:\s*"
+    r"(?:(?!\.\s)[^!?]){1,60}$", re.IGNORECASE)  # a name or a domain, not a sentence
 _COPYRIGHT = re.compile(r"^(?:©|\(c\)\s|copyright\b)", re.IGNORECASE)
 _MAX_COPYRIGHT_WORDS = 12  # a longer notice ("This material may not be ...") may be text
 _ADVERTISEMENT = re.compile(
@@ -71,16 +73,19 @@ def is_timestamp(paragraph: str) -> bool:
 
 
 def _edge_furniture(paragraph: str, trailing: bool) -> bool:
-    if is_timestamp(paragraph) or _READING_TIME.match(paragraph) or _CREDIT.match(paragraph):
+    if is_timestamp(paragraph) or _READING_TIME.match(paragraph):
         return True
     return trailing and bool(_COPYRIGHT.match(paragraph)) and \
         len(paragraph.split()) <= _MAX_COPYRIGHT_WORDS
 
 
 def drop_edge_furniture(paragraphs: list[str]) -> list[str]:
-    """Drop advertisement labels anywhere, then furniture lines from the start and the end
-    of the text (never the last paragraph left)."""
-    kept = [p for p in paragraphs if not _ADVERTISEMENT.match(p.strip(" -–—•"))]
+    """Drop advertisement labels and credit lines anywhere, then furniture lines from the
+    start and the end of the text (never the last paragraph left)."""
+    kept = [p for p in paragraphs
+            if not (_ADVERTISEMENT.match(p.strip(" -–—•")) or _CREDIT.match(p.strip(" -–—•")))]
+    if not kept:
+        return paragraphs[-1:]
     start, end = 0, len(kept)
     while end - start > 1 and _edge_furniture(kept[start], trailing=False):
         start += 1
