@@ -12,9 +12,18 @@ import pymongo
 import pytest
 
 from crawler.database import EmbeddedMongo
+from crawler.demo.server import DemoServer
 
 ROOT = Path(__file__).resolve().parent.parent
 _db_names = itertools.count()
+
+
+@pytest.fixture
+def demo() -> Iterator[DemoServer]:
+    """The three demo sites on their loopback addresses, fresh for each test (a module may
+    override it with a module-scoped one)."""
+    with DemoServer() as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

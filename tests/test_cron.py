@@ -50,12 +50,6 @@ def newscrawl(*args: str, mongo_uri: str, database: str, data_dir: Path,
 
 
 @pytest.fixture
-def demo() -> Iterator[DemoServer]:
-    with DemoServer() as server:
-        yield server
-
-
-@pytest.fixture
 def db(mongo_uri: str, request: pytest.FixtureRequest) -> Iterator[Any]:
     name = f"cron_{request.node.name[:40]}".replace("[", "_").replace("]", "")
     client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(mongo_uri, tz_aware=True)

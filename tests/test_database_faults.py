@@ -6,24 +6,16 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pymongo
-import pytest
 from pymongo.errors import PyMongoError
 
 from crawler.database import EmbeddedMongo
 from crawler.demo.server import DemoServer, write_sources_file
 from crawler.demo.truth import article_truth
 from tests.conftest import ROOT
-
-
-@pytest.fixture
-def demo() -> Iterator[DemoServer]:
-    with DemoServer() as server:
-        yield server
 
 
 def _count(uri: str) -> int:

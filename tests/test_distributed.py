@@ -103,12 +103,6 @@ def rds(redis_url: str) -> Iterator[redis.Redis]:
 
 
 @pytest.fixture
-def demo() -> Iterator[DemoServer]:
-    with DemoServer() as server:
-        yield server
-
-
-@pytest.fixture
 def db(mongo_uri: str, request: pytest.FixtureRequest) -> Iterator[Any]:
     name = f"dist_{request.node.name[:40]}"
     client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(mongo_uri, tz_aware=True)

@@ -50,12 +50,6 @@ def hanging() -> Iterator[ThreadingHTTPServer]:
     server.server_close()
 
 
-@pytest.fixture
-def demo() -> Iterator[DemoServer]:
-    with DemoServer() as server:
-        yield server
-
-
 def _newscrawl(args: list[str], settings: list[str], uri: str, **popen: Any) -> Any:
     command = [sys.executable, "-m", "crawler.cli", *args]
     for item in settings:
