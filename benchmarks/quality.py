@@ -93,6 +93,13 @@ class Prediction:
     authors: list[str] = field(default_factory=list)
     published: datetime | None = None
     seconds: float = 0.0
+    # Whether the page was recognised as an article (stored by a crawl); trafilatura alone
+    # has no such decision: any text it extracts counts.
+    is_article: bool | None = None
+
+    @property
+    def recognised(self) -> bool:
+        return bool(self.text) if self.is_article is None else self.is_article
 
 
 def _plain_trafilatura(html: str, url: str) -> Prediction:
@@ -118,7 +125,8 @@ def _ours(html: str, url: str) -> Prediction:
     from crawler.extraction import extract_article
 
     result = extract_article(html, url)
-    return Prediction(result["text"], result["title"], result["authors"], result["published"])
+    return Prediction(result["text"], result["title"], result["authors"], result["published"],
+                      is_article=result["is_article"])
 
 
 _RUNNERS: dict[str, Callable[[str, str], Prediction]] = {
@@ -225,8 +233,10 @@ def date_minute_ok(predicted: datetime | None, gold: datetime) -> bool:
 
 
 def score_aeb(pages: Sequence[Page], predictions: Sequence[Prediction]) -> dict[str, float]:
-    return body_scores((pred.text, page.gold["articleBody"])
-                       for page, pred in zip(pages, predictions, strict=True))
+    scores = body_scores((pred.text, page.gold["articleBody"])
+                         for page, pred in zip(pages, predictions, strict=True))
+    scores["articles"] = sum(p.recognised for p in predictions) / (len(predictions) or 1)
+    return scores
 
 
 def score_fundus(pages: Sequence[Page], predictions: Sequence[Prediction]) -> dict[str, float]:
@@ -242,6 +252,7 @@ def score_fundus(pages: Sequence[Page], predictions: Sequence[Prediction]) -> di
         "body_f1": body["f1"],
         "body_precision": body["precision"],
         "body_recall": body["recall"],
+        "articles": sum(p.recognised for _, p in pairs) / n,
         "title": sum(title_ok(p.title, pg.gold["title"]) for pg, p in pairs) / n,
         "authors": sum(authors_ok(p.authors, pg.gold["authors"]) for pg, p in credited)
         / (len(credited) or 1),
@@ -285,9 +296,11 @@ _ROWS: tuple[tuple[str, str, str, bool], ...] = (
     ("aeb", "f1", "scrapinghub-aeb body F1", False),
     ("aeb", "precision", "scrapinghub-aeb body precision", False),
     ("aeb", "recall", "scrapinghub-aeb body recall", False),
+    ("aeb", "articles", "scrapinghub-aeb pages recognised as articles", True),
     ("fundus", "body_f1", "fundus body F1", False),
     ("fundus", "body_precision", "fundus body precision", False),
     ("fundus", "body_recall", "fundus body recall", False),
+    ("fundus", "articles", "fundus pages recognised as articles", True),
     ("fundus", "title", "fundus title exact", True),
     ("fundus", "authors", "fundus author set exact", True),
     ("fundus", "date_day", "fundus date, day", True),

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from crawler.extraction import extract_article
-from crawler.extraction.classify import classify_page
+from crawler.extraction.classify import PageSignals, article_url_shape, classify_page
+from crawler.extraction.text import word_count
 
 PAGES = Path(__file__).parent / "fixtures" / "pages"
 EXPECTED: dict[str, dict[str, Any]] = json.loads((PAGES / "expected.json").read_text("utf-8"))
@@ -62,14 +63,63 @@ def test_degenerate_input_is_not_an_article_and_does_not_raise(html: str) -> Non
     assert result["text"] == "" or isinstance(result["text"], str)
 
 
+def _signals(url: str = "https://news.example/", types: tuple[str, ...] = (), words: int = 300,
+             prose: int = 300, page: float = 0.2, text: float | None = 0.0,
+             declared: bool = False, found: bool = False) -> PageSignals:
+    return PageSignals(url=url, types=frozenset(types), words=words, prose_words=prose,
+                       page_link_density=page, text_link_density=text, declared_date=declared,
+                       found_date=found)
+
+
 def test_classifier_rules() -> None:
-    assert classify_page({"NewsArticle"}, True, 300, 0.1).is_article
-    assert not classify_page({"NewsArticle"}, True, 20, 0.1).is_article  # too short
-    assert not classify_page({"website"}, True, 300, 0.2).is_article
-    assert not classify_page(set(), True, 300, 0.7).is_article  # mostly links
-    assert classify_page(set(), True, 300, 0.2).is_article
-    assert not classify_page(set(), False, 300, 0.2).is_article
-    assert classify_page(set(), False, 300, 0.2, hinted=True).is_article
+    article = ("NewsArticle",)
+    assert classify_page(_signals(types=article, declared=True)).is_article
+    assert not classify_page(_signals(types=article, words=20)).is_article  # a stub
+    assert classify_page(_signals(types=article, words=40, prose=40)).is_article  # a brief
+    # a big menu outweighs the article in the page, not in the main text
+    assert classify_page(_signals(types=article, page=0.8, text=0.05)).is_article
+    assert not classify_page(_signals(types=article, page=0.8, text=0.7)).is_article
+    assert not classify_page(_signals(types=("CollectionPage",), declared=True)).is_article
+    # og:type website is on many sites' every page: it says nothing
+    assert classify_page(_signals(types=("website",), declared=True)).is_article
+    assert not classify_page(_signals(page=0.7, declared=True)).is_article  # mostly links
+    assert classify_page(_signals(declared=True)).is_article
+    assert not classify_page(_signals()).is_article  # no type, no date
+    assert classify_page(_signals(), hinted=True).is_article
+    # a found date is weak: prose at twice the minimum, or an article-shaped URL
+    assert not classify_page(_signals(found=True, prose=100)).is_article
+    assert classify_page(_signals(found=True, prose=200)).is_article
+    assert classify_page(_signals(url="https://n.example/a/123456", found=True, prose=100)
+                         ).is_article
+    # listing pages: dated, long enough, but teasers rather than prose
+    assert not classify_page(_signals(declared=True, words=140, prose=0)).is_article
+    assert not classify_page(_signals(url="https://n.example/politik/", declared=True,
+                                      words=90, prose=60)).is_article
+    # a dated brief at an article URL
+    assert classify_page(_signals(url="https://n.example/2018/09/10/open-thread/",
+                                  declared=True, words=60, prose=50)).is_article
+
+
+@pytest.mark.parametrize(("url", "shape"), [
+    ("https://n.example/2024/05/12/minister-resigns.html", "date"),
+    ("https://n.example/news/20250114/k00/00m/030/335000c", "date"),
+    ("https://n.example/local/cat-found-after-going-missing.php", "slug"),
+    ("https://n.example/article/3834/1", "id"),
+    ("https://n.example/news/view.html?idx=8576&page=1", "id"),
+    ("https://n.example/", None),
+    ("https://n.example/politik/", None),
+    ("https://n.example/rubrique/vie-locale/", None),
+    ("https://n.example/about/", None),
+    ("https://n.example/tag/waterfront/?page=2", None),
+])
+def test_article_url_shape(url: str, shape: str | None) -> None:
+    assert article_url_shape(url) == shape
+
+
+def test_words_of_unspaced_scripts() -> None:
+    assert word_count("Three plain words") == 3
+    assert word_count("先日、不正に改造した") == 5  # ten characters, two per word
+    assert word_count("iPhone を販売") == 3
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))

@@ -18,11 +18,12 @@ from trafilatura.utils import load_html
 
 from crawler.extraction.body import TrafilaturaMetadata, extract_body
 from crawler.extraction.bylines import bold_byline, drop_bylines
-from crawler.extraction.classify import classify_page, link_density
+from crawler.extraction.classify import PageSignals, classify_page, link_density, prose_words
 from crawler.extraction.dates import DateBounds, parse_datetime
 from crawler.extraction.edges import drop_edge_furniture
 from crawler.extraction.fingerprint import fingerprint
 from crawler.extraction.metadata import PageMetadata, clean_title, page_metadata
+from crawler.extraction.text import word_count
 from crawler.extraction.visible_dates import searched_date
 from crawler.normalize import canonicalize_url, normalize_line, same_site
 
@@ -58,7 +59,6 @@ def extract_article(html: str, url: str, *, min_words: int = 80, hinted: bool = 
     paragraphs = _drop_leading_title(body.paragraphs, title)
     authors, authors_source = _authors(meta, found, tree, paragraphs)
     paragraphs = drop_edge_furniture(drop_bylines(paragraphs, authors))
-    words = sum(len(p.split()) for p in paragraphs)
     language: str | None
     language_source: str | None
     if meta.language:
@@ -68,10 +68,14 @@ def extract_article(html: str, url: str, *, min_words: int = 80, hinted: bool = 
     else:
         language, language_source = None, None
     paywalled = meta.accessible_for_free is False
-    kind = classify_page(meta.types, meta.published is not None, words, link_density(tree),
-                         min_words=min_words, hinted=hinted, paywalled=paywalled)
     text = "\n\n".join(paragraphs)
     published, published_source = _published(meta, found, html, url, bounds)
+    signals = PageSignals(
+        url=url, types=frozenset(meta.types), words=word_count(text),
+        prose_words=prose_words(paragraphs), page_link_density=link_density(tree),
+        text_link_density=body.link_density, declared_date=meta.published is not None,
+        found_date=published is not None)
+    kind = classify_page(signals, min_words=min_words, hinted=hinted, paywalled=paywalled)
     return {
         "url": canonical,
         "fetched_url": url,

@@ -90,6 +90,20 @@ class Body:
     paragraphs: list[str] = field(default_factory=list)
     # trafilatura's metadata of the page, or None when trafilatura found no article in it.
     metadata: TrafilaturaMetadata | None = None
+    # The share of the main text (before link blocks are dropped) inside links; None: no text.
+    link_density: float | None = None
+
+
+def _link_density(document: Any) -> float | None:
+    """The share of trafilatura's main text that sits inside links (``<ref>`` elements)."""
+    body = getattr(document, "body", None)
+    if body is None:
+        return None
+    total = len(" ".join("".join(body.itertext()).split()))
+    if not total:
+        return None
+    linked = sum(len(" ".join("".join(ref.itertext()).split())) for ref in body.iter("ref"))
+    return min(1.0, linked / total)
 
 
 def _paragraphs(document: Any) -> list[str]:
@@ -136,10 +150,11 @@ def extract_body(tree: Any, url: str, description: str | None = None) -> Body:
     if document is None:
         return Body([], None)
     metadata = TrafilaturaMetadata(page, url)
+    density = _link_density(document)
     paragraphs = _paragraphs(document)
     if not paragraphs:
-        return Body([], metadata)
+        return Body([], metadata, density)
     precise = _paragraphs(trafilatura.bare_extraction(page, url=url, favor_precision=True,
                                                       **_OPTIONS))
     return Body(_trim_edges(paragraphs, precise, description) if precise else paragraphs,
-                metadata)
+                metadata, density)

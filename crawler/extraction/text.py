@@ -60,3 +60,18 @@ def dedupe(values: Iterable[str]) -> list[str]:
             out.append(value)
     return out
 
+
+
+# Han ideographs, kana: scripts written without spaces between words.
+_UNSPACED_RE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_CJK_PUNCTUATION_RE = re.compile(r"[\u3000-\u303f\uff01-\uff0f\uff1a-\uff20]")
+
+
+def word_count(text: str) -> int:
+    """Words of a text, also in Chinese and Japanese, which put no spaces between words:
+    there, two characters count as one word (the average word length in both)."""
+    unspaced = len(_UNSPACED_RE.findall(text))
+    if not unspaced:
+        return len(text.split())
+    spaced = _CJK_PUNCTUATION_RE.sub(" ", _UNSPACED_RE.sub(" ", text))
+    return len(spaced.split()) + (unspaced + 1) // 2

@@ -256,7 +256,7 @@ class NewsSpider(scrapy.Spider):
             self._count("news/page/not_article")
             self._count_source(source, "rejected")
             self._fetched(response, kind=KIND_PAGE)
-            logger.debug("Not an article (%s): %s", result["page_kind"], response.url)
+            logger.info("Not an article (%s): %s", result["page_kind"], response.url)
             return
         yield self._item(response, result)
 
