@@ -80,6 +80,7 @@ class _Handler(BaseHTTPRequestHandler):
         site = self.server.site
         site.record(self.path)
         body = site.routes.get(self.path)
+        time.sleep(site.slow.get(self.path, 0.0))
         self.send_response(200 if body is not None else 404)
         content_type = ("text/plain" if self.path.endswith(".txt") or body is None
                         else "application/xml" if self.path.endswith(".xml")
@@ -89,6 +90,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
         self.wfile.write(payload)
+        site.answered(self.path)
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
@@ -98,8 +100,10 @@ class LoopbackSite:
     """A news site on its own loopback address, port 0: robots.txt, a sitemap of
     ``articles`` article pages, and the time each request arrived."""
 
-    def __init__(self, name: str, host: str, robots: str, articles: int) -> None:
+    def __init__(self, name: str, host: str, robots: str, articles: int,
+                 slow: dict[str, float] | None = None) -> None:
         self.name = name
+        self.slow = slow or {}  # path -> seconds the site takes to answer it
         self._server = _Server((host, 0), _Handler)
         self._server.site = self
         address, port = self._server.server_address[:2]
@@ -117,7 +121,8 @@ class LoopbackSite:
             + "".join(f"<url><loc>{u}</loc><lastmod>2024-03-10</lastmod></url>\n"
                       for u in self.article_urls)
             + "</urlset>\n")
-        self.requests: list[tuple[float, str]] = []  # (time.monotonic(), path)
+        self.requests: list[tuple[float, str]] = []  # (time.monotonic(), path) on arrival
+        self.answers: list[tuple[float, str]] = []  # ... once the response was written
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
@@ -125,6 +130,17 @@ class LoopbackSite:
         now = time.monotonic()
         with self._lock:
             self.requests.append((now, path))
+
+    def answered(self, path: str) -> None:
+        now = time.monotonic()
+        with self._lock:
+            self.answers.append((now, path))
+
+    def overlaps(self) -> list[str]:
+        """Requests that arrived while an earlier one was still being answered."""
+        answered_at = {path: at for at, path in self.answers}  # each path is asked once
+        return [path for (_, previous), (arrived, path) in pairwise(sorted(self.requests))
+                if answered_at.get(previous, arrived) > arrived]
 
     def gaps(self) -> list[float]:
         """Seconds between consecutive requests the site received."""
@@ -148,13 +164,14 @@ GREEDY_ROBOTS = ("User-agent: otherbot\nCrawl-delay: 1\n\n"
                  "User-agent: newscrawl\nCrawl-delay: 86400\n\n"
                  "User-agent: *\nCrawl-delay: 0.5\n")
 MAX_DELAY = 2.5
+SLOW_PAGE = "/news/polite-1.html"  # answered in 3 s, longer than the 2 s asked
 
 
 @pytest.fixture(scope="module")
 def crawl(tmp_path_factory: pytest.TempPathFactory,
           mongo_uri: str) -> Iterator[dict[str, Any]]:
     tmp = tmp_path_factory.mktemp("crawl_delay")
-    with (LoopbackSite("polite", "127.0.0.21", POLITE_ROBOTS, 4) as polite,
+    with (LoopbackSite("polite", "127.0.0.21", POLITE_ROBOTS, 4, slow={SLOW_PAGE: 3.0}) as polite,
           LoopbackSite("fast", "127.0.0.22", FAST_ROBOTS, 4) as fast,
           LoopbackSite("greedy", "127.0.0.23", GREEDY_ROBOTS, 2) as greedy):
         sources = tmp / "sources.yaml"
@@ -190,6 +207,9 @@ def test_the_crawl_delay_spaces_every_request_to_the_site(crawl: dict[str, Any])
     # AutoThrottle (on, down to 0 s) never brought the site below the 2 s it asks.
     assert min(polite.gaps()) >= 2.0 - TOLERANCE, polite.gaps()
     assert f"Site {polite.netloc} asks Crawl-delay 2 s: applied" in proc.stderr
+    # one request at a time: nothing was sent while the slow page was being answered
+    assert polite.overlaps() == [], sorted(polite.requests)
+    assert max(polite.gaps()) >= 3.0 - TOLERANCE  # the request after the slow page waited
 
 
 def test_all_articles_of_every_site_are_stored(crawl: dict[str, Any]) -> None:
@@ -243,6 +263,7 @@ def _middleware(**settings: Any) -> CrawlDelayMiddleware:
     ("User-agent: *\nRequest-rate: 1/5s\n", (5.0, "Request-rate 1/5s")),
     ("User-agent: *\nRequest-rate: 3/10\nCrawl-delay: 1\n", (10 / 3, "Request-rate 3/10s")),
     ("User-agent: *\nRequest-rate: 1/1\nCrawl-delay: 4\n", (4.0, "Crawl-delay 4 s")),
+    ("User-agent: *\nRequest-rate: 1/4\nCrawl-delay: 4\n", (4.0, "Crawl-delay 4 s")),
 ])
 def test_the_delay_asked_of_our_user_agent(robots: str,
                                            expected: tuple[float, str] | None) -> None:

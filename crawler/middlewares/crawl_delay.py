@@ -95,7 +95,7 @@ class CrawlDelayMiddleware:
             asked.append((seconds / requests, f"Request-rate {requests}/{seconds:g}s"))
         if not asked:
             return None
-        return max(asked)
+        return max(asked, key=lambda item: item[0])  # on a tie, Crawl-delay names it
 
     # -- signal handlers ---------------------------------------------------------------------
 
