@@ -2,7 +2,7 @@
 
 Scrapy's RobotsTxtMiddleware fetches and parses each site's robots.txt but only uses it to
 allow or forbid URLs. This component listens to Scrapy's ``robots_parsed`` signal, which the
-robots middleware sends once per site (scheme, host and port) before it lets the first request
+robots middleware sends once per site (host and port) before it lets the first request
 of that site through, and asks the parser (``RobotParser.crawl_delay``, Scrapy >= 2.18) for the
 delay of the group that matches our ``ROBOTSTXT_USER_AGENT`` or ``USER_AGENT`` (a group naming
 ``newscrawl`` wins over ``*``). With Scrapy's default Protego parser, a ``Request-rate: n/Ts``
