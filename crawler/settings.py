@@ -25,6 +25,7 @@ RETRY_ENABLED = True
 RETRY_TIMES = 2
 NEWS_RETRY_BACKOFF = 1.0  # seconds before the first retry, doubled for each further one
 NEWS_RETRY_BACKOFF_MAX = 30.0  # seconds, the longest wait before a retry
+NEWS_MAX_CRAWL_DELAY = 30.0  # seconds; a longer robots.txt Crawl-delay is capped; 0: ignore it
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 REDIRECT_MAX_TIMES = 5
@@ -43,6 +44,9 @@ EXTENSIONS = {
 DOWNLOADER_MIDDLEWARES = {
     # before robots.txt (100): a refused host gets no request at all, not even robots.txt
     "crawler.middlewares.url_guard.UrlGuardMiddleware": 75,
+    # applies each site's robots.txt Crawl-delay, parsed by RobotsTxtMiddleware (100), to the
+    # site's download slot, and keeps AutoThrottle from going below it
+    "crawler.middlewares.crawl_delay.CrawlDelayMiddleware": 110,
     # after RetryMiddleware (550) re-schedules a request, before it is downloaded again
     "crawler.middlewares.retry_backoff.RetryBackoffMiddleware": 560,
 }

@@ -1,0 +1,312 @@
+"""robots.txt ``Crawl-delay``: a real crawl of three loopback sites, one asking 2 s between
+requests, one asking nothing, one asking a day (capped); and the delay a robots.txt asks,
+read with Scrapy's real robots.txt parsers."""
+
+from __future__ import annotations
+
+import logging
+import socketserver
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from itertools import pairwise
+from types import TracebackType
+from typing import Any
+
+import pymongo
+import pytest
+from scrapy.exceptions import NotConfigured
+from scrapy.robotstxt import ProtegoRobotParser, PythonRobotParser, RobotParser
+from scrapy.utils.test import get_crawler
+
+from crawler import settings as project_settings
+from crawler.middlewares.crawl_delay import CrawlDelayMiddleware
+from tests.conftest import log_of, run_crawl
+from tests.crawl_log import stats_of
+
+USER_AGENT = project_settings.USER_AGENT
+TOLERANCE = 0.05  # seconds: the server stamps a request a little after the crawler sends it
+
+TOWNS = ("Ashford", "Bramley", "Caldwell", "Dunmore", "Elstow", "Fairlie")
+TOPICS = ("bridge repairs", "school meals", "bus timetable", "library hours", "flood defences",
+          "market square")
+
+
+def _article(site: str, number: int, base: str, path: str) -> str:
+    """An English news article of about 180 words whose every line is its own."""
+    town, topic = TOWNS[number % len(TOWNS)], TOPICS[(number * 5 + len(site)) % len(TOPICS)]
+    title = f"{town} council agrees a plan for {topic} after {number + 3} months of talks"
+    paragraphs = [
+        f"Councillors in {town} voted {number + 7} to {number + 2} on Tuesday evening to back "
+        f"a plan for {topic}, ending a debate that had divided the {site} district since "
+        f"the spring and filled the public gallery for the {number + 4}th time this year.",
+        f"The plan sets aside {number + 12} thousand pounds over two years. Officers told the "
+        f"meeting that work on the {topic} in {town} could begin within {number + 5} weeks "
+        f"if contractors confirm their prices before the end of the month.",
+        f"Residents who spoke at the meeting welcomed the decision but asked for regular "
+        f"updates. One shop owner said the {topic} question had cost traders in {town} "
+        f"customers for {number + 3} months and that a clear timetable mattered most.",
+        f"Opposition members argued that the money for {topic} should have been found from "
+        f"existing budgets. The leader of the council said the {site} plan number "
+        f"{number + 1} would be reviewed in public every quarter until the work is finished.",
+    ]
+    body = "\n".join(f"<p>{p}</p>" for p in paragraphs)
+    published = f"2024-03-{number + 10:02d}T09:30:00+00:00"
+    return (
+        f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{title}</title>'
+        f'<meta property="og:type" content="article">'
+        f'<meta property="og:title" content="{title}">'
+        f'<meta property="article:published_time" content="{published}">'
+        f'<link rel="canonical" href="{base}{path}"></head><body>'
+        f'<article><h1>{title}</h1><p class="byline">By Jane Holloway</p>'
+        f'<time datetime="{published}">March {number + 10}, 2024</time>\n{body}</article>'
+        f"</body></html>"
+    )
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    site: LoopbackSite
+
+    def server_bind(self) -> None:  # no getfqdn() DNS lookup of the address
+        socketserver.TCPServer.server_bind(self)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+
+    def do_GET(self) -> None:
+        site = self.server.site
+        site.record(self.path)
+        body = site.routes.get(self.path)
+        time.sleep(site.slow.get(self.path, 0.0))
+        self.send_response(200 if body is not None else 404)
+        content_type = ("text/plain" if self.path.endswith(".txt") or body is None
+                        else "application/xml" if self.path.endswith(".xml")
+                        else "text/html; charset=utf-8")
+        payload = (body or "not found").encode()
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+        site.answered(self.path)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+class LoopbackSite:
+    """A news site on its own loopback address, port 0: robots.txt, a sitemap of
+    ``articles`` article pages, and the time each request arrived."""
+
+    def __init__(self, name: str, host: str, robots: str, articles: int,
+                 slow: dict[str, float] | None = None) -> None:
+        self.name = name
+        self.slow = slow or {}  # path -> seconds the site takes to answer it
+        self._server = _Server((host, 0), _Handler)
+        self._server.site = self
+        address, port = self._server.server_address[:2]
+        self.netloc = f"{address!s}:{port}"
+        self.base = f"http://{self.netloc}"
+        self.sitemap_url = f"{self.base}/sitemap.xml"
+        self.article_urls = [f"{self.base}/news/{name}-{n}.html" for n in range(articles)]
+        self.routes: dict[str, str] = {"/robots.txt": robots}
+        for n, url in enumerate(self.article_urls):
+            path = url[len(self.base):]
+            self.routes[path] = _article(name, n, self.base, path)
+        self.routes["/sitemap.xml"] = (
+            '<?xml version="1.0" encoding="UTF-8"?>\n'
+            '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
+            + "".join(f"<url><loc>{u}</loc><lastmod>2024-03-10</lastmod></url>\n"
+                      for u in self.article_urls)
+            + "</urlset>\n")
+        self.requests: list[tuple[float, str]] = []  # (time.monotonic(), path) on arrival
+        self.answers: list[tuple[float, str]] = []  # ... once the response was written
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def record(self, path: str) -> None:
+        now = time.monotonic()
+        with self._lock:
+            self.requests.append((now, path))
+
+    def answered(self, path: str) -> None:
+        now = time.monotonic()
+        with self._lock:
+            self.answers.append((now, path))
+
+    def overlaps(self) -> list[str]:
+        """Requests that arrived while an earlier one was still being answered."""
+        answered_at = {path: at for at, path in self.answers}  # each path is asked once
+        return [path for (_, previous), (arrived, path) in pairwise(sorted(self.requests))
+                if answered_at.get(previous, arrived) > arrived]
+
+    def gaps(self) -> list[float]:
+        """Seconds between consecutive requests the site received."""
+        stamps = sorted(t for t, _ in self.requests)
+        return [b - a for a, b in pairwise(stamps)]
+
+    def __enter__(self) -> LoopbackSite:
+        self._thread.start()
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+POLITE_ROBOTS = "User-agent: *\nCrawl-delay: 2\nDisallow: /private/\n"
+FAST_ROBOTS = "User-agent: *\nDisallow: /private/\n"
+# The group naming our product token wins over the others: a day, capped to MAX_DELAY.
+GREEDY_ROBOTS = ("User-agent: otherbot\nCrawl-delay: 1\n\n"
+                 "User-agent: newscrawl\nCrawl-delay: 86400\n\n"
+                 "User-agent: *\nCrawl-delay: 0.5\n")
+MAX_DELAY = 2.5
+SLOW_PAGE = "/news/polite-1.html"  # answered in 3 s, longer than the 2 s asked
+
+
+@pytest.fixture(scope="module")
+def crawl(tmp_path_factory: pytest.TempPathFactory,
+          mongo_uri: str) -> Iterator[dict[str, Any]]:
+    tmp = tmp_path_factory.mktemp("crawl_delay")
+    with (LoopbackSite("polite", "127.0.0.21", POLITE_ROBOTS, 4, slow={SLOW_PAGE: 3.0}) as polite,
+          LoopbackSite("fast", "127.0.0.22", FAST_ROBOTS, 4) as fast,
+          LoopbackSite("greedy", "127.0.0.23", GREEDY_ROBOTS, 2) as greedy):
+        sources = tmp / "sources.yaml"
+        sources.write_text("sources:\n" + "".join(
+            f"  - name: {s.name}\n    sitemaps: [{s.sitemap_url}]\n    language: en\n"
+            for s in (polite, fast, greedy)), encoding="utf-8")
+        database = "crawl_delay"
+        proc = run_crawl(mongo_uri=mongo_uri, database=database, data_dir=tmp / "data",
+                         settings={
+                             "NEWS_SOURCES": str(sources),
+                             # AutoThrottle on, free to go down to no delay at all: only the
+                             # crawl delay holds the polite sites back.
+                             "AUTOTHROTTLE_ENABLED": "True",
+                             "AUTOTHROTTLE_START_DELAY": "0",
+                             "DOWNLOAD_DELAY": "0",
+                             "NEWS_MAX_CRAWL_DELAY": str(MAX_DELAY),
+                         })
+        client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(mongo_uri,
+                                                                          tz_aware=True)
+        stored = {d["url"]: d for d in client[database].articles.find({}, {"_id": 0})}
+        client.drop_database(database)
+        client.close()
+        yield {"proc": proc, "stats": stats_of(proc.stderr), "stored": stored,
+               "polite": polite, "fast": fast, "greedy": greedy}
+
+
+def test_the_crawl_delay_spaces_every_request_to_the_site(crawl: dict[str, Any]) -> None:
+    proc, polite = crawl["proc"], crawl["polite"]
+    assert proc.returncode == 0, log_of(proc)
+    paths = [p for _, p in sorted(polite.requests)]
+    assert paths[:2] == ["/robots.txt", "/sitemap.xml"], paths
+    assert len(paths) == 6, paths  # robots.txt, the sitemap, 4 articles: each once
+    # AutoThrottle (on, down to 0 s) never brought the site below the 2 s it asks.
+    assert min(polite.gaps()) >= 2.0 - TOLERANCE, polite.gaps()
+    assert f"Site {polite.netloc} asks Crawl-delay 2 s: applied" in proc.stderr
+    # one request at a time: nothing was sent while the slow page was being answered
+    assert polite.overlaps() == [], sorted(polite.requests)
+    assert max(polite.gaps()) >= 3.0 - TOLERANCE  # the request after the slow page waited
+
+
+def test_all_articles_of_every_site_are_stored(crawl: dict[str, Any]) -> None:
+    expected = {u for name in ("polite", "fast", "greedy") for u in crawl[name].article_urls}
+    assert set(crawl["stored"]) == expected, log_of(crawl["proc"])
+
+
+def test_a_site_without_crawl_delay_is_not_slowed(crawl: dict[str, Any]) -> None:
+    proc, fast = crawl["proc"], crawl["fast"]
+    assert f"Site {fast.netloc} asks" not in proc.stderr
+    # its four articles, listed together, were fetched side by side, not one per 2 s
+    assert len(fast.requests) == 6
+    assert min(fast.gaps()) < 1.0, fast.gaps()
+
+
+def test_an_absurd_crawl_delay_is_capped(crawl: dict[str, Any]) -> None:
+    proc, greedy = crawl["proc"], crawl["greedy"]
+    # the group for "newscrawl" applies, not "*" (0.5 s) nor "otherbot" (1 s)
+    assert (f"WARNING: Site {greedy.netloc} asks Crawl-delay 86400 s: capped at "
+            f"NEWS_MAX_CRAWL_DELAY, 2.5 s applied") in proc.stderr
+    assert len(greedy.requests) == 4
+    assert min(greedy.gaps()) >= MAX_DELAY - TOLERANCE, greedy.gaps()
+
+
+def test_the_stats_count_the_sites(crawl: dict[str, Any]) -> None:
+    stats = crawl["stats"]
+    assert stats["finish_reason"] == "finished", log_of(crawl["proc"])
+    assert stats["news/politeness/crawl_delay"] == 2  # polite and greedy
+    assert stats["news/politeness/crawl_delay_capped"] == 1  # greedy
+    assert "news/politeness/request_rate" not in stats
+    assert "news/politeness/bad_crawl_delay" not in stats
+
+
+# -- the delay a robots.txt asks, read with Scrapy's parsers ---------------------------------
+
+
+def _middleware(**settings: Any) -> CrawlDelayMiddleware:
+    crawler = get_crawler(settings_dict={"ROBOTSTXT_OBEY": True, "USER_AGENT": USER_AGENT,
+                                         **settings})
+    return CrawlDelayMiddleware.from_crawler(crawler)
+
+
+@pytest.mark.parametrize(("robots", "expected"), [
+    ("User-agent: *\nCrawl-delay: 2\n", (2.0, "Crawl-delay 2 s")),
+    ("User-agent: *\nCrawl-delay: 0.5\n", (0.5, "Crawl-delay 0.5 s")),
+    (GREEDY_ROBOTS, (86400.0, "Crawl-delay 86400 s")),
+    ("User-agent: otherbot\nCrawl-delay: 9\n", None),
+    ("User-agent: *\nDisallow: /private/\n", None),
+    ("User-agent: *\nCrawl-delay: soon\n", None),  # unparsable: Protego drops it
+    ("User-agent: *\nCrawl-delay: -3\n", None),
+    ("User-agent: *\nRequest-rate: 1/5s\n", (5.0, "Request-rate 1/5s")),
+    ("User-agent: *\nRequest-rate: 3/10\nCrawl-delay: 1\n", (10 / 3, "Request-rate 3/10s")),
+    ("User-agent: *\nRequest-rate: 1/1\nCrawl-delay: 4\n", (4.0, "Crawl-delay 4 s")),
+    ("User-agent: *\nRequest-rate: 1/4\nCrawl-delay: 4\n", (4.0, "Crawl-delay 4 s")),
+])
+def test_the_delay_asked_of_our_user_agent(robots: str,
+                                           expected: tuple[float, str] | None) -> None:
+    parser = ProtegoRobotParser(robots.encode(), None)
+    assert _middleware().asked_delay(parser, "example.org") == expected
+
+
+def test_the_standard_library_parser_works_too() -> None:
+    parser = PythonRobotParser(b"User-agent: newscrawl\nCrawl-delay: 3\nRequest-rate: 1/2\n",
+                               None)
+    assert _middleware().asked_delay(parser, "example.org") == (3.0, "Crawl-delay 3 s")
+
+
+class _NanParser(RobotParser):
+    """A robots.txt parser that passes an unusable Crawl-delay on."""
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, robotstxt_body: bytes) -> _NanParser:
+        return cls()
+
+    def allowed(self, url: str | bytes, user_agent: str | bytes) -> bool:
+        return True
+
+    def crawl_delay(self, user_agent: str | bytes) -> float | None:
+        return float("nan")
+
+
+def test_an_unusable_delay_is_logged_and_ignored(caplog: pytest.LogCaptureFixture) -> None:
+    middleware = _middleware()
+    with caplog.at_level(logging.WARNING, logger="crawler.middlewares.crawl_delay"):
+        assert middleware.asked_delay(_NanParser(), "example.org") is None
+    assert "Site example.org asks Crawl-delay nan" in caplog.text
+    assert middleware.crawler is not None and middleware.crawler.stats is not None
+    assert middleware.crawler.stats.get_value("news/politeness/bad_crawl_delay") == 1
+
+
+@pytest.mark.parametrize("settings", [{"ROBOTSTXT_OBEY": False}, {"NEWS_MAX_CRAWL_DELAY": 0}])
+def test_off_without_robots_or_with_no_maximum(settings: dict[str, Any]) -> None:
+    with pytest.raises(NotConfigured):
+        _middleware(**settings)
+
+
+def test_the_project_settings_enable_it() -> None:
+    assert project_settings.DOWNLOADER_MIDDLEWARES[
+        "crawler.middlewares.crawl_delay.CrawlDelayMiddleware"] > 100  # after robots.txt
+    assert project_settings.NEWS_MAX_CRAWL_DELAY == 30.0
