@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from crawler.dates import sane_date
+from crawler.dates import sane_date, zone_of
 from crawler.extraction.fingerprint import fingerprint
 from crawler.normalize import (
     canonicalize_url,
@@ -45,6 +45,7 @@ def article_document(item: dict[str, Any]) -> dict[str, Any]:
         "text": text,
         "language": _language(item.get("language")),
         "published": _date(item.get("published")),
+        "published_zone": None,
         "modified": _date(item.get("modified")),
         "authors": _strings(item.get("authors")),
         "tags": _strings(item.get("tags")),
@@ -56,6 +57,8 @@ def article_document(item: dict[str, Any]) -> dict[str, Any]:
         "fetched_at": _date(item.get("fetched_at")),
         "schema_version": SCHEMA_VERSION,
     }
+    if doc["published"] is not None:
+        doc["published_zone"] = zone_of(item["published"])
     for key in _SHORT_FIELDS:
         value = item.get(key)
         doc[key] = normalize_line(str(value))[:MAX_SHORT_FIELD_CHARS] or None if value else None

@@ -4,7 +4,9 @@ and the feed, sitemap and document code that use it."""
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
+import pickle
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 
@@ -12,12 +14,15 @@ from crawler.dates import (
     AMBIGUOUS,
     MIN_YEAR,
     ZONES,
+    SourceZone,
     parse_date,
+    resolve_naive,
     zone_of,
 )
 from crawler.discovery import parse_feed, parse_sitemap
 from crawler.document import article_document
 from crawler.extraction.metadata import parse_datetime
+from crawler.sources import SourcesError, load_sources
 
 NOW = datetime(2025, 7, 1, 12, 0, tzinfo=UTC)
 
@@ -200,9 +205,54 @@ def test_dotted_numeric_dates_are_day_first() -> None:
     assert parse_date("03.04.2025", now=NOW) == datetime(2025, 4, 3)
 
 
+def test_source_zone_resolves_naive_times_only() -> None:
+    berlin = SourceZone("Europe/Berlin")
+    summer = resolve_naive(datetime(2025, 6, 10, 10), berlin)
+    winter = resolve_naive(datetime(2025, 1, 10, 10), berlin)
+    assert summer.astimezone(UTC) == _utc(2025, 6, 10, 8)
+    assert winter.astimezone(UTC) == _utc(2025, 1, 10, 9)
+    assert zone_of(summer) == "source"
+    stated = datetime(2025, 6, 10, 10, tzinfo=timezone(timedelta(hours=-5)))
+    assert resolve_naive(stated, berlin) is stated
+    assert resolve_naive(datetime(2025, 6, 10), berlin) == datetime(2025, 6, 10)  # a day
+    restored = pickle.loads(pickle.dumps(summer))  # requests travel pickled (distributed)
+    assert restored == summer and zone_of(restored) == "source"
+
+
+def test_document_records_how_the_zone_was_known() -> None:
+    def doc(published: datetime) -> dict[str, object]:
+        return article_document({"url": "https://e.com/a", "published": published})
+
+    stated = doc(datetime(2025, 6, 10, 10, tzinfo=timezone(timedelta(hours=-4))))
+    assert stated["published"] == _utc(2025, 6, 10, 14)
+    assert stated["published_zone"] == "stated"
+    source = doc(resolve_naive(datetime(2025, 6, 10, 10), SourceZone("America/Chicago")))
+    assert source["published"] == _utc(2025, 6, 10, 15)
+    assert source["published_zone"] == "source"
+    naive = doc(datetime(2025, 6, 10, 10))
+    assert naive["published"] == _utc(2025, 6, 10, 10)  # the wall clock, flagged
+    assert naive["published_zone"] == "none"
+    assert doc(datetime(2025, 6, 10))["published_zone"] == "day"
+    empty = article_document({"url": "https://e.com/a"})
+    assert empty["published"] is None and empty["published_zone"] is None
+
+
 def test_document_uses_the_same_year_floor() -> None:
     old = article_document({"url": "https://e.com/a",
                             "published": _utc(MIN_YEAR - 1, 12, 31, 12)})
     assert old["published"] is None
     kept = article_document({"url": "https://e.com/a", "published": _utc(MIN_YEAR, 1, 1, 12)})
     assert kept["published"] == _utc(MIN_YEAR, 1, 1, 12)
+
+
+def test_sources_timezone(tmp_path: Path) -> None:
+    path = tmp_path / "sources.yaml"
+    path.write_text("sources:\n  - name: metro\n    feeds: [https://e.com/rss]\n"
+                    "    timezone: America/Chicago\n", encoding="utf-8")
+    (source,) = load_sources(path)
+    assert source.timezone == "America/Chicago"
+    assert isinstance(source.zone, SourceZone)
+    path.write_text("sources:\n  - name: metro\n    feeds: [https://e.com/rss]\n"
+                    "    timezone: Central\n", encoding="utf-8")
+    with pytest.raises(SourcesError, match="'timezone' must be an IANA time zone name"):
+        load_sources(path)
