@@ -251,3 +251,16 @@ def resolve_naive(value: datetime, zone: SourceZone | None) -> datetime:
     if zone is None or zone_of(value) != "none":
         return value
     return value.replace(tzinfo=zone)
+
+
+def zone_from(value: datetime, other: datetime | None) -> datetime:
+    """A naive time given the zone of ``other`` (a feed's date for the same article) when
+    ``other`` shows the same wall-clock time, to the minute, in its zone; else ``value``."""
+    if other is None or other.tzinfo is None or zone_of(value) != "none":
+        return value
+    try:
+        if abs(other.replace(tzinfo=None) - value) < timedelta(minutes=1):
+            return value.replace(tzinfo=other.tzinfo)
+    except (OverflowError, ValueError):
+        pass
+    return value

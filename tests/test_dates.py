@@ -17,6 +17,7 @@ from crawler.dates import (
     SourceZone,
     parse_date,
     resolve_naive,
+    zone_from,
     zone_of,
 )
 from crawler.discovery import parse_feed, parse_sitemap
@@ -217,6 +218,16 @@ def test_source_zone_resolves_naive_times_only() -> None:
     assert resolve_naive(datetime(2025, 6, 10), berlin) == datetime(2025, 6, 10)  # a day
     restored = pickle.loads(pickle.dumps(summer))  # requests travel pickled (distributed)
     assert restored == summer and zone_of(restored) == "source"
+
+
+def test_a_naive_time_takes_the_zone_of_the_same_wall_clock_time() -> None:
+    page = datetime(2025, 6, 10, 10, 0, 30)
+    edt = timezone(timedelta(hours=-4))
+    listed = datetime(2025, 6, 10, 10, 0, tzinfo=edt)
+    assert zone_from(page, listed) == datetime(2025, 6, 10, 10, 0, 30, tzinfo=edt)
+    assert zone_from(page, listed.astimezone(UTC)) is page  # another wall clock: no
+    assert zone_from(page, None) is page
+    assert zone_from(datetime(2025, 6, 10), listed) == datetime(2025, 6, 10)  # a day stays
 
 
 def test_document_records_how_the_zone_was_known() -> None:

@@ -45,11 +45,15 @@ PARAGRAPHS = [
 MAX_AGE_DAYS = 2
 
 
-def _page(base: str, path: str, town: str) -> bytes:
-    """An article that states no date anywhere (no meta, no <time>, no date in the URL)."""
+def _page(base: str, path: str, town: str, date: str | None = None) -> bytes:
+    """An article that states no date anywhere (no meta, no <time>, no date in the URL), or
+    only ``date`` as its JSON-LD datePublished."""
     title = f"{town} council approves new harbour bridge"
     body = "".join(f"<p>{p.format(town=town)}</p>\n" for p in PARAGRAPHS)
-    return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+    jsonld = ('<script type="application/ld+json">{"@context": "https://schema.org", '
+              f'"@type": "NewsArticle", "headline": "{title}", "datePublished": "{date}"}}'
+              "</script>") if date else ""
+    return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">{jsonld}'
             f"<title>{title} | The Harbour Daily</title>"
             f'<link rel="canonical" href="{base}{path}">'
             f'<meta property="og:type" content="article"></head><body>'
@@ -64,6 +68,7 @@ class Listed:
     date: str  # as the feed or sitemap writes it
     instant: datetime | None  # the stored published, UTC; None: not fetched (too old)
     zone: str | None = None  # the stored published_zone
+    page_date: str | None = None  # the page's own datePublished
 
 
 def _rfc822(instant: datetime, offset_hours: float, name: str) -> str:
@@ -102,6 +107,11 @@ class ZoneSite:
                 Listed("/wire/e.html", _rfc822(cut + timedelta(hours=4), -7, "PDT"),
                        cut + timedelta(hours=4), "stated"),
                 Listed("/wire/f.html", _rfc822(cut - timedelta(hours=4), 9, "JST"), None),
+                # The page states the time without zone, the feed the same time with one.
+                Listed("/wire/j.html", _rfc822(recent - timedelta(hours=7), -4, "EDT"),
+                       recent - timedelta(hours=7), "stated",
+                       page_date=(recent - timedelta(hours=7)).astimezone(
+                           timezone(timedelta(hours=-4))).strftime("%Y-%m-%dT%H:%M:%S")),
             ],
             "wire-sitemap": [
                 Listed("/wire/g.html", _rfc822(recent - timedelta(hours=3), -4, "EDT"),
@@ -130,7 +140,8 @@ class ZoneSite:
         towns = iter(TOWNS)
         for name, entries in self.listed.items():
             for entry in entries:
-                self.routes[entry.path] = Reply(body=_page(self.base, entry.path, next(towns)))
+                self.routes[entry.path] = Reply(body=_page(self.base, entry.path, next(towns),
+                                                           entry.page_date))
             source = name.split("-")[0]
             if name.endswith("feed"):
                 self.routes[f"/{source}/rss.xml"] = Reply(
@@ -205,14 +216,14 @@ def test_stored_published_is_the_utc_instant(
         crawl: tuple[ZoneSite, Any, dict[str, dict[str, Any]]]) -> None:
     site, proc, stored = crawl
     assert proc.returncode == 0, log_of(proc)
-    expected = {e.path: e for entries in site.listed.values() for e in entries
-                if e.instant is not None}
+    expected = {e.path: (e, listing.split("-")[1]) for listing, entries in site.listed.items()
+                for e in entries if e.instant is not None}
     assert set(stored) == set(expected), log_of(proc)
-    for path, entry in expected.items():
+    for path, (entry, via) in expected.items():
         doc = stored[path]
         assert doc["published"] == entry.instant, (path, entry.date, doc["published"])
         assert doc["published_zone"] == entry.zone, (path, entry.date)
-        assert doc["published_source"] in ("feed", "sitemap")
+        assert doc["published_source"] == ("jsonld:datePublished" if entry.page_date else via)
 
 
 def test_age_cut_off_judges_the_corrected_instant(
@@ -233,3 +244,5 @@ def test_times_without_zone_are_counted(
     assert stats.get("news/dates/naive_listed") == 1
     assert stats.get("news/dates/source_zone") == 3  # metro a, b, c
     assert "Zone name 'IST'" in proc.stderr and "ambiguous" in proc.stderr
+    assert "Source wire states times without zone" in proc.stderr  # once, with what to do
+    assert proc.stderr.count("states times without zone") == 1
