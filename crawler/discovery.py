@@ -10,14 +10,16 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Literal
 from xml.etree.ElementTree import Element, ParseError
+from zoneinfo import ZoneInfo
 
 import feedparser
-from dateutil import parser as dateparser
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
+
+from crawler.dates import ZONES, parse_date, sane_date
 
 logger = logging.getLogger(__name__)
 
@@ -25,7 +27,10 @@ Kind = Literal["feed", "sitemap", "html", "other"]
 
 _SITEMAP_NS = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 _NEWS_NS = "{http://www.google.com/schemas/sitemap-news/0.9}"
-_MIN_YEAR, _MAX_YEAR = 1990, 2200  # a listed date outside these years is garbage
+# Zone names feedparser's own RFC 822 reader converts; any other it takes as UTC.
+_FEEDPARSER_ZONES = frozenset({"UT", "UTC", "GMT", "Z", "EST", "EDT", "CST", "CDT", "MST",
+                               "MDT", "PST", "PDT", "ET", "CT", "MT", "PT"})
+_TRAILING_NAME = re.compile(r"\b([A-Za-z]{1,5})\s*(?:\([^()]*\))?\s*$")
 _ROOT = re.compile(rb"<\s*(?:[\w-]+:)?(rss|feed|rdf|urlset|sitemapindex|html)\b", re.IGNORECASE)
 
 
@@ -91,7 +96,13 @@ def _feed_link(item: feedparser.FeedParserDict) -> str | None:
 
 
 def _feed_date(item: feedparser.FeedParserDict, key: str) -> datetime | None:
-    """The feed's own date string, parsed with its zone (feedparser's *_parsed drops it)."""
+    """The feed's own date string, parsed with its zone by :func:`crawler.dates.parse_date`.
+
+    feedparser's ``*_parsed`` (UTC) is the fallback for formats only feedparser reads; it
+    converts numeric offsets and the RFC 822 zone names but takes any other name as UTC, so
+    with such a name its time is the wall clock there: placed in the zone of our table, or
+    kept naive (zone unknown) when the table does not have it.
+    """
     # dict.get: feedparser's own get() maps 'updated' to 'published' with a warning.
     raw = dict.get(item, key)
     if raw:
@@ -99,12 +110,25 @@ def _feed_date(item: feedparser.FeedParserDict, key: str) -> datetime | None:
         if value is not None:
             return value
     struct = dict.get(item, f"{key}_parsed")
-    if struct:
+    if not struct:
+        return None
+    try:
         year, month, day, hour, minute, second = struct[:6]
-        if not _MIN_YEAR <= year <= _MAX_YEAR:  # "31 Dec 9999", "1 Jan 1900": no date
-            return None
-        return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
-    return None
+        value = datetime(year, month, day, hour, minute, second, tzinfo=UTC)
+    except (TypeError, ValueError):
+        return None
+    name = _TRAILING_NAME.search(str(raw or ""))
+    if name and name.group(1).upper() not in _FEEDPARSER_ZONES:
+        # feedparser's "UTC" is the wall clock in that zone: ours when the table has it.
+        zone = ZONES.get(name.group(1).upper())
+        wall = value.replace(tzinfo=None)
+        if isinstance(zone, int):
+            value = wall.replace(tzinfo=timezone(timedelta(seconds=zone)))
+        elif isinstance(zone, str):
+            value = wall.replace(tzinfo=ZoneInfo(zone))
+        else:
+            value = wall
+    return sane_date(value)  # "31 Dec 9999", "1 Jan 1900": no date
 
 
 def parse_sitemap(body: bytes) -> Sitemap:
@@ -134,19 +158,6 @@ def parse_sitemap(body: bytes) -> Sitemap:
             published = parse_date(_text(news, "publication_date", _NEWS_NS))
         entries.append(Entry(url=loc, title=title, published=published, modified=lastmod))
     return Sitemap("urlset", entries)
-
-
-def parse_date(value: str | None) -> datetime | None:
-    """A feed or sitemap date (ISO 8601 or RFC 822) with its zone, or None."""
-    if not value or not value.strip():
-        return None
-    try:
-        parsed = dateparser.parse(value.strip())
-    except (ValueError, OverflowError, TypeError):
-        return None
-    if parsed is None or not _MIN_YEAR <= parsed.year <= _MAX_YEAR:
-        return None
-    return parsed
 
 
 def _local(element: Element) -> str:

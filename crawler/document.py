@@ -5,9 +5,10 @@ A plain function, independent of Scrapy. docs/schema.md documents every field.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from crawler.dates import sane_date, zone_of
 from crawler.extraction.fingerprint import fingerprint
 from crawler.normalize import (
     canonicalize_url,
@@ -23,7 +24,6 @@ SCHEMA_VERSION = 1
 MAX_TITLE_CHARS = 1_000
 MAX_SHORT_FIELD_CHARS = 2_000
 MAX_LIST_ITEMS = 50
-MIN_YEAR = 1990  # dates before this year (or after next year) are not stored
 
 _SHORT_FIELDS = ("site_name", "description", "image", "section", "published_source",
                  "modified_source", "language_source", "fetched_url")
@@ -45,6 +45,7 @@ def article_document(item: dict[str, Any]) -> dict[str, Any]:
         "text": text,
         "language": _language(item.get("language")),
         "published": _date(item.get("published")),
+        "published_zone": None,
         "modified": _date(item.get("modified")),
         "authors": _strings(item.get("authors")),
         "tags": _strings(item.get("tags")),
@@ -56,6 +57,8 @@ def article_document(item: dict[str, Any]) -> dict[str, Any]:
         "fetched_at": _date(item.get("fetched_at")),
         "schema_version": SCHEMA_VERSION,
     }
+    if doc["published"] is not None:
+        doc["published_zone"] = zone_of(item["published"])
     for key in _SHORT_FIELDS:
         value = item.get(key)
         doc[key] = normalize_line(str(value))[:MAX_SHORT_FIELD_CHARS] or None if value else None
@@ -73,14 +76,15 @@ def _fingerprint(item: dict[str, Any], text: str) -> str | None:
 
 
 def _date(value: Any) -> datetime | None:
-    """A datetime in UTC; None for anything else and for absurd years (9999, 1900)."""
+    """A datetime in UTC; None for anything else and for implausible dates (9999, 1900),
+    by the rule of :func:`crawler.dates.sane_date`. A naive value keeps its wall clock."""
     if not isinstance(value, datetime):
         return None
     try:
         utc = to_utc(value)
     except (OverflowError, ValueError):  # 9999-12-31T23:00-05:00 has no UTC datetime
         return None
-    if utc is None or not MIN_YEAR <= utc.year <= datetime.now(UTC).year + 1:
+    if utc is None or sane_date(utc) is None:
         return None
     return utc
 

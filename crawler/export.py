@@ -11,10 +11,10 @@ from pymongo import ASCENDING
 from pymongo.database import Database
 
 # The exported fields, in this order; dates are ISO 8601 UTC strings ending in "Z".
-FIELDS = ("url", "source", "site", "title", "text", "language", "published", "modified",
-          "authors", "tags", "section", "site_name", "description", "image", "paywalled",
-          "word_count", "content_hash", "revision", "first_seen", "fetched_at", "updated_at",
-          "schema_version")
+FIELDS = ("url", "source", "site", "title", "text", "language", "published", "published_zone",
+          "modified", "authors", "tags", "section", "site_name", "description", "image",
+          "paywalled", "word_count", "content_hash", "revision", "first_seen", "fetched_at",
+          "updated_at", "schema_version")
 
 
 def parse_since(value: str) -> datetime:

@@ -7,10 +7,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
-_KNOWN_KEYS = {"name", "feeds", "sitemaps", "start_urls", "language", "boilerplate"}
+from crawler.dates import SourceZone
+
+_KNOWN_KEYS = {"name", "feeds", "sitemaps", "start_urls", "language", "boilerplate", "timezone"}
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
@@ -26,10 +29,15 @@ class Source:
     start_urls: tuple[str, ...] = ()
     language: str | None = None
     boilerplate: tuple[re.Pattern[str], ...] = field(default=())
+    timezone: str | None = None  # IANA name: the zone of the site's dates that state none
 
     @property
     def urls(self) -> tuple[str, ...]:
         return self.feeds + self.sitemaps + self.start_urls
+
+    @property
+    def zone(self) -> SourceZone | None:
+        return SourceZone(self.timezone) if self.timezone else None
 
 
 def load_sources(path: str | Path) -> list[Source]:
@@ -83,9 +91,20 @@ def parse_sources(raw: Any, where: str = "<sources>") -> list[Source]:
         sources.append(Source(
             name=name, feeds=urls["feeds"], sitemaps=urls["sitemaps"],
             start_urls=urls["start_urls"], language=language.lower() if language else None,
-            boilerplate=tuple(patterns),
+            boilerplate=tuple(patterns), timezone=_timezone(entry.get("timezone"), label),
         ))
     return sources
+
+
+def _timezone(value: Any, label: str) -> str | None:
+    if value is None:
+        return None
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError, TypeError):
+        raise SourcesError(f"{label}: 'timezone' must be an IANA time zone name such as "
+                           f"Europe/Berlin, not {value!r}") from None
+    return str(value)
 
 
 def _str_list(value: Any, label: str) -> tuple[str, ...]:

@@ -146,11 +146,12 @@ def test_evolving_site_second_run_fetches_only_what_is_new_changed_or_due(
     assert {line["url"] for line in lines} == {layout.article_url(added),
                                               layout.article_url(revised)}
     assert list(lines[0]) == ["url", "source", "site", "title", "text", "language", "published",
-                              "modified", "authors", "tags", "section", "site_name",
-                              "description", "image", "paywalled", "word_count",
+                              "published_zone", "modified", "authors", "tags", "section",
+                              "site_name", "description", "image", "paywalled", "word_count",
                               "content_hash", "revision", "first_seen", "fetched_at",
                               "updated_at", "schema_version"]
     assert lines[0]["published"].endswith("Z")
+    assert lines[0]["published_zone"] == "stated"  # the demo sites state their offsets
 
 
 def _make_due(db: Any, urls: list[str], now: datetime) -> None:

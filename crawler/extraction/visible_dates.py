@@ -4,7 +4,8 @@
 Used when the page declares no machine-readable date. Only short elements whose text opens
 with a publication label count, outside navigation, asides and footers, so a teaser's date
 elsewhere on the page is not taken. Values are returned as ISO strings for
-:func:`crawler.extraction.dates.parse_datetime` (which applies the sanity checks).
+:func:`crawler.dates.parse_date` (which applies the sanity checks); a zone name of its table
+after the time ("10:15 EST", "10.15 Uhr MESZ") is kept after the ISO string for it to resolve.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 
 import htmldate
 
+from crawler.dates import ZONES
 from crawler.extraction.dom import inner_text
 from crawler.extraction.text import norm_ws
 
@@ -55,7 +57,7 @@ _MONTHS = {
 }
 _TIME = (
     r"(?:[,\s]+(?:um|at|à|a\s+las|alle|om|kl\.?)?\s*(\d{1,2})[:.h](\d{2})"
-    r"(?:\s*([ap]\.?m\.?))?)?"
+    r"(?:\s*([ap]\.?m\.?))?(?:\s*(?:uhr\s*)?\(?([a-z]{1,5})\)?(?![^\W\d_]))?)?"
 )
 _ISO_RE = re.compile(r"(\d{4})-(\d{2})-(\d{2})" + _TIME, re.IGNORECASE)
 _DMY_RE = re.compile(r"(\d{1,2})([./])(\d{1,2})[./](\d{4})" + _TIME, re.IGNORECASE)
@@ -64,7 +66,7 @@ _MONTH_DAY_RE = re.compile(r"([^\W\d_]{3,10})\.?\s+(\d{1,2}),?\s+(\d{4})" + _TIM
 
 
 def _build(year: str, month: int | None, day: str, hour: str | None, minute: str | None,
-           meridiem: str | None) -> str | None:
+           meridiem: str | None, zone: str | None = None) -> str | None:
     if month is None:
         return None
     try:
@@ -76,25 +78,27 @@ def _build(year: str, month: int | None, day: str, hour: str | None, minute: str
             value = value.replace(hour=h, minute=int(minute))
     except ValueError:
         return None
+    if hour is not None and zone and zone.isupper() and zone in ZONES:
+        return f"{value.isoformat()} {zone}"  # "10:15 EST": parse_datetime resolves the name
     return value.isoformat()
 
 
 def parse_visible_date(text: str) -> str | None:
     """An ISO date(-time) from a human-readable date, day first where numeric; else None."""
     if match := _ISO_RE.search(text):
-        y, m, d, hh, mm, ampm = match.groups()
-        return _build(y, int(m), d, hh, mm, ampm)
+        y, m, d, hh, mm, ampm, zone = match.groups()
+        return _build(y, int(m), d, hh, mm, ampm, zone)
     if match := _DMY_RE.search(text):
-        d, sep, m, y, hh, mm, ampm = match.groups()
+        d, sep, m, y, hh, mm, ampm, zone = match.groups()
         if sep == "/" and int(d) <= 12 and int(m) <= 12 and d != m:
             return None  # 04/05/2024: day-first or month-first cannot be told apart
-        return _build(y, int(m), d, hh, mm, ampm)
+        return _build(y, int(m), d, hh, mm, ampm, zone)
     if match := _DAY_MONTH_RE.search(text):
-        d, name, y, hh, mm, ampm = match.groups()
-        return _build(y, _MONTHS.get(name.casefold()), d, hh, mm, ampm)
+        d, name, y, hh, mm, ampm, zone = match.groups()
+        return _build(y, _MONTHS.get(name.casefold()), d, hh, mm, ampm, zone)
     if match := _MONTH_DAY_RE.search(text):
-        name, d, y, hh, mm, ampm = match.groups()
-        return _build(y, _MONTHS.get(name.casefold()), d, hh, mm, ampm)
+        name, d, y, hh, mm, ampm, zone = match.groups()
+        return _build(y, _MONTHS.get(name.casefold()), d, hh, mm, ampm, zone)
     return None
 
 

@@ -8,6 +8,7 @@ response, not from its name.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -23,6 +24,7 @@ from scrapy.utils.gz import gunzip
 
 from crawler import signals as news_signals
 from crawler.database import Database
+from crawler.dates import SourceZone, resolve_naive, zone_from, zone_of
 from crawler.discovery import DiscoveryError, Entry, detect_kind, parse_feed, parse_sitemap
 from crawler.encoding import mislabeled_utf8
 from crawler.extraction.pool import ExtractionPool
@@ -56,6 +58,7 @@ class NewsSpider(scrapy.Spider):
         self.links = LinkExtractor()
         self.policy = RecrawlPolicy([], None)
         self.url_state: UrlStateStore | None = None
+        self._naive_reported: set[str] = set()  # sources told about times without zone
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> NewsSpider:
@@ -138,6 +141,7 @@ class NewsSpider(scrapy.Spider):
             logger.warning("Unreadable feed %s: %s", response.url, exc)
             return
         logger.info("Feed %s lists %d entries", response.url, len(entries))
+        entries = self._zoned(response, entries)
         async for request in self._listed(response, entries, via="feed"):
             yield request
 
@@ -157,7 +161,8 @@ class NewsSpider(scrapy.Spider):
                                       meta={"news_source": response.meta.get("news_source"),
                                             "news_depth": self.max_depth})
             return
-        async for request in self._listed(response, sitemap.entries, via="sitemap"):
+        entries = self._zoned(response, sitemap.entries)
+        async for request in self._listed(response, entries, via="sitemap"):
             yield request
 
     async def _listed(self, response: Response, entries: list[Entry],
@@ -182,6 +187,27 @@ class NewsSpider(scrapy.Spider):
                 "news_hint": {"title": entry.title, "published": entry.published,
                               "modified": entry.modified},
             })
+
+    def _zoned(self, response: Response, entries: list[Entry]) -> list[Entry]:
+        """Entry times that state no zone, placed in the source's ``timezone`` when it has one;
+        else counted (``news/dates/naive_listed``): the age cut-off takes them as UTC."""
+        zone = self._zone(response.meta.get("news_source"))
+        zoned = []
+        for entry in entries:
+            published, modified = entry.published, entry.modified
+            for value in (published, modified):
+                if value is not None and zone_of(value) == "none" and zone is None:
+                    self._count("news/dates/naive_listed")
+                    self._report_naive(response.meta.get("news_source"), entry.url, value)
+            if zone is not None:
+                published = resolve_naive(published, zone) if published else None
+                modified = resolve_naive(modified, zone) if modified else None
+            zoned.append(dataclasses.replace(entry, published=published, modified=modified))
+        return zoned
+
+    def _zone(self, name: str | None) -> SourceZone | None:
+        source = self.source(name or "")
+        return source.zone if source is not None else None
 
     def _usable(self, response: Response, entries: list[Entry]) -> tuple[list[Entry], list[str]]:
         """The entries whose URL can be requested, and their canonical URLs. One bad URL
@@ -309,6 +335,7 @@ class NewsSpider(scrapy.Spider):
         source = self.source(item["source"] or "")
         if not item.get("language") and source and source.language:
             item["language"], item["language_source"] = source.language, "source"
+        self._date_zones(item, hint, source.zone if source is not None else None)
         self._count("news/page/article")
         name = item["source"]
         self._count_source(name, "articles")
@@ -316,6 +343,34 @@ class NewsSpider(scrapy.Spider):
         self._count_source(name, "no_author", int(not item.get("authors")))
         self._count_source(name, "paywalled", int(bool(item.get("paywalled"))))
         return item
+
+    def _date_zones(self, item: dict[str, Any], hint: dict[str, Any],
+                    zone: SourceZone | None) -> None:
+        """The page's times that state no zone take the zone of the feed's or sitemap's date
+        for the article when that shows the same wall-clock time, else the source's
+        ``timezone``; what stays without zone is counted, and stored as its wall clock
+        (docs/dates.md)."""
+        for key in ("published", "modified"):
+            if isinstance(item.get(key), datetime):
+                listed = hint.get(key) if isinstance(hint.get(key), datetime) else None
+                item[key] = resolve_naive(zone_from(item[key], listed), zone)
+        if isinstance(item.get("published"), datetime):
+            kind = zone_of(item["published"])
+            if kind == "none":
+                self._count("news/dates/naive")
+                self._report_naive(item.get("source"), str(item.get("url")), item["published"])
+            elif kind == "source":
+                self._count("news/dates/source_zone")
+
+    def _report_naive(self, source: str | None, url: str, value: datetime) -> None:
+        """Say once per source that its times state no zone, and what to do about it."""
+        name = source or "adhoc"
+        if name in self._naive_reported:
+            return
+        self._naive_reported.add(name)
+        logger.info("Source %s states times without zone (%s at %s): stored as wall-clock "
+                    "times (published_zone none); set its 'timezone' in the sources file "
+                    "(docs/dates.md)", name, value.isoformat(), url)
 
     def on_error(self, failure: Any) -> None:
         request = getattr(failure, "request", None)
