@@ -156,15 +156,20 @@ class SiteTemplate:
         self.seen[page] = None
         if len(self.seen) > self.max_seen:
             del self.seen[next(iter(self.seen))]
-        weights = line_weights(lines)
-        story = self.story_of(weights)
-        self.page_total += 1
-        for sig in weights:
-            self.page_counts[sig] = self.page_counts.get(sig, 0) + 1
-        self.add_to_story(story or page, weights)
+        self.count_page(page, line_weights(lines))
         if len(self.counts) > self.max_lines:
             self._forget()
         return True
+
+    def count_page(self, page: str, weights: Mapping[str, int]) -> tuple[str, list[str]]:
+        """Count a page not counted before (its signature, its :func:`line_weights`) in the
+        story it belongs to, or in a new story named ``page``. Returns the story and the lines
+        that were new to it."""
+        story = self.story_of(weights) or page
+        self.page_total += 1
+        for sig in weights:
+            self.page_counts[sig] = self.page_counts.get(sig, 0) + 1
+        return story, self.add_to_story(story, weights)
 
     def story_of(self, weights: Mapping[str, int]) -> str | None:
         """The known story a page (line signatures and lengths) belongs to, if any."""
@@ -250,7 +255,13 @@ class SiteTemplate:
         for key, value in page_counts:
             self.page_counts[str(key)] = max(self.page_counts.get(str(key), 0), int(value))
         for story, lines in doc.get("stories", []):
-            known = self.stories.setdefault(str(story), {})
-            for key, value in lines:
-                known[str(key)] = max(known.get(str(key), 0), int(value))
-                self._where.setdefault(str(key), set()).add(str(story))
+            self.remember_story(str(story), {str(k): int(v) for k, v in lines})
+
+    def remember_story(self, story: str, lines: Mapping[str, int]) -> None:
+        """Know a story's lines (already counted), as its most recent story, so that a page
+        can join it."""
+        known = self.stories.pop(story, {})
+        self.stories[story] = known
+        for sig, chars in lines.items():
+            known[sig] = max(known.get(sig, 0), chars)
+            self._where.setdefault(sig, set()).add(story)
