@@ -144,6 +144,11 @@ class SiteTemplate:
     stories: dict[str, dict[str, int]] = field(default_factory=dict)  # oldest first
     _where: dict[str, set[str]] = field(default_factory=dict, repr=False)  # sig -> stories
 
+    def __post_init__(self) -> None:
+        for story, lines in self.stories.items():
+            for sig in lines:
+                self._where.setdefault(sig, set()).add(story)
+
     def evidence(self) -> Evidence:
         return Evidence(self.min_pages, self.min_share, self.pages, self.counts,
                         self.page_total, self.page_counts)

@@ -140,3 +140,14 @@ def test_a_state_stored_before_stories_were_counted_loads() -> None:
     assert template.is_template("source site-5") and not template.is_template("Body.")
     assert template.observe(_page(7, _body(7)))
     assert (template.pages, template.page_total) == (5, 5)
+
+
+def test_a_template_made_with_its_stories_can_be_joined() -> None:
+    story = _story(3)
+    first = SiteTemplate("example.com")
+    first.observe(story[0])
+    again = SiteTemplate("example.com", pages=first.pages, counts=dict(first.counts),
+                         page_total=first.page_total, page_counts=dict(first.page_counts),
+                         stories={k: dict(v) for k, v in first.stories.items()})
+    again.observe(story[1])
+    assert (again.pages, again.page_total) == (1, 2)
