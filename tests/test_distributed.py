@@ -488,9 +488,16 @@ def test_redis_url_switches_to_the_shared_queue(how: str,
 
 # -- shared site templates, on MongoDB -----------------------------------------------------------
 
+def _paragraph(n: int) -> str:
+    """A paragraph of a story of its own, about as long as real ones (longer than the
+    template lines: a page is told from another by its text)."""
+    name = f"{chr(65 + n % 26)}{chr(65 + n // 26)}"
+    return (f"Unique paragraph {name} about topic {n}: the council of district {name} met on "
+            f"Tuesday and said what residents of {name} can expect in the coming months.")
+
+
 def _page(n: int) -> list[str]:
-    return [f"Story ID {4000 + n * 7}", f"Unique paragraph {chr(65 + n)} about topic {n}.",
-            "Follow us on Mastodon for live updates."]
+    return [f"Story ID {4000 + n * 7}", _paragraph(n), "Follow us on Mastodon for live updates."]
 
 
 def test_workers_count_one_sites_pages_together(mongo_db: Any) -> None:
@@ -538,7 +545,8 @@ def test_the_shared_pipeline_strips_every_article_of_a_site(mongo_db: Any) -> No
     pipeline._crawl_is_quiet = lambda: False  # pages keep coming
 
     def item(n: int) -> dict[str, Any]:
-        text = "\n\n".join([*_page(n)[:1], f"Body of story {n}, {'x' * n}.", *_page(n)[2:]])
+        text = "\n\n".join([*_page(n)[:1], f"Body of story {n}, {'x' * n}. {_paragraph(n)}",
+                            *_page(n)[2:]])
         return {"url": f"http://example.com/story-{n}", "text": text, "_fetch": {}}
 
     async def crawl() -> list[dict[str, Any]]:
