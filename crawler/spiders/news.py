@@ -23,7 +23,7 @@ from scrapy.utils.gz import gunzip
 
 from crawler import signals as news_signals
 from crawler.database import Database
-from crawler.discovery import DiscoveryError, Entry, detect_kind, parse_feed, parse_sitemap
+from crawler.discovery import DiscoveryError, Entry, detect_kind, parse_sitemap, read_feed
 from crawler.encoding import mislabeled_utf8
 from crawler.extraction.pool import ExtractionPool
 from crawler.normalize import canonicalize_url, same_site
@@ -132,13 +132,15 @@ class NewsSpider(scrapy.Spider):
 
     async def _from_feed(self, response: Response, body: bytes) -> AsyncIterator[Request]:
         try:
-            entries = parse_feed(body, response.url)
+            feed = read_feed(body, response.url)
         except DiscoveryError as exc:
             self._count("news/discovery/bad_feed")
             logger.warning("Unreadable feed %s: %s", response.url, exc)
             return
-        logger.info("Feed %s lists %d entries", response.url, len(entries))
-        async for request in self._listed(response, entries, via="feed"):
+        if feed.recovered:
+            self._recovered(response, "feed", feed.recovered, len(feed.entries))
+        logger.info("Feed %s lists %d entries", response.url, len(feed.entries))
+        async for request in self._listed(response, feed.entries, via="feed"):
             yield request
 
     async def _from_sitemap(self, response: Response, body: bytes) -> AsyncIterator[Request]:
@@ -148,6 +150,8 @@ class NewsSpider(scrapy.Spider):
             self._count("news/discovery/bad_sitemap")
             logger.warning("Unreadable sitemap %s: %s", response.url, exc)
             return
+        if sitemap.recovered:
+            self._recovered(response, "sitemap", sitemap.recovered, len(sitemap.entries))
         logger.info("Sitemap %s (%s) lists %d entries", response.url, sitemap.kind,
                     len(sitemap.entries))
         if sitemap.kind == "index":
@@ -159,6 +163,11 @@ class NewsSpider(scrapy.Spider):
             return
         async for request in self._listed(response, sitemap.entries, via="sitemap"):
             yield request
+
+    def _recovered(self, response: Response, kind: str, problem: str, entries: int) -> None:
+        self._count("news/discovery/recovered")
+        logger.warning("Recovered the malformed %s %s (%s): %d entries read", kind, response.url,
+                       problem[:200], entries)
 
     async def _listed(self, response: Response, entries: list[Entry],
                       via: str) -> AsyncIterator[Request]:
