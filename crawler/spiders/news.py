@@ -173,12 +173,12 @@ class NewsSpider(scrapy.Spider):
                       via: str) -> AsyncIterator[Request]:
         """Requests for the entries of a feed or sitemap that are new, changed or due."""
         source = response.meta.get("news_source")
-        entries, urls = self._usable(response, entries)
-        states = await self._states(urls)
+        entries, urls, keys = self._usable(response, entries)
+        states = await self._states(keys)
         now = datetime.now(UTC)
         self._count_source(source, "discovered", len(entries))
-        for url, entry in zip(urls, entries, strict=True):
-            state = states.get(url)
+        for url, key, entry in zip(urls, keys, entries, strict=True):
+            state = states.get(key)
             decision = self.policy.decide(state, now, published=entry.published,
                                           modified=entry.modified)
             if not decision.fetch:
@@ -192,22 +192,28 @@ class NewsSpider(scrapy.Spider):
                               "modified": entry.modified},
             })
 
-    def _usable(self, response: Response, entries: list[Entry]) -> tuple[list[Entry], list[str]]:
-        """The entries whose URL can be requested, and their canonical URLs. One bad URL
-        ("http://[oops/", "javascript:...") must not lose the rest of the list."""
+    def _usable(self, response: Response, entries: list[Entry],
+                ) -> tuple[list[Entry], list[str], list[str]]:
+        """The entries whose URL can be requested, their URLs as published (resolved against
+        the base: what is fetched) and their canonical URLs (their identity, the key of their
+        URL state). One bad URL ("http://[oops/", "javascript:...") must not lose the rest of
+        the list."""
         kept: list[Entry] = []
         urls: list[str] = []
+        keys: list[str] = []
         for entry in entries:
             try:
-                url = canonicalize_url(response.urljoin(entry.url))
+                url = response.urljoin(entry.url)
                 Request(url)  # ValueError for what Scrapy cannot request
+                key = canonicalize_url(url)
             except ValueError as exc:
                 self._count("news/discovery/bad_url")
                 logger.info("Unusable URL %r in %s: %s", entry.url[:200], response.url, exc)
                 continue
             kept.append(entry)
             urls.append(url)
-        return kept, urls
+            keys.append(key)
+        return kept, urls, keys
 
     def _page_request(self, url: str, source: str | None, depth: int,
                       state: dict[str, Any] | None, meta: dict[str, Any] | None = None,
@@ -271,12 +277,11 @@ class NewsSpider(scrapy.Spider):
 
     def _fetched(self, response: Response, kind: str) -> None:
         """Report the URL state of a fetch that yields no article to store."""
-        self.crawler.signals.send_catch_log(
-            news_signals.url_fetched, update={**self._validators(response),
-                                              "url": canonicalize_url(response.url),
-                                              "source": response.meta.get("news_source"),
-                                              "kind": kind, "status": response.status,
-                                              "fetched_at": datetime.now(UTC)})
+        update = {**self._validators(response), "source": response.meta.get("news_source"),
+                  "kind": kind, "status": response.status, "fetched_at": datetime.now(UTC)}
+        for key in dict.fromkeys([canonicalize_url(response.url), _listed_key(response)]):
+            self.crawler.signals.send_catch_log(news_signals.url_fetched,
+                                                update={**update, "url": key})
 
     @staticmethod
     def _validators(response: Response) -> dict[str, Any]:
@@ -288,14 +293,16 @@ class NewsSpider(scrapy.Spider):
         return validators
 
     async def _follow_links(self, response: TextResponse, depth: int) -> AsyncIterator[Request]:
-        urls = list(dict.fromkeys(
-            canonicalize_url(link.url) for link in self.links.extract_links(response)
-            if same_site(link.url, response.url)))
-        states = await self._states(urls)
+        # Each link as published, once per canonical URL (its identity).
+        links: dict[str, str] = {}
+        for link in self.links.extract_links(response):
+            if same_site(link.url, response.url):
+                links.setdefault(canonicalize_url(link.url), link.url)
+        states = await self._states(list(links))
         now = datetime.now(UTC)
         source = response.meta.get("news_source")
-        for url in urls:
-            state = states.get(url)
+        for key, url in links.items():
+            state = states.get(key)
             decision = self.policy.decide(state, now, listed=False)
             if not decision.fetch:
                 self._count_source(source, f"skipped_{decision.reason}")
@@ -309,7 +316,7 @@ class NewsSpider(scrapy.Spider):
         item["source"] = response.meta.get("news_source")
         item["fetched_at"] = datetime.now(UTC)
         item["_fetch"] = {"status": response.status, "url": canonicalize_url(response.url),
-                          **self._validators(response)}
+                          "listed": _listed_key(response), **self._validators(response)}
         if not item.get("title") and hint.get("title"):
             item["title"] = hint["title"]
         if item.get("published") is None and hint.get("published") is not None:
@@ -345,3 +352,10 @@ class NewsSpider(scrapy.Spider):
     def _count_source(self, source: str | None, event: str, value: int = 1) -> None:
         """Per-source counts (news/source/<name>/<event>), read by the crawl_runs record."""
         self._count(f"news/source/{source or 'adhoc'}/{event}", value)
+
+
+def _listed_key(response: Response) -> str:
+    """The identity of the URL that was requested (as the feed, sitemap or page listed it),
+    before any redirect: the key its URL state is looked up by next time."""
+    redirects = response.meta.get("redirect_urls") or [response.url]
+    return canonicalize_url(redirects[0])
