@@ -34,8 +34,9 @@ def request_fingerprint(request: Request) -> bytes:
     request, as Scrapy caches its own)."""
     cached = _cache.get(request)
     if cached is None:
-        try:
-            identity = request.replace(url=canonicalize_url(request.url))
+        try:  # what Scrapy's fingerprint reads (method, URL, body; no headers), nothing else
+            identity = Request(canonicalize_url(request.url), method=request.method,
+                               body=request.body)
         except ValueError:  # a canonical form Scrapy cannot hold: the URL as it is
             identity = request
         cached = _cache[request] = fingerprint(identity)
