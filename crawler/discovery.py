@@ -7,8 +7,8 @@ lxml configured as Scrapy's own sitemap parser is (recovering, entities never re
 network, no huge trees). A document that declares entities (billion laughs, XXE) is refused.
 
 One stray character must not lose a whole sitemap: a document that is not well-formed is
-repaired and parsed again with recovery (:func:`_repaired`): what precedes the root (blank
-lines before ``<?xml``) is dropped, a bare ``&`` is escaped and an HTML entity (``&nbsp;``)
+repaired and parsed again with recovery (:func:`_repaired`): what precedes the XML declaration
+(blank lines, a PHP notice) is dropped, a bare ``&`` is escaped and an HTML entity (``&nbsp;``)
 becomes its character, outside CDATA sections and comments (lxml's recovery alone would turn
 ``?a=1&b=2`` into ``?a=1=2``). Such a sitemap or feed says so in ``recovered``.
 """
@@ -202,13 +202,15 @@ _XML_ENTITIES = {b"amp;", b"lt;", b"gt;", b"quot;", b"apos;"}
 
 
 def _repaired(body: bytes) -> bytes:
-    """``body`` with the stray characters that make XML ill-formed put right: text before the
-    first ``<`` dropped, a bare ``&`` escaped, an HTML entity (``&nbsp;``, ``&eacute;``) as a
-    character reference; an unknown one (``&foo;``) kept as text. UTF-16 and UTF-32 bodies are
-    left to the parser's recovery."""
+    """``body`` with the stray characters that make XML ill-formed put right: what precedes
+    the XML declaration (or the first ``<``) dropped, a bare ``&`` escaped, an HTML entity
+    (``&nbsp;``, ``&eacute;``) as a character reference; an unknown one (``&foo;``) kept as
+    text. UTF-16 and UTF-32 bodies are left to the parser's recovery."""
     if body.startswith(_WIDE_BOMS):
         return body
-    start = body.find(b"<")
+    start = body.find(b"<?xml")  # after a PHP warning ("<br />\n<b>Warning</b>: ..."), say
+    if start < 0:
+        start = body.find(b"<")
     if start > 0:
         body = body[start:]
 

@@ -72,10 +72,13 @@ def test_a_well_formed_sitemap_is_not_recovered() -> None:
     _sitemap(prefix="\n" + DECLARATION),  # a blank line before the declaration
     _sitemap(prefix="  \r\n\t\n" + DECLARATION),
     codecs.BOM_UTF8 + _sitemap(prefix="\n\n" + DECLARATION),  # BOM, then blank lines
+    _sitemap(prefix="<br />\n<b>Deprecated</b>:  Function create_function() is deprecated in "
+                    "<b>/var/www/html/wp-includes/plugin.php</b> on line <b>12</b><br />\n"
+                    + DECLARATION),  # a PHP notice before the declaration
     _sitemap(prefix="\n" + DECLARATION, loc_query="story.php?id=48213&section=harbour",
              title="Ferries & buses: storm cuts services"),
 ], ids=["bare-amp-url", "bare-amp-title", "blank-line", "whitespace", "bom-blank-lines",
-        "all"])
+        "php-notice", "all"])
 def test_one_stray_character_loses_nothing(body: bytes) -> None:
     _assert_all_entries(body)
     recovered = parse_sitemap(body).recovered
