@@ -15,7 +15,6 @@ function, so one process and many workers drop the same duplicates.
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 from weakref import WeakKeyDictionary
 
@@ -23,8 +22,6 @@ from scrapy import Request
 from scrapy.utils.request import fingerprint
 
 from crawler.normalize import canonicalize_url
-
-logger = logging.getLogger(__name__)
 
 _cache: WeakKeyDictionary[Request, bytes] = WeakKeyDictionary()
 

@@ -183,7 +183,7 @@ _STAT = {"new": "stored_new", "updated": "updated", "unchanged": "unchanged"}
 def _state_updates(doc: dict[str, Any]) -> list[dict[str, Any]]:
     """The URL state an article document's fetch leaves behind, under its canonical URL and,
     when they differ, the canonical forms of the URL the server answered and of the URL that was
-    requested before redirects (which is what feeds list next time)."""
+    requested before permanent redirects (which is what feeds list next time)."""
     fetch = doc.get("_fetch") or {}
     update = {"url": doc["url"], "source": doc.get("source"), "kind": KIND_ARTICLE,
               "status": fetch.get("status", 200), "etag": fetch.get("etag"),

@@ -46,8 +46,10 @@ ARTICLES = {
     "/q?q=x%20y": ("rundschau-article.html", None),
     "/p?a=1&b=2": ("harbour-article.html", "Harbour board approves dredging despite protests"),
     "/story?id": ("harbour-article.html", "Fishing fleet returns early as gales return"),
+    "/today?edition=2024-01-18": ("harbour-article.html", "Council opens storm relief fund"),
 }
 REDIRECT = ("/go?id", "/story?id")  # published, and where the server sends it (301)
+LATEST = ("/latest", "/today?edition=2024-01-18")  # linked; where it leads for now (302)
 
 
 class _Server(ThreadingHTTPServer):
@@ -110,7 +112,7 @@ class ListedSite:
         self._server.server_close()
 
     def _home(self) -> bytes:
-        links = ["/p?a=1&b=2", "/p?b=2&a=1", "/p?b=2&utm_source=home&a=1", "/a?id"]
+        links = ["/p?a=1&b=2", "/p?b=2&a=1", "/p?b=2&utm_source=home&a=1", "/a?id", LATEST[0]]
         items = "".join(f'<li><a href="{html.escape(href)}">Story {i}</a></li>'
                         for i, href in enumerate(links))
         return ("<!DOCTYPE html><html lang=\"en\"><head><title>The Harbour Daily</title></head>"
@@ -157,6 +159,8 @@ class ListedSite:
             return 200, "application/rss+xml", self.feed, {}
         if raw == REDIRECT[0]:
             return 301, "text/html", b"", {"Location": REDIRECT[1]}
+        if raw == LATEST[0]:
+            return 302, "text/html", b"", {"Location": LATEST[1]}
         if split.path == "/p":
             query = {k: v for k, v in parse_qsl(split.query) if not k.startswith("utm_")}
             if query == {"a": "1", "b": "2"}:
@@ -260,6 +264,10 @@ def test_the_malformed_sitemap_and_feed_are_recovered_and_counted(
 def test_a_second_crawl_fetches_no_article_again(
         crawls: tuple[ListedSite, Any, list[dict[str, Any]], list[str]]) -> None:
     """The URL state is looked up by the canonical form of the listed URL: it is written under
-    that key too, also for the article reached through a redirect (/go?id -> /story?id)."""
+    that key too, also for the article reached through a permanent redirect (/go?id ->
+    /story?id). A temporary one (/latest -> today's story) is followed again."""
     _site, _proc, _articles, second = crawls
-    assert sorted(second) == ["/", "/news-sitemap.xml", "/robots.txt", "/rss.xml"]
+    assert {"/", "/news-sitemap.xml", "/rss.xml", LATEST[0]} <= set(second)
+    again = [raw for raw in second
+             if raw in ARTICLES or raw.startswith("/p?") or raw in (REDIRECT[0], "/a")]
+    assert again == [LATEST[1]], second

@@ -280,8 +280,9 @@ class NewsSpider(scrapy.Spider):
         update = {**self._validators(response), "source": response.meta.get("news_source"),
                   "kind": kind, "status": response.status, "fetched_at": datetime.now(UTC)}
         for key in dict.fromkeys([canonicalize_url(response.url), _listed_key(response)]):
-            self.crawler.signals.send_catch_log(news_signals.url_fetched,
-                                                update={**update, "url": key})
+            if key:
+                self.crawler.signals.send_catch_log(news_signals.url_fetched,
+                                                    update={**update, "url": key})
 
     @staticmethod
     def _validators(response: Response) -> dict[str, Any]:
@@ -354,8 +355,16 @@ class NewsSpider(scrapy.Spider):
         self._count(f"news/source/{source or 'adhoc'}/{event}", value)
 
 
-def _listed_key(response: Response) -> str:
+_PERMANENT_REDIRECTS = {301, 308}
+
+
+def _listed_key(response: Response) -> str | None:
     """The identity of the URL that was requested (as the feed, sitemap or page listed it),
-    before any redirect: the key its URL state is looked up by next time."""
-    redirects = response.meta.get("redirect_urls") or [response.url]
+    before its redirects, when they were all permanent: the key its URL state is looked up by
+    next time. After a temporary one (``/latest`` -> today's story) it is not this page's."""
+    redirects = response.meta.get("redirect_urls")
+    if not redirects:
+        return canonicalize_url(response.url)
+    if not set(response.meta.get("redirect_reasons") or [None]) <= _PERMANENT_REDIRECTS:
+        return None
     return canonicalize_url(redirects[0])
