@@ -34,6 +34,8 @@ DNS_TIMEOUT = 20  # seconds
 # -- engine ----------------------------------------------------------------------------------
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 FEED_EXPORT_ENCODING = "utf-8"
+# Fetch a URL as published, de-duplicate on its canonical form (crawler/request_identity.py).
+REQUEST_FINGERPRINTER_CLASS = "crawler.request_identity.CanonicalRequestFingerprinter"
 LOG_LEVEL = "INFO"
 
 EXTENSIONS = {

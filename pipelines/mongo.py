@@ -182,13 +182,12 @@ _STAT = {"new": "stored_new", "updated": "updated", "unchanged": "unchanged"}
 
 def _state_updates(doc: dict[str, Any]) -> list[dict[str, Any]]:
     """The URL state an article document's fetch leaves behind, under its canonical URL and,
-    when it differs, the URL that was fetched (which is what feeds list next time)."""
+    when they differ, the canonical forms of the URL the server answered and of the URL that was
+    requested before permanent redirects (which is what feeds list next time)."""
     fetch = doc.get("_fetch") or {}
     update = {"url": doc["url"], "source": doc.get("source"), "kind": KIND_ARTICLE,
               "status": fetch.get("status", 200), "etag": fetch.get("etag"),
               "last_modified": fetch.get("last_modified"), "content_hash": doc.get("content_hash"),
               "published": doc.get("published"), "fetched_at": doc.get("fetched_at")}
-    fetched = fetch.get("url")
-    if fetched and fetched != doc["url"]:
-        return [update, dict(update, url=fetched)]
-    return [update]
+    keys = dict.fromkeys([doc["url"], fetch.get("url"), fetch.get("listed")])
+    return [dict(update, url=key) for key in keys if key]
