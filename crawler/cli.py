@@ -15,11 +15,20 @@ from typing import Any
 
 from bson import json_util
 
-from crawler.database import Database, EmbeddedMongo, configured_uri, mask_uri
+from crawler.config import EXIT_CONFIG, ConfigError, check_settings, operator_error
+from crawler.database import (
+    Database,
+    DatabaseUnavailable,
+    EmbeddedMongo,
+    configured_uri,
+    mask_uri,
+)
+from crawler.sources import SourcesError
 
 logger = logging.getLogger(__name__)
 
 DEMO_PORT = 8601
+_LOG_FORMAT = "%(asctime)s %(levelname)s %(message)s"
 
 
 def _settings_argument(parser: argparse.ArgumentParser) -> None:
@@ -37,6 +46,8 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--data-dir", default="data", help="embedded database directory")
     db = commands.add_parser("db", help="run the embedded database in the foreground")
     db.add_argument("--data-dir", default="data", help="embedded database directory")
+    db.add_argument("--port", type=int, default=None,
+                    help="port on 127.0.0.1 (default: a free one); a stable address for readers")
     run_cmd = commands.add_parser(
         "run", help="crawl every configured source (or one) once; what a crontab calls")
     run_cmd.add_argument("--source", help="crawl only this source")
@@ -60,12 +71,23 @@ def main(argv: list[str] | None = None) -> int:
     runs.add_argument("--limit", type=int, default=10)
     _settings_argument(runs)
     export = commands.add_parser("export", help="JSON Lines of the articles updated since then")
-    export.add_argument("--since", required=True, help="ISO 8601 date-time (UTC if no zone)")
+    export.add_argument("--since", required=True,
+                        help="ISO 8601 date-time (UTC if no zone), or an age: 30m, 24h, 7d, 2w")
     export.add_argument("--source")
     export.add_argument("--language")
     export.add_argument("--out", help="output file (default: standard output)")
     _settings_argument(export)
     args = parser.parse_args(argv)
+    try:
+        return _command(args)
+    except (ConfigError, SourcesError, DatabaseUnavailable) as exc:
+        if not logging.getLogger().handlers:
+            logging.basicConfig(level=logging.INFO, format=_LOG_FORMAT)
+        logger.error("%s", operator_error(exc))
+        return EXIT_CONFIG
+
+
+def _command(args: argparse.Namespace) -> int:
     if args.command == "run":
         from crawler.run import run
 
@@ -78,24 +100,35 @@ def main(argv: list[str] | None = None) -> int:
         from crawler.distributed.worker import worker as run_worker
 
         return run_worker(args.sources, args.settings, json_lines=args.log_json, slot=args.slot)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    logging.basicConfig(level=logging.INFO, format=_LOG_FORMAT)
     if args.command == "runs":
         return print_runs(args.limit, args.settings)
     if args.command == "export":
         return run_export(args)
     if args.command == "demo":
         return run_demo(args.port, Path(args.data_dir))
-    return run_db(Path(args.data_dir))
+    return run_db(Path(args.data_dir), args.port)
 
 
-def _database(overrides: list[str]) -> Database:
+def _database(overrides: list[str], purpose: str) -> Database:
+    """The configured database, checked: DatabaseUnavailable names it when it does not
+    answer."""
     from crawler.run import build_settings
 
-    return Database.from_settings(build_settings(overrides, None))
+    settings = build_settings(overrides, None)
+    for warning in check_settings(settings):
+        logger.warning("%s", warning)
+    database = Database.from_settings(settings)
+    try:
+        database.check(consequence=purpose)
+    except DatabaseUnavailable:
+        database.close()
+        raise
+    return database
 
 
 def print_runs(limit: int, overrides: list[str]) -> int:
-    database = _database(overrides)
+    database = _database(overrides, "no runs to show")
     try:
         runs = list(database.db["crawl_runs"].find().sort("started_at", -1).limit(limit))
     finally:
@@ -123,7 +156,7 @@ def run_export(args: argparse.Namespace) -> int:
     from crawler.export import parse_since, updated_since, write_jsonl
 
     since = parse_since(args.since)
-    database = _database(args.settings)
+    database = _database(args.settings, "nothing was exported")
     try:
         records = updated_since(database.db, since, args.source, args.language)
         if args.out:
@@ -137,10 +170,19 @@ def run_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_db(data_dir: Path) -> int:
+def run_db(data_dir: Path, port: int | None = None) -> int:
     """Start the embedded database and keep it running until interrupted."""
-    server = EmbeddedMongo(data_dir)
+    if port is not None and not 0 < port < 65536:
+        raise ConfigError(f"--port {port}: not a TCP port (1-65535)")
+    server = EmbeddedMongo(data_dir, port=port)
     uri = server.start()
+    if server.process is None:  # another process serves this directory already
+        if port is not None and not uri.endswith(f":{port}"):
+            raise ConfigError(f"--data-dir {server.data_dir}: already served at {uri} by "
+                              f"another process; stop it to serve it on port {port}")
+        print(f"The embedded database in {server.data_dir} is already served at {uri} by "
+              f"another process", flush=True)
+        return 0
     print(f"Embedded MongoDB (nx-27017) listening at {uri}", flush=True)
     print(f"Data in {server.data_dir}. Read articles with: "
           f"python -c \"import pymongo; print(pymongo.MongoClient('{uri}').news.articles"

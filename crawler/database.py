@@ -1,9 +1,11 @@
 """The MongoDB connection, and the embedded nx-27017 server used when ``MONGO_URI`` is unset.
 
 The embedded server is a MongoDB wire-protocol server that stores data in SQLite under
-``NEWS_DATA_DIR``. It binds 127.0.0.1 only. A process that starts it writes its address to
-``<data dir>/nx-27017.json``, so a second process on the same data directory (a crawl while
-``newscrawl db`` runs, say) reuses it instead of opening the same files twice.
+``NEWS_DATA_DIR``. It binds 127.0.0.1 only. It lives as long as the process that started it,
+however that process ends (even by SIGKILL: :mod:`crawler.dbserver` watches its parent).
+A process that starts it writes its address to ``<data dir>/nx-27017.json``, so a second
+process on the same data directory (a crawl while ``newscrawl db`` runs, say) reuses it
+instead of opening the same files twice.
 """
 
 from __future__ import annotations
@@ -27,6 +29,9 @@ from pymongo.errors import PyMongoError
 logger = logging.getLogger(__name__)
 
 ENV_URI = "MONGO_URI"
+# Runs crawler.dbserver of this very checkout, whatever the working directory holds.
+_SERVER_CODE = (f"import sys; sys.path.insert(0, {str(Path(__file__).resolve().parent.parent)!r}); "
+                "from crawler.dbserver import main; main()")
 
 
 class DatabaseUnavailable(RuntimeError):
@@ -56,6 +61,16 @@ def _free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
 
 
 def _ping(uri: str, timeout_ms: int = 1000) -> bool:
@@ -92,6 +107,9 @@ class EmbeddedMongo:
             logger.info("Using the embedded database already running at %s", running)
             self.uri = running
             return running
+        if self.port is not None and not _port_free(self.port):
+            raise DatabaseUnavailable(f"cannot serve the embedded database on 127.0.0.1:"
+                                      f"{self.port}: the port is in use")
         for _attempt in range(3):
             port = self.port or _free_port()
             uri = f"mongodb://127.0.0.1:{port}"
@@ -100,7 +118,8 @@ class EmbeddedMongo:
             log = open(self.data_dir / "nx-27017.log", "ab")  # noqa: SIM115 - owned by process
             try:
                 self.process = subprocess.Popen(
-                    [sys.executable, "-c", "from nx_27017.nx_27017 import main; main()",
+                    # crawler.dbserver: nx-27017 that stops when this process is gone
+                    [sys.executable, "-c", _SERVER_CODE, "--parent", str(os.getpid()),
                      "--data-dir", str(self.data_dir / "db"), "--host", "127.0.0.1",
                      "--port", str(port), "--pid-file", str(self.data_dir / "nx-27017.pid"),
                      "--log-file", str(self.data_dir / "nx-27017.log")],
@@ -216,15 +235,15 @@ class Database:
         crawler.signals.connect(database.close, signal=signals.engine_stopped)
         return database
 
-    def check(self) -> None:
-        """Raise DatabaseUnavailable with the masked URI when the server does not answer."""
+    def check(self, consequence: str = "nothing was crawled") -> None:
+        """Raise DatabaseUnavailable, naming the masked URI, when the server does not answer
+        (the caller logs it: one line, no traceback)."""
         try:
             self.client.admin.command("ping")
         except PyMongoError as exc:
-            message = (f"MongoDB at {mask_uri(self.uri)} is not reachable "
-                       f"({type(exc).__name__}); nothing was crawled")
-            logger.error(message)
-            raise DatabaseUnavailable(message) from None
+            raise DatabaseUnavailable(
+                f"MongoDB at {mask_uri(self.uri)} is not reachable ({type(exc).__name__}); "
+                f"{consequence}") from None
 
     def close(self) -> None:
         self.client.close()

@@ -1,10 +1,11 @@
 """Record every crawl in ``crawl_runs``: start, end, outcome and per-source counts.
 
 The record is written when the spider opens (``status: running``) and replaced when it closes.
-A run that is killed leaves its record ``running``; the next run marks such records whose
-process is gone as ``killed``. The outcome is ``failed`` when a source failed entirely (nothing
-listed, nothing fetched, only errors) or its extraction health collapsed (most fetched pages
-with empty text, or not one article among many pages).
+Only crawls are runs: ``scrapy shell`` and ``scrapy parse`` set ``NEWS_RUN_RECORD`` to False
+(crawler/commands) and record nothing. A run that is killed leaves its record ``running``; the
+next run marks such records whose process is gone as ``killed``. The outcome is ``failed``
+when a source failed entirely (nothing listed, nothing fetched, only errors) or its extraction
+health collapsed (most fetched pages with empty text, or not one article among many pages).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 from pymongo.errors import PyMongoError
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
 
 from crawler.database import Database
 
@@ -88,6 +90,8 @@ class RunRecorder:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RunRecorder:
+        if not crawler.settings.getbool("NEWS_RUN_RECORD", True):
+            raise NotConfigured("not a crawl: scrapy shell or scrapy parse")
         recorder = cls(crawler.settings.get("NEWS_RUN_ID") or None)
         recorder.crawler = crawler
         crawler.signals.connect(recorder.spider_opened, signal=signals.spider_opened)

@@ -82,9 +82,11 @@ class NewsSpider(scrapy.Spider):
             return [Source(name=name, start_urls=(self.url,))]
         sources = load_sources(path)
         if self.source_name:
-            sources = [s for s in sources if s.name == self.source_name]
-            if not sources:
-                raise SourcesError(f"{path}: no source named {self.source_name!r}")
+            chosen = [s for s in sources if s.name == self.source_name]
+            if not chosen:
+                raise SourcesError(f"{path}: no source named {self.source_name!r} (have: "
+                                   f"{', '.join(s.name for s in sources)})")
+            return chosen
         return sources
 
     def _close_pool(self) -> None:
