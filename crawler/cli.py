@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -20,7 +21,6 @@ from crawler.database import (
     Database,
     DatabaseUnavailable,
     EmbeddedMongo,
-    configured_uri,
     mask_uri,
 )
 from crawler.sources import SourcesError
@@ -28,6 +28,7 @@ from crawler.sources import SourcesError
 logger = logging.getLogger(__name__)
 
 DEMO_PORT = 8601
+DEMO_DATA_DIR = "data/demo"  # not NEWS_DATA_DIR's default "data": the demo never mixes in
 _LOG_FORMAT = "%(asctime)s %(levelname)s %(message)s"
 
 
@@ -43,7 +44,11 @@ def main(argv: list[str] | None = None) -> int:
         "demo", help="serve the bundled demo sites on loopback, crawl them, print a summary")
     demo.add_argument("--port", type=int, default=DEMO_PORT,
                       help=f"port of the demo sites on 127.0.0.2-4 (default {DEMO_PORT})")
-    demo.add_argument("--data-dir", default="data", help="embedded database directory")
+    demo.add_argument("--data-dir", default=DEMO_DATA_DIR,
+                      help=f"the demo's own embedded database and files (default "
+                           f"{DEMO_DATA_DIR}; never the crawls' data directory)")
+    demo.add_argument("--mongo-uri", help="write the demo articles into this MongoDB instead of "
+                                          "the demo's own database (MONGO_URI is ignored)")
     db = commands.add_parser("db", help="run the embedded database in the foreground")
     db.add_argument("--data-dir", default="data", help="embedded database directory")
     db.add_argument("--port", type=int, default=None,
@@ -106,7 +111,7 @@ def _command(args: argparse.Namespace) -> int:
     if args.command == "export":
         return run_export(args)
     if args.command == "demo":
-        return run_demo(args.port, Path(args.data_dir))
+        return run_demo(args.port, Path(args.data_dir), args.mongo_uri)
     return run_db(Path(args.data_dir), args.port)
 
 
@@ -128,13 +133,17 @@ def _database(overrides: list[str], purpose: str) -> Database:
 
 
 def print_runs(limit: int, overrides: list[str]) -> int:
+    """The recent runs, a line per source: found (listed), fetched, 304, new, updated, same,
+    rejected (not articles), fetch errors, old (listed entries skipped as older than
+    NEWS_MAX_AGE_DAYS)."""
     database = _database(overrides, "no runs to show")
     try:
         runs = list(database.db["crawl_runs"].find().sort("started_at", -1).limit(limit))
     finally:
         database.close()
     print(f"{'started (UTC)':<20} {'secs':>6} {'outcome':<8} {'source':<16} {'found':>6} "
-          f"{'fetched':>7} {'304':>5} {'new':>5} {'upd':>5} {'same':>5} {'rej':>5} {'err':>5}")
+          f"{'fetched':>7} {'304':>5} {'new':>5} {'upd':>5} {'same':>5} {'rej':>5} {'err':>5} "
+          f"{'old':>5}")
     for record in runs:
         started = record["started_at"].strftime("%Y-%m-%d %H:%M:%S")
         ended = record.get("ended_at")
@@ -146,7 +155,8 @@ def print_runs(limit: int, overrides: list[str]) -> int:
                   f"{c.get('discovered', 0):>6} {c.get('fetched', 0):>7} "
                   f"{c.get('not_modified', 0):>5} {c.get('stored_new', 0):>5} "
                   f"{c.get('updated', 0):>5} {c.get('unchanged', 0):>5} "
-                  f"{c.get('rejected', 0):>5} {c.get('errors', 0):>5}")
+                  f"{c.get('rejected', 0):>5} {c.get('errors', 0):>5} "
+                  f"{c.get('skipped_too_old', 0):>5}")
         for problem in record.get("problems") or []:
             print(f"{'':<20} {'':>6} {'':<8} ! {problem}")
     return 0
@@ -204,17 +214,26 @@ def run_db(data_dir: Path, port: int | None = None) -> int:
     return 0
 
 
-def run_demo(port: int, data_dir: Path) -> int:
-    """Serve the demo sites, crawl them with ``scrapy crawl news`` and summarise the result."""
+def run_demo(port: int, data_dir: Path, mongo_uri: str | None = None) -> int:
+    """Serve the demo sites, crawl them with ``scrapy crawl news`` and summarise the result.
+    The demo uses its own embedded database in ``data_dir`` (``MONGO_URI`` is ignored: the
+    demo never writes into a production database) unless ``mongo_uri`` is given."""
     from crawler.demo.server import DemoServer, write_sources_file
 
-    uri = configured_uri(None)
-    embedded = None if uri else EmbeddedMongo(data_dir)
-    if embedded is not None:
-        uri = embedded.start()
+    if os.environ.get("MONGO_URI") and not mongo_uri:
+        print(f"MONGO_URI is set; the demo ignores it and uses its own embedded database in "
+              f"{data_dir} (newscrawl demo --mongo-uri URI writes into a MongoDB of your "
+              f"choice)", flush=True)
+    embedded = None if mongo_uri else EmbeddedMongo(data_dir)
+    uri = embedded.start() if embedded is not None else mongo_uri
     assert uri is not None
     try:
-        with DemoServer(port=port) as server:
+        try:
+            server = DemoServer(port=port).start()
+        except OSError as exc:
+            raise ConfigError(f"--port {port}: cannot serve the demo sites on 127.0.0.2-4 "
+                              f"({exc.strerror or exc})") from None
+        try:
             sources = data_dir / "demo-sources.yaml"
             sources.parent.mkdir(parents=True, exist_ok=True)
             write_sources_file(server.sites, sources)
@@ -226,10 +245,13 @@ def run_demo(port: int, data_dir: Path) -> int:
                        "-s", "LOG_LEVEL=INFO",
                        "-s", "NEWS_MAX_AGE_DAYS=0",  # the demo articles are years old
                        "-s", "NEWS_ALLOWED_PRIVATE_NETWORKS=127.0.0.0/8"]  # on loopback
-            print("Running: scrapy crawl news -s NEWS_SOURCES=" + str(sources), flush=True)
+            print(f"Running: MONGO_URI={shlex.quote(mask_uri(uri))} "
+                  f"SCRAPY_SETTINGS_MODULE=crawler.settings {shlex.join(command)}", flush=True)
             crawl = subprocess.run(command, env=env, check=False)
             summarize(uri, [site.name for site in server.sites])
             return crawl.returncode
+        finally:
+            server.stop()
     finally:
         if embedded is not None:
             embedded.stop()

@@ -19,6 +19,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request, Response, TextResponse
 from scrapy.linkextractors import LinkExtractor
+from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.gz import gunzip
 
 from crawler import signals as news_signals
@@ -322,6 +323,15 @@ class NewsSpider(scrapy.Spider):
     def on_error(self, failure: Any) -> None:
         request = getattr(failure, "request", None)
         url = getattr(request, "url", "?")
+        if failure.check(HttpError):  # an IgnoreRequest too, but a failed fetch: say which
+            status = failure.value.response.status
+            source = request.meta.get("news_source") if request is not None else None
+            self._count("news/fetch/ignored")
+            self._count(f"news/fetch/http_status/{status}")
+            self._count_source(source, "errors")
+            logger.warning("Fetch failed for %s: Ignoring non-200 response (HTTP %d, source %s)",
+                           url, status, source or "adhoc")
+            return
         if failure.check(IgnoreRequest):
             self._count("news/fetch/ignored")
             logger.info("Not fetched %s: %s", url, failure.getErrorMessage())
