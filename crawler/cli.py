@@ -248,7 +248,8 @@ def run_demo(port: int, data_dir: Path, mongo_uri: str | None = None) -> int:
             print(f"Running: MONGO_URI={shlex.quote(mask_uri(uri))} "
                   f"SCRAPY_SETTINGS_MODULE=crawler.settings {shlex.join(command)}", flush=True)
             crawl = subprocess.run(command, env=env, check=False)
-            summarize(uri, [site.name for site in server.sites])
+            summarize(uri, [site.name for site in server.sites],
+                      None if mongo_uri else data_dir)
             return crawl.returncode
         finally:
             server.stop()
@@ -257,7 +258,7 @@ def run_demo(port: int, data_dir: Path, mongo_uri: str | None = None) -> int:
             embedded.stop()
 
 
-def summarize(uri: str, sources: list[str]) -> None:
+def summarize(uri: str, sources: list[str], data_dir: Path | None = None) -> None:
     database = Database(uri)
     try:
         articles = database.db["articles"]
@@ -272,7 +273,10 @@ def summarize(uri: str, sources: list[str]) -> None:
             print("\nOne stored document (text shortened):")
             print(json_util.dumps(sample, indent=2, ensure_ascii=False,
                                   json_options=json_util.RELAXED_JSON_OPTIONS))
-        print(f"\nRead them: `newscrawl db` serves the stored data at a mongodb:// URI; then "
+        serve = (f"`newscrawl db --data-dir {shlex.quote(str(data_dir))} --port 27018` serves "
+                 f"the demo's database at mongodb://127.0.0.1:27018" if data_dir is not None
+                 else f"the demo wrote into {mask_uri(uri)}")
+        print(f"\nRead them: {serve}; then "
               f"pymongo.MongoClient(URI).{database.name}.articles.find(). "
               f"The fields are documented in docs/schema.md. (This run used {mask_uri(uri)}.)")
     finally:
