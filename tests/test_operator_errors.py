@@ -133,6 +133,17 @@ def test_an_unknown_source_lists_the_known_ones(program: str, sources: Path, tmp
                           f"courrier)")
 
 
+def test_a_url_argument_that_is_no_url_is_named(tmp_path: Path, mongo_uri: str) -> None:
+    proc = _run("scrapy", "-a", "url=notaurl", data_dir=tmp_path, mongo_uri=mongo_uri)
+    _one_error_line(proc, "-a url: 'notaurl' is not an http(s) URL")
+
+
+@pytest.mark.parametrize("command", ["seed", "worker"])
+def test_distributed_commands_name_a_wrong_setting(command: str, tmp_path: Path) -> None:
+    proc = _run("newscrawl", command, "-s", "NEWS_REDIS_IDLE_TIMEOUT=soon", data_dir=tmp_path)
+    _one_error_line(proc, "setting NEWS_REDIS_IDLE_TIMEOUT: 'soon' is not a number")
+
+
 def test_a_missing_sources_file_is_named(tmp_path: Path, mongo_uri: str) -> None:
     missing = tmp_path / "nowhere.yaml"
     proc = _run("scrapy", data_dir=tmp_path, mongo_uri=mongo_uri, sources=missing)

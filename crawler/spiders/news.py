@@ -28,7 +28,7 @@ from crawler.discovery import DiscoveryError, Entry, detect_kind, parse_feed, pa
 from crawler.encoding import mislabeled_utf8
 from crawler.extraction.pool import ExtractionPool
 from crawler.normalize import canonicalize_url, same_site
-from crawler.sources import Source, SourcesError, load_sources
+from crawler.sources import Source, SourcesError, load_sources, url_list
 from crawler.url_state import (
     KIND_ARTICLE,
     KIND_PAGE,
@@ -80,7 +80,7 @@ class NewsSpider(scrapy.Spider):
     def _select_sources(self, path: str) -> list[Source]:
         if self.url:
             name = self.source_name or "adhoc"
-            return [Source(name=name, start_urls=(self.url,))]
+            return [Source(name=name, start_urls=url_list([self.url], "-a url"))]
         sources = load_sources(path)
         if self.source_name:
             chosen = [s for s in sources if s.name == self.source_name]
