@@ -14,6 +14,7 @@ import contextlib
 import json
 import logging
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -71,6 +72,42 @@ def _port_free(port: int) -> bool:
         except OSError:
             return False
         return True
+
+
+def _orphaned(pid: int) -> bool:
+    """Whether ``pid`` is an nx-27017 server without a watchdog (started by an earlier version)
+    whose parent is gone (re-parented to init). Linux only; elsewhere: False."""
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
+        ppid = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return False
+    return b"nx_27017" in cmdline and b"crawler.dbserver" not in cmdline and ppid == 1
+
+
+def _stop_pid(pid: int, timeout: float = 10.0) -> None:
+    """SIGTERM, then SIGKILL after ``timeout`` seconds."""
+    with contextlib.suppress(OSError):
+        os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and _alive(pid):
+        time.sleep(0.1)
+    if _alive(pid):
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+
+
+def _alive(pid: int) -> bool:
+    """Running, not a zombie."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        try:
+            os.kill(pid, 0)
+        except OSError:
+            return False
+        return True
+    return state not in ("Z", "X")
 
 
 def _ping(uri: str, timeout_ms: int = 1000) -> bool:
@@ -148,6 +185,13 @@ class EmbeddedMongo:
         try:
             os.kill(pid, 0)
         except OSError:
+            return None
+        if _orphaned(pid):
+            logger.warning("Stopping the embedded database at %s (pid %d): an orphan left "
+                           "running by an earlier version, which nobody would stop", uri, pid)
+            _stop_pid(pid)
+            with contextlib.suppress(OSError):
+                self.state_file.unlink()
             return None
         return uri if _ping(uri) else None
 

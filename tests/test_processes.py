@@ -3,9 +3,11 @@ started it, however that process ends (SIGKILL too), and only crawls are recorde
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -140,3 +142,57 @@ def test_a_run_that_fails_at_start_leaves_no_server(tmp_path: Path) -> None:
             env=_env(), cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
         assert proc.returncode == 2, proc.stderr[-3000:]
         assert _wait_gone(data_dir) == []
+
+
+_ORPHAN = """
+import subprocess, sys
+server = subprocess.Popen(
+    [sys.executable, "-c", "from nx_27017.nx_27017 import main; main()", "--data-dir",
+     sys.argv[1] + "/db", "--host", "127.0.0.1", "--port", sys.argv[2],
+     "--pid-file", sys.argv[1] + "/nx-27017.pid", "--log-file", sys.argv[1] + "/nx-27017.log"],
+    stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    start_new_session=True)
+print(server.pid, flush=True)
+"""
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state not in "ZX"
+
+
+def _parent_of(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+
+
+def test_an_orphan_left_by_an_earlier_version_is_stopped_not_reused(tmp_path: Path) -> None:
+    """A server started the old way (no watchdog) whose parent ended is stopped by the next
+    process on its data directory, which starts its own."""
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    starter = subprocess.run([sys.executable, "-c", _ORPHAN, str(data_dir), str(port)],
+                             capture_output=True, text=True, timeout=60, check=True)
+    orphan = int(starter.stdout)
+    uri = f"mongodb://127.0.0.1:{port}"
+    try:
+        client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(
+            uri, serverSelectionTimeoutMS=30000)
+        try:
+            client.admin.command("ping")
+        finally:
+            client.close()
+        if _parent_of(orphan) != 1:
+            pytest.skip("orphans are re-parented to a subreaper here, not to init")
+        (data_dir / "nx-27017.json").write_text(json.dumps({"pid": orphan, "uri": uri}))
+        with EmbeddedMongo(data_dir) as server:
+            assert server.uri != uri and server.process is not None
+            assert not _running(orphan)  # stopped before ours started
+    finally:
+        with contextlib.suppress(OSError):
+            os.kill(orphan, signal.SIGKILL)
