@@ -4,6 +4,7 @@ the database ``MONGO_URI`` names. Real ``scrapy crawl`` / ``newscrawl`` subproce
 
 from __future__ import annotations
 
+import logging
 import os
 import shlex
 import socket
@@ -121,3 +122,27 @@ def test_the_demo_uses_its_own_database_and_prints_the_exact_command(
     finally:
         client.drop_database("demo_again")
         client.close()
+
+
+def test_summary_lines() -> None:
+    from crawler.extensions.run_record import EVENTS, summarize
+
+    def counts(**values: int) -> dict[str, dict[str, int]]:
+        return {"s": {**dict.fromkeys(EVENTS, 0), **values}}
+
+    def lines(**values: int) -> list[tuple[int, str]]:
+        return summarize(counts(**values), 7.0)[1:]  # after the counts line
+
+    assert lines(discovered=7, fetched=7, stored_new=7) == []
+    # an incremental run: listing pages fetched, every known article not due
+    assert lines(fetched=3, rejected=3, skipped_not_due=7) == [
+        (logging.INFO, "Source s: nothing new or changed")]
+    assert lines(fetched=1, rejected=1) == [
+        (logging.WARNING, "Source s: no article stored: the 1 page(s) fetched hold no article")]
+    assert lines(discovered=4, skipped_too_old=4) == [
+        (logging.INFO, "Source s: 4 listed entries skipped as older than 7 days "
+                       "(setting NEWS_MAX_AGE_DAYS; 0 keeps them)"),
+        (logging.WARNING, "Source s: no article stored: every listed entry (4) is older than "
+                          "NEWS_MAX_AGE_DAYS=7")]
+    # a failing source's problem is logged as an error already
+    assert summarize(counts(errors=2), 7.0, ["source s: failed entirely"])[1:] == []

@@ -102,11 +102,11 @@ def summarize(counts: dict[str, dict[str, int]], max_age_days: float,
         if c["skipped_too_old"] and not c["discovered"] - c["skipped_too_old"]:
             why = (f"every listed entry ({c['skipped_too_old']}) is older than "
                    f"NEWS_MAX_AGE_DAYS={max_age_days:g}")
-        elif c["rejected"] and c["rejected"] == c["fetched"]:
-            why = f"the {c['fetched']} page(s) fetched hold no article"
-        elif c["skipped_not_due"] or c["not_modified"]:
+        elif c["skipped_not_due"] or c["not_modified"]:  # an incremental run, all known
             lines.append((logging.INFO, f"Source {name}: nothing new or changed"))
             continue
+        elif c["rejected"] and c["rejected"] == c["fetched"]:
+            why = f"the {c['fetched']} page(s) fetched hold no article"
         else:
             why = (f"{c['fetched']} page(s) fetched, {c['rejected']} not articles, "
                    f"{c['errors']} fetch errors")
