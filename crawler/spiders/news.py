@@ -319,6 +319,8 @@ class NewsSpider(scrapy.Spider):
 
     def on_error(self, failure: Any) -> None:
         request = getattr(failure, "request", None)
+        if request is not None:
+            self.crawler.signals.send_catch_log(news_signals.request_failed, request=request)
         url = getattr(request, "url", "?")
         if failure.check(IgnoreRequest):
             self._count("news/fetch/ignored")
