@@ -7,8 +7,9 @@ article stored is clean. A site's held articles are released as soon as
 - nothing of the site is pending any more (no request of it scheduled, being downloaded or
   being parsed: :class:`crawler.fetches.FetchTracker`), so its count cannot grow in this crawl;
   in a distributed crawl, where other workers fetch the site too: the shared crawl is quiet;
-- the held articles take more than ``NEWS_TEMPLATE_HOLD_MAX_BYTES`` of responses (the site
-  held longest goes first), so that held articles never make Scrapy stop downloading;
+- the held articles take more than ``NEWS_TEMPLATE_HOLD_MAX_BYTES`` of responses (at most two
+  thirds of ``SCRAPER_SLOT_MAX_ACTIVE_SIZE``; the site held longest goes first), so that held
+  articles never make Scrapy stop downloading;
 - last resort, ``NEWS_TEMPLATE_HOLD_TIMEOUT``: held that long, and no fetch of the site has made
   progress for that long either (never while the site's pages are still coming in);
 - the crawl is closing.
@@ -159,7 +160,10 @@ class TemplateStripPipeline:
             min_share=settings.getfloat("NEWS_TEMPLATE_MIN_SHARE", 0.1),
             warmup=settings.getint("NEWS_TEMPLATE_WARMUP", 10),
             hold_timeout=settings.getfloat("NEWS_TEMPLATE_HOLD_TIMEOUT", 60.0),
-            hold_max_bytes=settings.getint("NEWS_TEMPLATE_HOLD_MAX_BYTES", 64 * 1024 * 1024),
+            # Held responses stay under two thirds of the scraper's budget, whatever it is
+            # set to: the rest is for the responses being parsed.
+            hold_max_bytes=min(settings.getint("NEWS_TEMPLATE_HOLD_MAX_BYTES", 64 * 1024 * 1024),
+                               settings.getint("SCRAPER_SLOT_MAX_ACTIVE_SIZE") * 2 // 3),
         )
         pipeline.crawler = crawler
         pipeline.fetches = FetchTracker.for_crawler(crawler)
@@ -348,14 +352,16 @@ class TemplateStripPipeline:
     def _closing(self) -> bool:
         """The crawl is shutting down (SIGTERM, CLOSESPIDER_*): it waits for the held articles.
         The engine backs out while closing, not because its downloader or scraper is full."""
-        engine = getattr(self.crawler, "engine", None)
         if self.crawler is None:
             return False
+        engine = self.crawler.engine
         if engine is None or not engine.running:
             return True
-        scraper_slot = getattr(engine.scraper, "slot", None)
+        scraper_slot = engine.scraper.slot
+        if scraper_slot is None:  # the scraper has closed
+            return True
         return bool(engine.needs_backout() and not engine.downloader.needs_backout()
-                    and not (scraper_slot is not None and scraper_slot.needs_backout()))
+                    and not scraper_slot.needs_backout())
 
     def _shared_quiet(self) -> bool:
         try:
