@@ -1,6 +1,6 @@
 """The first crawl of many new sites: template warm-up on against off, side by side.
 
-    .venv/bin/python benchmarks/first_crawl.py          # 50 sites x 5 pages, on vs off, 3 rounds
+    .venv/bin/python benchmarks/first_crawl.py          # 50 sites x 5 pages, on vs off, 5 rounds
     .venv/bin/python benchmarks/first_crawl.py --rounds 1 --only on,off,on-5mb,main \
         --section first-crawl-variants
 
@@ -16,7 +16,8 @@ into a fresh embedded database, politeness relaxed for loopback (``RELAXED``), a
   (held responses then stay under 3.3 MB, two thirds of it);
 - ``main``: the crawler of the main checkout (``../main``, its own .venv), for reference.
 
-Reports per variant the median wall time of the crawl process, the ratio on/off per round,
+Reports per variant the median wall time of the crawl process (and its CPU time, less
+sensitive to a busy machine), the ratio on/off per round,
 articles stored, hold timeouts (``news/templates/released/timeout``), why held articles were
 released, the distribution of "learned from N pages" at release, and whether every site's first
 stored article (and every article) is free of its site's template line. Writes the table to
@@ -29,6 +30,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -66,6 +68,7 @@ _RELEASE = re.compile(r"Site (\S+): releasing (\d+) article\(s\) \(([^;]+); lear
 class Run:
     variant: str
     wall: float = 0.0
+    cpu: float = 0.0  # user + system of the crawl and its reaped children (extraction workers)
     stored: int = 0
     stats: dict[str, int] = field(default_factory=dict)
     reasons: Counter[str] = field(default_factory=Counter)
@@ -119,11 +122,13 @@ def run_crawl(variant: str, sources: Path, info: dict[str, Any], tmp: Path,
         if variant == "main":
             cmd[0], cwd = str(MAIN / ".venv" / "bin" / "python"), MAIN
         log_path = data_dir / "crawl.log"
+        cpu_before = _children_cpu()
         started = time.monotonic()
         with log_path.open("wb") as out:
             code = subprocess.run(cmd, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT,
                                   check=False).returncode
         run.wall = time.monotonic() - started
+        run.cpu = _children_cpu() - cpu_before
         log = log_path.read_text(errors="replace")
         if code != 0:
             raise SystemExit(f"crawl {variant} exited {code}:\n{log[-3000:]}")
@@ -151,6 +156,11 @@ def run_crawl(variant: str, sources: Path, info: dict[str, Any], tmp: Path,
     return run
 
 
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _median(values: list[float]) -> float:
     return statistics.median(values) if values else 0.0
 
@@ -165,9 +175,9 @@ def report(runs: list[Run], info: dict[str, Any], rounds: int, variants: list[st
         f"kB), {rounds} interleaved rounds, {os.cpu_count()} cores; medians (per round in "
         "brackets).",
         "",
-        "| variant | wall s | stored | hold timeouts | released because | learned from N pages "
-        "(releases) | first article clean | articles with the template line |",
-        "|---|---:|---:|---:|---|---|---:|---:|",
+        "| variant | wall s | CPU s | stored | hold timeouts | released because | learned from N "
+        "pages (releases) | first article clean | articles with the template line |",
+        "|---|---:|---:|---:|---:|---|---|---:|---:|",
     ]
     by = {v: [r for r in runs if r.variant == v] for v in variants}
     for variant, rs in by.items():
@@ -179,6 +189,7 @@ def report(runs: list[Run], info: dict[str, Any], rounds: int, variants: list[st
         lines.append(
             f"| {variant} | {_median([r.wall for r in rs]):.1f} "
             f"[{', '.join(f'{r.wall:.1f}' for r in rs)}] "
+            f"| {_median([r.cpu for r in rs]):.1f} "
             f"| {_median([r.stored for r in rs]):.0f} | {sum(r.timeouts for r in rs)} "
             f"| {reasons} | {learned} "
             f"| {last.first_clean} of {last.sites_stored} | {sum(r.leaked for r in rs)} |")
@@ -187,8 +198,10 @@ def report(runs: list[Run], info: dict[str, Any], rounds: int, variants: list[st
         if variant == "off" or not by.get(variant) or not by.get("off"):
             continue
         ratios = [a.wall / b.wall for a, b in zip(by[variant], by["off"], strict=True)]
+        cpu = [a.cpu / b.cpu for a, b in zip(by[variant], by["off"], strict=True) if b.cpu]
         lines.append(f"- wall {variant} / off: **{_median(ratios):.2f}** (per round: "
-                     f"{', '.join(f'{x:.2f}' for x in ratios)})")
+                     f"{', '.join(f'{x:.2f}' for x in ratios)}); CPU {variant} / off: "
+                     f"{_median(cpu):.2f}")
     lines.append("- released because, learned from: the last round's crawl log; hold "
                  "timeouts and template lines: all rounds")
     return "\n".join(lines)
@@ -199,7 +212,7 @@ def main() -> int:
     parser.add_argument("--sites", type=int, default=50)
     parser.add_argument("--pages-per-site", type=int, default=5)
     parser.add_argument("--min-bytes", type=int, default=150_000)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--only", default="on,off",
                         help=f"comma-separated subset of {','.join(VARIANTS)}")
     parser.add_argument("-s", dest="settings", action="append", default=[],
@@ -223,7 +236,8 @@ def main() -> int:
                 for variant in variants[k:] + variants[:k]:
                     run = run_crawl(variant, sources, info, tmp, args.settings)
                     runs.append(run)
-                    print(f"round {round_no + 1} {variant:14} wall {run.wall:6.1f} s  stored "
+                    print(f"round {round_no + 1} {variant:14} wall {run.wall:6.1f} s  CPU "
+                          f"{run.cpu:6.1f} s  stored "
                           f"{run.stored}  timeouts {run.timeouts}  first clean "
                           f"{run.first_clean}/{run.sites_stored}  leaked {run.leaked}  "
                           f"released {dict(run.reasons)}  learned {dict(run.learned)}",
