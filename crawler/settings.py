@@ -42,6 +42,8 @@ LOG_LEVEL = "INFO"
 
 EXTENSIONS = {
     "crawler.extensions.mask_credentials.MaskCredentials": 0,
+    # delays each retry RetryMiddleware schedules, out of the queue and the download slots
+    "crawler.extensions.retry_backoff.RetryBackoff": 100,
     "crawler.extensions.run_record.RunRecorder": 500,
 }
 
@@ -51,8 +53,6 @@ DOWNLOADER_MIDDLEWARES = {
     # applies each site's robots.txt Crawl-delay, parsed by RobotsTxtMiddleware (100), to the
     # site's download slot, and keeps AutoThrottle from going below it
     "crawler.middlewares.crawl_delay.CrawlDelayMiddleware": 110,
-    # after RetryMiddleware (550) re-schedules a request, before it is downloaded again
-    "crawler.middlewares.retry_backoff.RetryBackoffMiddleware": 560,
 }
 
 # With NEWS_REDIS_URL (or env REDIS_URL) set: the shared Redis queue (docs/distributed.md).

@@ -19,7 +19,7 @@ import pymongo
 import pytest
 
 from crawler.demo.server import DemoServer, write_sources_file
-from crawler.middlewares.retry_backoff import RetryBackoffMiddleware
+from crawler.extensions.retry_backoff import RetryBackoff
 from crawler.run import EXIT_FAILED
 from tests.conftest import ROOT
 
@@ -62,7 +62,7 @@ def _newscrawl(args: list[str], settings: list[str], uri: str, **popen: Any) -> 
 
 
 def test_backoff_doubles() -> None:
-    middleware = RetryBackoffMiddleware(base=1.0, maximum=5.0)
+    middleware = RetryBackoff(base=1.0, maximum=5.0)
     assert [middleware.delay(n) for n in range(5)] == [0.0, 1.0, 2.0, 4.0, 5.0]
 
 
