@@ -212,6 +212,11 @@ class HostileSite:
                 headline, "Water\x00front\x1b[31m busi\x7fnesses\x85 \u200bcount").replace(
                 "<p>", "<p>\x01\x02\x0b\x0c\x1f\u2028\ufeff", 5).replace(
                 "Priya Raman", "Priya\x00 Raman\x9b"),
+            # JSON-LD nested past Python's recursion limit: the page's metadata is lost
+            # (news/extract/metadata_errors), its text is not
+            "/bad/deep-jsonld.html": lambda h: h.replace(
+                "</head>", '<script type="application/ld+json">' + "[" * 5000 + "]" * 5000
+                + "</script></head>", 1),
         }
         for path, edit in variants.items():
             add(path, Reply(body=self._variant(path, edit).encode("utf-8")))

@@ -148,3 +148,22 @@ def test_the_pool_returns_what_extract_article_returns_language_detected_in_the_
     assert undeclared_result == extract_article(undeclared, URL)
     assert (undeclared_result["language"], undeclared_result["language_source"]) == (
         "en", "detected")
+
+
+def test_a_metadata_failure_in_the_worker_comes_back_with_the_result(
+        make_pool: Callable[..., ExtractionPool]) -> None:
+    """page_metadata never raises; where it had to swallow an error, the worker's result says
+    so (the spider counts it in news/extract/metadata_errors) and the text is still there."""
+    from crawler.extraction.article import extract_article
+
+    deep = ARTICLE.replace("</head>", '<script type="application/ld+json">' + "[" * 5000
+                           + "]" * 5000 + "</script></head>", 1)
+    pool = make_pool(extract_article, workers=1)
+
+    async def run() -> list[dict[str, Any]]:
+        return [await pool.extract(page, URL) for page in (ARTICLE, deep)]
+
+    fine, failed = asyncio.run(run())
+    assert fine["metadata_error"] is False
+    assert failed["metadata_error"] is True
+    assert failed["text"] == fine["text"]

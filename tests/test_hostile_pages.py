@@ -31,8 +31,8 @@ from tests.hostile_site import (
 # would be a page that should not have been stored.
 MAY_BE_STORED = {HARBOUR_PATH, RUNDSCHAU_PATH, "/bad/long-title.html", "/bad/year-9999.html",
                  "/bad/year-1900.html", "/bad/language.html", "/bad/control-chars.html",
-                 "/bad/cp1252-as-utf8.html", "/bad/truncated.html", "/bad/xxe-entry.html",
-                 "/bad/undated-9999.html", "/bad/undated-1900.html",
+                 "/bad/deep-jsonld.html", "/bad/cp1252-as-utf8.html", "/bad/truncated.html",
+                 "/bad/xxe-entry.html", "/bad/undated-9999.html", "/bad/undated-1900.html",
                  "/article/temperature-lac-record-surface-0587.html"}  # the UTF-16 page
 
 
@@ -138,6 +138,7 @@ def test_every_bad_input_is_counted(
         "news/url_guard/private_address": 3,  # [::1] listed, 302 to 0.0.0.0, refresh to [::1]
         "news/fetch/error/DownloadCancelledError": 2,  # 10 MB declared, 10 MB streamed
         "news/extract/timeout": 1,         # /bad/slow.html
+        "news/extract/metadata_errors": 1,  # /bad/deep-jsonld.html
         "news/page/not_text": 2,           # PDF, JPEG
         "news/page/encoding_repaired": 1,  # Windows-1252 declared as UTF-8
         "robotstxt/response_count": 1,     # binary garbage robots.txt, crawl goes on
@@ -148,7 +149,7 @@ def test_every_bad_input_is_counted(
                   if reply.status == 200 and (reply.content_type or "").startswith("text/html")
                   and reply.stream is None and reply.length is None and not reply.headers
                   and "/loop/" not in path and "refresh" not in path]
-    assert len(html_pages) == 21
+    assert len(html_pages) == 22
     assert stats["news/page/extracted"] + stats["news/extract/timeout"] == len(html_pages)
     # The 50,000-URL sitemap: 250 pages listed 200 times each (tracking parameters), each
     # fetched once (404, counted), the other spellings dropped as duplicates.

@@ -231,6 +231,15 @@ def test_garbage_never_raises(garbage: str | bytes) -> None:
     meta = page_metadata(garbage, "https://example.org/x")
     assert isinstance(meta, PageMetadata)
     assert meta.published is None
+    assert not meta.failed  # unusable, not a failure
+
+
+def test_a_failure_is_swallowed_and_flagged() -> None:
+    """JSON-LD nested past the recursion limit: an empty result, flagged to be counted."""
+    html = ('<html><head><script type="application/ld+json">' + "[" * 5000 + "]" * 5000
+            + "</script><title>A title</title></head><body><p>Text</p></body></html>")
+    meta = page_metadata(html, "https://example.org/2024/05/01/a")
+    assert meta == PageMetadata(failed=True)
 
 
 # --------------------------------------------------------------------------- clean_title

@@ -100,6 +100,7 @@ def extract_article(html: str, url: str, *, min_words: int = 80, hinted: bool = 
         "paywall_source": meta.paywall_source,
         "is_article": kind.is_article,
         "page_kind": kind.reason,
+        "metadata_error": meta.failed,  # not stored: the spider counts it
     }
 
 

@@ -79,6 +79,7 @@ class PageMetadata:
     types: set[str] = field(default_factory=set)
     accessible_for_free: bool | None = None
     paywall_source: str | None = None
+    failed: bool = False  # collecting raised: this is what was left (counted by the spider)
 
 
 
@@ -95,13 +96,15 @@ def page_metadata(
     resolve relative image URLs, to recognise the site's name in titles and as a last-resort
     date source. Dates after ``now`` (default: the current time) or before ``not_before``
     (the site's first article, when the caller knows it) are not believed. Never raises: on
-    unusable input an empty :class:`PageMetadata` is returned.
+    unusable input an empty :class:`PageMetadata` is returned, and where collecting raised
+    (a bug, or a page beyond it: JSON-LD nested past Python's recursion limit) an empty one
+    with ``failed`` set, which the crawl counts (``news/extract/metadata_errors``).
     """
     try:
         return _page_metadata(html, url or "", DateBounds(now, not_before))
     except Exception:  # defensive: metadata must never break the crawl
         logger.debug("metadata extraction failed for %s", url, exc_info=True)
-        return PageMetadata()
+        return PageMetadata(failed=True)
 
 
 def _page_metadata(html: Any, url: str, bounds: DateBounds) -> PageMetadata:

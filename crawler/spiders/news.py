@@ -290,6 +290,8 @@ class NewsSpider(scrapy.Spider):
             html = repaired
         result = await self.extractor.extract(
             html, response.url, hinted=bool(response.meta.get("news_hinted")))
+        if result.pop("metadata_error", False):  # page_metadata raised in the worker
+            self._count("news/extract/metadata_errors")
         if result.get("extract_error"):  # over NEWS_EXTRACT_TIMEOUT, or its worker died
             self._count(f"news/extract/{result['extract_error']}")
             return
