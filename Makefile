@@ -1,10 +1,11 @@
 # Fresh machine: `make demo` or `make test`. Both create .venv and install the project.
+# While working: `make check` (lint, types, the tests not marked slow: under a minute).
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit install clean
+.PHONY: demo test check lint typecheck unit fast install clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,6 +25,12 @@ typecheck: $(STAMP)
 
 unit: $(STAMP)
 	$(PY) -m pytest -q
+
+# The tests not marked slow: no crawl, no subprocess (tests/conftest.py)
+fast: $(STAMP)
+	$(PY) -m pytest -q -m "not slow"
+
+check: lint typecheck fast
 
 test: lint typecheck unit
 

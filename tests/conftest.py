@@ -1,11 +1,23 @@
+"""Fixtures and helpers shared by the tests, and the ``slow`` marker.
+
+``make check`` runs the tests not marked ``slow`` (``pytest -m "not slow"``), ``make test``
+runs them all. A test is marked ``slow`` here, automatically, when it starts a process: when
+it, a fixture it uses or a helper of the tests it calls (followed through functions, methods
+and nested functions defined under tests/) names ``run_crawl`` or ``subprocess`` (crawls,
+``newscrawl`` commands, redis-server, ...). Anything else that is slow is marked by hand with
+``@pytest.mark.slow`` (or ``pytestmark`` for a whole module).
+"""
+
 from __future__ import annotations
 
+import inspect
 import itertools
 import os
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from types import CodeType
 from typing import Any
 
 import pymongo
@@ -16,6 +28,50 @@ from crawler.demo.server import DemoServer
 
 ROOT = Path(__file__).resolve().parent.parent
 _db_names = itertools.count()
+
+# Names whose use makes a test slow: a crawl in a subprocess, or any other process started.
+PROCESS_NAMES = frozenset({"run_crawl", "subprocess"})
+
+
+def _ours(function: Any) -> bool:
+    """A function defined under tests/ (test modules are imported under more than one name)."""
+    return inspect.isfunction(function) and function.__code__.co_filename.startswith(
+        str(ROOT / "tests"))
+
+
+def _starts_processes(code: CodeType, namespace: dict[str, Any], seen: set[CodeType]) -> bool:
+    """Does this code (or a function, method or nested function of the tests it names) name
+    one of PROCESS_NAMES?"""
+    if code in seen:
+        return False
+    seen.add(code)
+    for name in code.co_names:
+        if name in PROCESS_NAMES:
+            return True
+        value = namespace.get(name)
+        functions = ([value] if inspect.isfunction(value) else
+                     [f for f in vars(value).values() if inspect.isfunction(f)]
+                     if inspect.isclass(value) else [])
+        if any(_ours(f) and _starts_processes(f.__code__, f.__globals__, seen)
+               for f in functions):
+            return True
+    return any(isinstance(const, CodeType) and _starts_processes(const, namespace, seen)
+               for const in code.co_consts)
+
+
+def _is_slow(item: pytest.Item) -> bool:
+    functions = [getattr(item, "function", None)]
+    info = getattr(item, "_fixtureinfo", None)  # the fixtures the test uses, transitively
+    for definitions in (info.name2fixturedefs.values() if info is not None else ()):
+        functions += [definition.func for definition in definitions]
+    seen: set[CodeType] = set()
+    return any(_ours(f) and _starts_processes(f.__code__, f.__globals__, seen) for f in functions)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if _is_slow(item):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture

@@ -23,6 +23,9 @@ from benchmarks import quality  # noqa: E402
 
 FLOOR: dict[str, Any] = json.loads((ROOT / "benchmarks" / "quality_floor.json").read_text())
 
+# The subset of the benchmarks is extracted in worker processes: half a minute.
+pytestmark = pytest.mark.slow
+
 needs_data = pytest.mark.skipif(
     not quality.EVAL_DIR.is_dir(),
     reason=f"evaluation data not found at {quality.EVAL_DIR} (set NEWS_EVAL_DIR)",

@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
+
 from pipelines.templates import TemplateStripPipeline
 
 
@@ -40,6 +42,8 @@ def test_held_articles_past_the_budget_release_the_site_held_longest() -> None:
     assert pipeline.held == {} and pipeline.held_bytes == 0
 
 
+# Takes NEWS_TEMPLATE_HOLD_TIMEOUT (60 s): the fourth page is held too, released by the timeout.
+@pytest.mark.slow
 def test_a_sites_articles_wait_for_the_warm_up_and_are_all_clean() -> None:
     pipeline = TemplateStripPipeline(warmup=4, tick=0.01)
 
