@@ -62,8 +62,12 @@ class RetryBackoff:
 
     def _resume(self, request: Request) -> None:
         self.waiting.pop(id(request), None)
-        if self.crawler is not None and self.crawler.engine is not None:
+        if self.crawler is None or self.crawler.engine is None:
+            return
+        try:
             self.crawler.engine.crawl(request)
+        except RuntimeError as exc:  # the spider closed meanwhile
+            logger.info("Retry of %s dropped: %s", request.url, exc)
 
     def spider_idle(self) -> None:
         if self.waiting:
