@@ -1,5 +1,5 @@
-"""The ``newscrawl`` command: run (for cron), seed and worker (distributed), runs, export, demo
-and db."""
+"""The ``newscrawl`` command: run (for cron), seed and worker (distributed), runs, report,
+export, demo and db."""
 
 from __future__ import annotations
 
@@ -59,6 +59,12 @@ def main(argv: list[str] | None = None) -> int:
     runs = commands.add_parser("runs", help="print the recent crawl runs")
     runs.add_argument("--limit", type=int, default=10)
     _settings_argument(runs)
+    report = commands.add_parser(
+        "report", help="one self-contained HTML page: articles, delays and health per source")
+    report.add_argument("--since", help="ISO 8601 date or date-time, UTC if no zone "
+                        "(default: 30 days ago)")
+    report.add_argument("--out", default="report.html", help="output file (default report.html)")
+    _settings_argument(report)
     export = commands.add_parser("export", help="JSON Lines of the articles updated since then")
     export.add_argument("--since", required=True, help="ISO 8601 date-time (UTC if no zone)")
     export.add_argument("--source")
@@ -83,6 +89,8 @@ def main(argv: list[str] | None = None) -> int:
         return print_runs(args.limit, args.settings)
     if args.command == "export":
         return run_export(args)
+    if args.command == "report":
+        return run_report(args)
     if args.command == "demo":
         return run_demo(args.port, Path(args.data_dir))
     return run_db(Path(args.data_dir))
@@ -100,22 +108,9 @@ def print_runs(limit: int, overrides: list[str]) -> int:
         runs = list(database.db["crawl_runs"].find().sort("started_at", -1).limit(limit))
     finally:
         database.close()
-    print(f"{'started (UTC)':<20} {'secs':>6} {'outcome':<8} {'source':<16} {'found':>6} "
-          f"{'fetched':>7} {'304':>5} {'new':>5} {'upd':>5} {'same':>5} {'rej':>5} {'err':>5}")
-    for record in runs:
-        started = record["started_at"].strftime("%Y-%m-%d %H:%M:%S")
-        ended = record.get("ended_at")
-        secs = f"{(ended - record['started_at']).total_seconds():.0f}" if ended else "-"
-        outcome = record.get("outcome") or record.get("status", "?")
-        counts = record.get("counts") or {"-": {}}
-        for name, c in counts.items():
-            print(f"{started:<20} {secs:>6} {outcome:<8} {name:<16} "
-                  f"{c.get('discovered', 0):>6} {c.get('fetched', 0):>7} "
-                  f"{c.get('not_modified', 0):>5} {c.get('stored_new', 0):>5} "
-                  f"{c.get('updated', 0):>5} {c.get('unchanged', 0):>5} "
-                  f"{c.get('rejected', 0):>5} {c.get('errors', 0):>5}")
-        for problem in record.get("problems") or []:
-            print(f"{'':<20} {'':>6} {'':<8} ! {problem}")
+    from crawler.report.runs import runs_lines
+
+    print("\n".join(runs_lines(runs)))
     return 0
 
 
@@ -134,6 +129,24 @@ def run_export(args: argparse.Namespace) -> int:
     finally:
         database.close()
     logger.info("Exported %d article(s) updated since %s", count, since.isoformat())
+    return 0
+
+
+def run_report(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime, timedelta
+
+    from crawler.export import parse_since
+    from crawler.report.html import write_report
+
+    since = parse_since(args.since) if args.since else datetime.now(UTC) - timedelta(days=30)
+    database = _database(args.settings)
+    try:
+        data = write_report(database.db, since, args.out)
+    finally:
+        database.close()
+    failing = [name for name, state in data.sources.items() if state.failing]
+    logger.info("Report written to %s: %d sources (%d failing), %d runs since %s", args.out,
+                len(data.sources), len(failing), len(data.runs), since.isoformat())
     return 0
 
 

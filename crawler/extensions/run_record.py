@@ -21,6 +21,7 @@ from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 
 from crawler.database import Database
+from crawler.report.summary import refusal_counts
 
 logger = logging.getLogger(__name__)
 
@@ -138,6 +139,7 @@ class RunRecorder:
             for metric, share in values.items():
                 self.crawler.stats.set_value(f"news/health/{name}/{metric}", share)
         self.record["health"] = shares
+        self.record["refused"] = refusal_counts(stats)  # per source: pages refused, by kind
         self.crawler.stats.set_value("news/run/outcome", outcome)
         self.crawler.stats.set_value("news/run/id", self.run_id)
         self.record.update({"ended_at": datetime.now(UTC), "status": "finished",

@@ -1,0 +1,141 @@
+"""What a run tells a person: the per-source summary table at the end of every crawl, the
+progress lines while crawling, ``newscrawl runs``, and ``--log-json`` with every line JSON."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pymongo
+import pytest
+
+from crawler.demo.server import DemoServer, write_sources_file
+from crawler.extraction.classify import PageKind
+from crawler.report.summary import REFUSAL_KINDS, refusal_kind
+from crawler.run import EXIT_OK
+from tests.conftest import log_of, run_crawl
+from tests.test_cron import newscrawl
+
+ROW = re.compile(r"^(\S+)\s+" + r"\s+".join([r"(\d+)"] * 8) + r"(?:(?:\s+(?:\d+%|-)){4})?\s*$")
+COLUMNS = ("fetched", "stored_new", "updated", "unchanged", "not_modified", "rejected",
+           "skipped_too_old", "errors")
+
+
+@pytest.fixture
+def db(mongo_uri: str, request: pytest.FixtureRequest) -> Iterator[Any]:
+    name = f"report_{request.node.name[:40]}"
+    client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(mongo_uri, tz_aware=True)
+    client.drop_database(name)
+    yield client[name]
+    client.drop_database(name)
+    client.close()
+
+
+def test_refusal_reasons_fall_into_a_small_fixed_set_of_kinds() -> None:
+    reasons = {"too short (12 words)": "too_short", "mostly links (72%)": "mostly_links",
+               "declared listing": "declared_listing",
+               "no article type and no date": "no_type_no_date",
+               "not prose (40 words in long paragraphs)": "not_prose",
+               "unparseable HTML": "other", "extraction timeout": "other"}
+    for reason, kind in reasons.items():
+        assert refusal_kind(PageKind(False, reason).reason) == kind
+    assert set(reasons.values()) == set(REFUSAL_KINDS)
+
+
+def _summary(log: str) -> tuple[dict[str, dict[str, int]], dict[str, str]]:
+    """The rows and the refusal lines of the last summary table in a text log."""
+    lines = log.splitlines()
+    start = max(i for i, line in enumerate(lines) if "Run summary (" in line)
+    assert lines[start + 1].split()[:9] == ["source", "fetched", "new", "upd", "same", "304",
+                                            "refused", "old", "err"]
+    rows: dict[str, dict[str, int]] = {}
+    refused: dict[str, str] = {}
+    for line in lines[start + 2:]:
+        if match := ROW.match(line):
+            rows[match[1]] = {key: int(match[i + 2]) for i, key in enumerate(COLUMNS)}
+        elif " refused: " in line and line.startswith("  "):
+            name, _, reasons = line.strip().partition(" refused: ")
+            refused[name] = reasons
+        else:
+            break
+    return rows, refused
+
+
+def test_scrapy_crawl_ends_with_the_summary_table_and_logs_progress(
+        demo: DemoServer, db: Any, mongo_uri: str, tmp_path: Path) -> None:
+    sources = tmp_path / "sources.yaml"
+    write_sources_file(demo.sites, sources)
+    proc = run_crawl(mongo_uri=mongo_uri, database=db.name, data_dir=tmp_path,
+                     settings={"NEWS_SOURCES": str(sources), "NEWS_PROGRESS_INTERVAL": "0.2"})
+    assert proc.returncode == 0, log_of(proc)
+    (run,) = db.crawl_runs.find()
+    rows, refused = _summary(proc.stderr)
+    assert set(rows) == {"rundschau", "harbour", "courrier", "total"}
+    for name in ("rundschau", "harbour", "courrier"):
+        assert rows[name] == {key: run["counts"][name][key] for key in COLUMNS}, name
+    assert rows["total"]["stored_new"] == db.articles.count_documents({}) == 21
+    # The refusals: counted per source by kind, and the kinds named in the table.
+    for name, kinds in run["refused"].items():
+        assert set(kinds) <= set(REFUSAL_KINDS)
+        assert sum(kinds.values()) == run["counts"][name]["rejected"] > 0
+        for kind, count in kinds.items():
+            assert f"{count} {REFUSAL_KINDS[kind]}" in refused[name]
+    assert set(refused) == set(run["refused"]) == {"harbour", "courrier"}
+    assert "outcome ok" in proc.stderr
+
+    progress = [line for line in proc.stderr.splitlines() if "] INFO: Progress" in line]
+    final = progress[-1]
+    assert "Progress (final)" in final and len(progress) >= 2, progress
+    done, known = map(int, re.search(r"(\d+) of (\d+) known pages done", final).groups())
+    assert done == known >= sum(rows["total"][k] for k in ("fetched", "not_modified"))
+    assert "(0 in flight, 0 queued)" in final and "stragglers: none" in final
+    assert "21 articles found, 21 stored (21 new, 0 updated)" in final
+    assert re.search(r"\d+ pages/min now, \d+ pages/min overall", final)
+    assert "Crawled " not in proc.stderr  # Scrapy's LogStats line is replaced
+
+
+def test_run_log_json_every_line_and_runs_table(demo: DemoServer, db: Any, mongo_uri: str,
+                                                 tmp_path: Path) -> None:
+    sources = tmp_path / "sources.yaml"
+    write_sources_file(demo.sites, sources)
+    proc = newscrawl("run", "--sources", str(sources), "--log-json", mongo_uri=mongo_uri,
+                     database=db.name, data_dir=tmp_path)
+    assert proc.returncode == EXIT_OK, proc.stderr[-3000:]
+    lines = proc.stderr.splitlines()
+    records = [json.loads(line) for line in lines]  # every line is one JSON object
+    assert len(records) > 20
+    for record in records:
+        assert {"time", "level", "logger", "message"} <= set(record), record
+        assert datetime.fromisoformat(record["time"]).utcoffset() is not None, record["time"]
+    assert any(r["logger"].startswith("scrapy.") for r in records)
+    (summary,) = [r for r in records if "summary" in r]
+    assert summary["level"] == "INFO" and summary["message"].startswith("Run summary")
+    by_source = {row["source"]: row for row in summary["summary"]}
+    (run,) = db.crawl_runs.find()
+    assert set(by_source) == set(run["counts"])
+    for name, row in by_source.items():
+        assert {key: row[key] for key in COLUMNS} == {k: run["counts"][name][k] for k in COLUMNS}
+        assert row["health"] == run["health"][name]
+        assert row["refused_reasons"] == run["refused"].get(name, {})
+    final = [r["progress"] for r in records if r.get("progress", {}).get("final")]
+    assert final and final[0]["done"] == final[0]["known"] and final[0]["stored"] == 21
+
+    table = newscrawl("runs", mongo_uri=mongo_uri, database=db.name, data_dir=tmp_path)
+    assert table.returncode == 0, table.stderr[-2000:]
+    out = table.stdout.splitlines()
+    assert out[0].split() == ["started", "(UTC)", "secs", "outcome", "source", "fetched", "new",
+                              "upd", "same", "304", "refused", "old", "err", "empty", "nodate",
+                              "noauth", "paywl"]
+    started = run["started_at"].strftime("%Y-%m-%d %H:%M:%S")
+    for name, c in run["counts"].items():
+        (line,) = [line for line in out if line.startswith(started) and f" {name} " in line]
+        cells = line.split()
+        assert cells[3] == "ok" and cells[4] == name
+        assert [int(v) for v in cells[5:13]] == [c[k] for k in COLUMNS]
+        assert cells[13:] == [f"{run['health'][name][k] * 100:.0f}%"
+                              for k in ("empty_text", "no_date", "no_author", "paywalled")]
+    assert any(line.strip().startswith("harbour refused: ") for line in out)
