@@ -4,7 +4,10 @@ progress lines while crawling, ``newscrawl runs``, and ``--log-json`` with every
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -17,7 +20,7 @@ from crawler.demo.server import DemoServer, write_sources_file
 from crawler.extraction.classify import PageKind
 from crawler.report.summary import REFUSAL_KINDS, refusal_kind
 from crawler.run import EXIT_OK
-from tests.conftest import log_of, run_crawl
+from tests.conftest import ROOT, log_of, run_crawl
 from tests.test_cron import newscrawl
 
 ROW = re.compile(r"^(\S+)\s+" + r"\s+".join([r"(\d+)"] * 8) + r"(?:(?:\s+(?:\d+%|-)){4})?\s*$")
@@ -139,3 +142,35 @@ def test_run_log_json_every_line_and_runs_table(demo: DemoServer, db: Any, mongo
         assert cells[13:] == [f"{run['health'][name][k] * 100:.0f}%"
                               for k in ("empty_text", "no_date", "no_author", "paywalled")]
     assert any(line.strip().startswith("harbour refused: ") for line in out)
+
+
+_JSON_SCRIPT = """
+import asyncio, sys, warnings
+from crawler.logjson import install
+from crawler.extraction.pool import ExtractionPool
+from tests.log_tasks import noisy
+
+install("INFO")
+pool = ExtractionPool(workers=1, task=noisy)
+result = asyncio.run(pool.extract("<html><body><p>Hello</p></body></html>", "http://a.test/x"))
+pool.close()
+warnings.warn("parent warns", UserWarning)
+raise RuntimeError("uncaught at the top")
+"""
+
+
+def test_json_lines_cover_warnings_worker_processes_and_uncaught_errors(tmp_path: Path) -> None:
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    env.pop("NEWSCRAWL_LOG_JSON", None)
+    proc = subprocess.run([sys.executable, "-c", _JSON_SCRIPT], env=env, cwd=ROOT,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 1
+    records = [json.loads(line) for line in proc.stderr.splitlines()]  # every line JSON
+    assert all(datetime.fromisoformat(r["time"]).utcoffset() is not None for r in records)
+    by_message = {r["message"].split(":")[0]: r for r in records}
+    assert by_message["worker says"]["logger"] == "some.library"  # from the spawned worker
+    warned = " ".join(r["message"] for r in records if r["logger"] == "py.warnings")
+    assert "worker warns" in warned and "parent warns" in warned
+    (crash,) = [r for r in records if r["level"] == "CRITICAL"]
+    assert "uncaught at the top" in crash["message"]
+    assert "RuntimeError" in crash["exc_info"]
