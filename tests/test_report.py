@@ -16,10 +16,12 @@ import pymongo
 import pytest
 
 from crawler.demo.server import DemoServer, write_sources_file
+from crawler.report.summary import judged
 from crawler.run import EXIT_FAILED
 from tests.test_cron import newscrawl
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+HEALTH = ("empty_text", "rejected", "no_date", "no_author")  # the four charts of health
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
                  "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
@@ -79,6 +81,13 @@ def test_report_page_draws_every_chart_in_a_real_browser(
         assert run.returncode == EXIT_FAILED, run.stderr[-3000:]
     assert db.articles.count_documents({}) == 21
 
+    # newscrawl runs: the failing source's problem under its run, no health share to show
+    table = newscrawl("runs", mongo_uri=mongo_uri, database=db.name, data_dir=tmp_path)
+    assert table.returncode == 0, table.stderr[-2000:]
+    gone = [line.split() for line in table.stdout.splitlines() if " gone " in line]
+    assert len(gone) == 2 and all(cells[-5:] == ["1", "-", "-", "-", "-"] for cells in gone)
+    assert table.stdout.count("! source gone: failed entirely") == 2
+
     out = tmp_path / "report.html"
     since = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
     made = newscrawl("report", "--since", since, "--out", str(out),
@@ -104,8 +113,13 @@ def test_report_page_draws_every_chart_in_a_real_browser(
             assert page.locator("#chart-delay .boxlayer .trace path.box").count() == 3
             lines = page.locator("#chart-health .scatterlayer .trace")
             assert lines.count() == 4 * 4
+            # a marker per run, source and metric with something to judge (a share of pages
+            # needs pages fetched; a share of articles needs articles), a gap elsewhere
+            judgeable = sum(judged(counts, metric) for run in db.crawl_runs.find()
+                            for counts in run["counts"].values() for metric in HEALTH)
+            assert 12 <= judgeable < 4 * 4 * 2
             points = page.locator("#chart-health .scatterlayer .trace .point")
-            assert points.count() == 4 * 4 * 2
+            assert points.count() == judgeable
             legend = page.locator("#chart-articles .legend text.legendtext").all_text_contents()
             assert sorted(legend) == ["courrier", "harbour", "rundschau"]
             # failing sources first, with their problem

@@ -24,6 +24,7 @@ from plotly.offline import get_plotlyjs
 from plotly.subplots import make_subplots
 
 from crawler.extensions.run_record import EVENTS, health
+from crawler.report.summary import judged
 
 HEALTH_METRICS = (("empty_text", "empty text (of pages)"), ("rejected", "refused (of pages)"),
                   ("no_date", "no date (of articles)"), ("no_author", "no author (of articles)"))
@@ -103,7 +104,9 @@ def collect(db: Any, since: datetime, until: datetime | None = None) -> ReportDa
             state.latest_started = run["started_at"]
             state.problems = troubled.get(name) or ([str(p) for p in run.get("problems") or []]
                                                      if source_failed else [])
-            state.health = dict(run["health"].get(name) or {})
+            shares = run["health"].get(name) or {}
+            state.health = {metric: share for metric, share in shares.items()
+                            if judged(run["counts"].get(name, {}), metric)}
     bucket = timedelta(hours=1) if until - since <= timedelta(days=3) else timedelta(days=1)
     per_bucket: dict[str, Counter[datetime]] = defaultdict(Counter)
     delays: dict[str, list[float]] = defaultdict(list)
@@ -179,12 +182,15 @@ def health_figure(data: ReportData, order: list[str], colors: dict[str, str]) ->
             continue
         times = [r["started_at"] for r in runs]
         for index, (metric, _) in enumerate(HEALTH_METRICS):
+            # a run with nothing to judge (no page, no article) leaves a gap
             figure.add_scatter(
-                x=times, y=[r["health"][name].get(metric, 0.0) for r in runs],
+                x=times, y=[r["health"][name].get(metric, 0.0)
+                            if judged(r["counts"].get(name, {}), metric) else None
+                            for r in runs],
                 mode="lines+markers", name=name, legendgroup=name, showlegend=index == 0,
                 line_color=colors[name], row=index // 2 + 1, col=index % 2 + 1)
     figure.update_yaxes(range=[-0.05, 1.05], tickformat=".0%")
-    figure.update_layout(legend_title="source", height=560)
+    figure.update_layout(legend_title="source", height=560, hovermode="x unified")
     return figure
 
 
@@ -195,7 +201,7 @@ h1 { margin-bottom: 0.2em; } h2 { margin-top: 2em; border-bottom: 1px solid #ddd
 table { border-collapse: collapse; width: 100%; font-size: 14px; }
 th, td { text-align: left; padding: 4px 8px; border-bottom: 1px solid #eee;
          vertical-align: top; }
-td.n { text-align: right; font-variant-numeric: tabular-nums; }
+td.when { white-space: nowrap; } td.n { text-align: right; font-variant-numeric: tabular-nums; }
 tr.failing td { background: #fdecea; } .bad { color: #b3261e; font-weight: 600; }
 .ok { color: #1b6e20; } .note { color: #666; } .chart { min-height: 420px; }
 """
@@ -218,7 +224,8 @@ def _sources_table(data: ReportData, order: list[str]) -> str:
             else "<td class='n note'>-</td>" for m, _ in HEALTH_METRICS)
         rows.append(
             f"<tr class='{'failing' if state.failing else ''}'>"
-            f"<td>{html.escape(name)}</td><td><span class='{css}'>{outcome}</span>{when}</td>"
+            f"<td>{html.escape(name)}</td>"
+            f"<td class='when'><span class='{css}'>{outcome}</span>{when}</td>"
             f"<td>{'<br>'.join(html.escape(p) for p in state.problems) or '-'}</td>"
             f"<td class='n'>{state.failed_runs} of {state.runs}</td>"
             f"<td class='n'>{state.articles}</td>{shares}</tr>")

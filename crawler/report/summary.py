@@ -3,7 +3,8 @@
 
 Columns: pages fetched, articles new, updated, unchanged, 304 (not modified), pages refused as
 non-articles (with their most frequent reasons), listed entries skipped as too old, fetch
-errors, and the extraction health shares (docs/cron.md).
+errors, and the extraction health shares (``-`` where there was nothing to judge: no page
+fetched, no article extracted) (docs/cron.md).
 """
 
 from __future__ import annotations
@@ -29,6 +30,13 @@ HEALTH_COLUMNS = (("empty_text", "empty"), ("no_date", "nodate"), ("no_author", 
 COUNT_COLUMNS = (("fetched", "fetched"), ("stored_new", "new"), ("updated", "upd"),
                  ("unchanged", "same"), ("not_modified", "304"), ("rejected", "refused"),
                  ("skipped_too_old", "old"), ("errors", "err"))
+
+
+def judged(counts: Mapping[str, int], metric: str) -> bool:
+    """Whether a health share means something: a share of the pages fetched needs pages, a
+    share of the articles extracted needs articles (else it is shown as ``-``)."""
+    base = "fetched" if metric in ("empty_text", "rejected") else "articles"
+    return int(counts.get(base, 0)) > 0
 
 
 def refusal_kind(page_kind: str) -> str:
@@ -95,7 +103,8 @@ def format_rows(rows: list[Row], prefix: Sequence[tuple[str, int, str]] = (),
             value = int(c.get(key, 0))
             sums[key] = sums.get(key, 0) + value
             cells.append(f"{value:>{max(len(title), 5)}}")
-        cells += [f"{_share(shares.get(key)):>6}" for key, _ in HEALTH_COLUMNS]
+        cells += [f"{_share(shares.get(key) if judged(c, key) else None):>6}"
+                  for key, _ in HEALTH_COLUMNS]
         lines.append(" ".join(cells))
         if kinds:
             lines.append(f"{'':<{indent}}  {name} refused: {top_reasons(kinds)}")
