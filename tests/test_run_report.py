@@ -174,3 +174,17 @@ def test_json_lines_cover_warnings_worker_processes_and_uncaught_errors(tmp_path
     (crash,) = [r for r in records if r["level"] == "CRITICAL"]
     assert "uncaught at the top" in crash["message"]
     assert "RuntimeError" in crash["exc_info"]
+
+
+def test_summary_counts_entries_skipped_as_old(demo: DemoServer, db: Any, mongo_uri: str,
+                                               tmp_path: Path) -> None:
+    sources = tmp_path / "sources.yaml"
+    write_sources_file(demo.sites[:1], sources)  # the feed site: its entries are years old
+    proc = run_crawl(mongo_uri=mongo_uri, database=db.name, data_dir=tmp_path,
+                     settings={"NEWS_SOURCES": str(sources), "NEWS_MAX_AGE_DAYS": "7"})
+    (run,) = db.crawl_runs.find()
+    rows, _ = _summary(proc.stderr)
+    (name,) = run["counts"]
+    assert rows[name]["skipped_too_old"] == run["counts"][name]["skipped_too_old"] == 7
+    assert rows[name]["fetched"] == 0 and "total" not in rows
+    assert re.search(rf"^{name}\s+0 .*\s+7\s+0\s+-\s+-\s+-\s+-\s*$", proc.stderr, re.MULTILINE)
