@@ -5,6 +5,7 @@ is drawn with its data marks; failing sources come first."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 from collections.abc import Iterator
@@ -20,7 +21,8 @@ from crawler.report.summary import judged
 from crawler.run import EXIT_FAILED
 from tests.test_cron import newscrawl
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# Debian's chromium; NEWSCRAWL_CHROMIUM names another binary
+CHROMIUM = os.environ.get("NEWSCRAWL_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 HEALTH = ("empty_text", "rejected", "no_date", "no_author")  # the four charts of health
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
                  "--disable-background-networking", "--disable-component-update",
@@ -37,12 +39,14 @@ def db(mongo_uri: str, request: pytest.FixtureRequest) -> Iterator[Any]:
     client.close()
 
 
-def _browser() -> Any:
-    """Playwright's chromium, started on Debian's binary; the test is skipped without it."""
+@pytest.fixture
+def playwright() -> Any:
+    """Playwright, to drive Debian's chromium; the test is skipped (before its crawl) without
+    it."""
     if not Path(CHROMIUM).exists():
         pytest.skip(f"no chromium at {CHROMIUM}: apt-get install chromium (.ci/run does)")
     sync_api = pytest.importorskip("playwright.sync_api")
-    return sync_api.sync_playwright()
+    return sync_api.sync_playwright
 
 
 def _open(playwright: Any, page_file: Path) -> tuple[Any, Any, list[str], list[str]]:
@@ -67,7 +71,7 @@ def _open(playwright: Any, page_file: Path) -> tuple[Any, Any, list[str], list[s
 
 
 def test_report_page_draws_every_chart_in_a_real_browser(
-        demo: DemoServer, db: Any, mongo_uri: str, tmp_path: Path) -> None:
+        demo: DemoServer, db: Any, mongo_uri: str, tmp_path: Path, playwright: Any) -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         dead = sock.getsockname()[1]
@@ -98,8 +102,8 @@ def test_report_page_draws_every_chart_in_a_real_browser(
     text = out.read_text(encoding="utf-8")
     assert "<script src" not in text and "<link" not in text  # nothing to load from elsewhere
 
-    with _browser() as playwright:
-        browser, page, errors, outside = _open(playwright, out)
+    with playwright() as driver:
+        browser, page, errors, outside = _open(driver, out)
         try:
             for chart in ("chart-articles", "chart-delay", "chart-health"):
                 page.wait_for_selector(f"#{chart} .main-svg", state="attached")
@@ -135,13 +139,14 @@ def test_report_page_draws_every_chart_in_a_real_browser(
     assert outside == []
 
 
-def test_report_of_an_empty_period_says_so(db: Any, mongo_uri: str, tmp_path: Path) -> None:
+def test_report_of_an_empty_period_says_so(db: Any, mongo_uri: str, tmp_path: Path,
+                                           playwright: Any) -> None:
     out = tmp_path / "empty.html"
     made = newscrawl("report", "--out", str(out), "-s", f"MONGO_DATABASE={db.name}",
                      mongo_uri=mongo_uri, database=db.name, data_dir=tmp_path)
     assert made.returncode == 0, made.stderr[-3000:]
-    with _browser() as playwright:
-        browser, page, errors, outside = _open(playwright, out)
+    with playwright() as driver:
+        browser, page, errors, outside = _open(driver, out)
         try:
             assert page.locator(".js-plotly-plot").count() == 0
             for note in ("chart-articles-empty", "chart-delay-empty", "chart-health-empty"):
