@@ -6,6 +6,8 @@ from __future__ import annotations
 BOT_NAME = "newscrawl"
 SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
+# Our scrapy crawl (configuration errors: one line, exit 2), shell and parse (not runs)
+COMMANDS_MODULE = "crawler.commands"
 
 # -- politeness ------------------------------------------------------------------------------
 USER_AGENT = "newscrawl/0.1 (news ingestion crawler; +https://github.com/newscrawl/newscrawl)"
@@ -96,5 +98,7 @@ NEWS_REDIS_IDLE_TIMEOUT = 60.0  # seconds the shared queue stays idle before a w
 NEWS_REDIS_HEARTBEAT_TTL = 30.0  # seconds without a heartbeat: the worker is dead, requeue
 NEWS_REDIS_DUPEFILTER_TTL = 86400.0  # seconds a run's fingerprints outlive the last heartbeat
 NEWS_REDIS_RECORD_INTERVAL = 10.0  # seconds between writes of a worker's counts to crawl_run_parts
+NEWS_RUN_RECORD = True  # record the crawl in crawl_runs; scrapy shell and scrapy parse: False
+NEWS_RUN_ID = ""  # the crawl_runs _id of this run; empty: a new random one
 MONGO_URI = ""  # empty: start the embedded nx-27017 server; env MONGO_URI overrides
 MONGO_DATABASE = "news"

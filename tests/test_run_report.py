@@ -23,9 +23,10 @@ from crawler.run import EXIT_OK
 from tests.conftest import ROOT, log_of, run_crawl
 from tests.test_cron import newscrawl
 
-ROW = re.compile(r"^(\S+)\s+" + r"\s+".join([r"(\d+)"] * 8) + r"(?:(?:\s+(?:\d+%|-)){4})?\s*$")
-COLUMNS = ("fetched", "stored_new", "updated", "unchanged", "not_modified", "rejected",
-           "skipped_too_old", "errors")
+ROW = re.compile(r"^(\S+)\s+" + r"\s+".join([r"(\d+)"] * 9)
+                 + r"(?:(?:\s+(?:\d+%|-)){4})?\s*$")
+COLUMNS = ("discovered", "fetched", "stored_new", "updated", "unchanged", "not_modified",
+           "rejected", "skipped_too_old", "errors")
 
 
 @pytest.fixture
@@ -53,8 +54,8 @@ def _summary(log: str) -> tuple[dict[str, dict[str, int]], dict[str, str]]:
     """The rows and the refusal lines of the last summary table in a text log."""
     lines = log.splitlines()
     start = max(i for i, line in enumerate(lines) if "Run summary (" in line)
-    assert lines[start + 1].split()[:9] == ["source", "fetched", "new", "upd", "same", "304",
-                                            "refused", "old", "err"]
+    assert lines[start + 1].split()[:10] == ["source", "found", "fetched", "new", "upd", "same",
+                                             "304", "refused", "old", "err"]
     rows: dict[str, dict[str, int]] = {}
     refused: dict[str, str] = {}
     for line in lines[start + 2:]:
@@ -130,7 +131,8 @@ def test_run_log_json_every_line_and_runs_table(demo: DemoServer, db: Any, mongo
     table = newscrawl("runs", mongo_uri=mongo_uri, database=db.name, data_dir=tmp_path)
     assert table.returncode == 0, table.stderr[-2000:]
     out = table.stdout.splitlines()
-    assert out[0].split() == ["started", "(UTC)", "secs", "outcome", "source", "fetched", "new",
+    assert out[0].split() == ["started", "(UTC)", "secs", "outcome", "source", "found", "fetched",
+                              "new",
                               "upd", "same", "304", "refused", "old", "err", "empty", "nodate",
                               "noauth", "paywl"]
     started = run["started_at"].strftime("%Y-%m-%d %H:%M:%S")
@@ -138,8 +140,8 @@ def test_run_log_json_every_line_and_runs_table(demo: DemoServer, db: Any, mongo
         (line,) = [line for line in out if line.startswith(started) and f" {name} " in line]
         cells = line.split()
         assert cells[3] == "ok" and cells[4] == name
-        assert [int(v) for v in cells[5:13]] == [c[k] for k in COLUMNS]
-        assert cells[13:] == [f"{run['health'][name][k] * 100:.0f}%"
+        assert [int(v) for v in cells[5:14]] == [c[k] for k in COLUMNS]
+        assert cells[14:] == [f"{run['health'][name][k] * 100:.0f}%"
                               for k in ("empty_text", "no_date", "no_author", "paywalled")]
     assert any(line.strip().startswith("harbour refused: ") for line in out)
 
@@ -187,4 +189,5 @@ def test_summary_counts_entries_skipped_as_old(demo: DemoServer, db: Any, mongo_
     (name,) = run["counts"]
     assert rows[name]["skipped_too_old"] == run["counts"][name]["skipped_too_old"] == 7
     assert rows[name]["fetched"] == 0 and "total" not in rows
-    assert re.search(rf"^{name}\s+0 .*\s+7\s+0\s+-\s+-\s+-\s+-\s*$", proc.stderr, re.MULTILINE)
+    assert re.search(rf"^{name}\s+7\s+0 .*\s+7\s+0\s+-\s+-\s+-\s+-\s*$", proc.stderr,
+                     re.MULTILINE)

@@ -1,10 +1,10 @@
 """The per-source summary table of a run: logged at the end of every crawl and printed by
 ``newscrawl runs``.
 
-Columns: pages fetched, articles new, updated, unchanged, 304 (not modified), pages refused as
-non-articles (with their most frequent reasons), listed entries skipped as too old, fetch
-errors, and the extraction health shares (``-`` where there was nothing to judge: no page
-fetched, no article extracted) (docs/cron.md).
+Columns: entries found (listed by feeds and sitemaps), pages fetched, articles new, updated,
+unchanged, 304 (not modified), pages refused as non-articles (with their most frequent
+reasons), listed entries skipped as too old, fetch errors, and the extraction health shares
+(``-`` where there was nothing to judge: no page fetched, no article extracted); docs/cron.md.
 """
 
 from __future__ import annotations
@@ -27,9 +27,9 @@ _BY_LABEL = {label: slug for slug, label in REFUSAL_KINDS.items()}
 
 HEALTH_COLUMNS = (("empty_text", "empty"), ("no_date", "nodate"), ("no_author", "noauth"),
                   ("paywalled", "paywl"))
-COUNT_COLUMNS = (("fetched", "fetched"), ("stored_new", "new"), ("updated", "upd"),
-                 ("unchanged", "same"), ("not_modified", "304"), ("rejected", "refused"),
-                 ("skipped_too_old", "old"), ("errors", "err"))
+COUNT_COLUMNS = (("discovered", "found"), ("fetched", "fetched"), ("stored_new", "new"),
+                 ("updated", "upd"), ("unchanged", "same"), ("not_modified", "304"),
+                 ("rejected", "refused"), ("skipped_too_old", "old"), ("errors", "err"))
 
 
 def judged(counts: Mapping[str, int], metric: str) -> bool:

@@ -20,6 +20,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request, Response, TextResponse
 from scrapy.linkextractors import LinkExtractor
+from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.gz import gunzip
 
 from crawler import signals as news_signals
@@ -30,7 +31,7 @@ from crawler.encoding import mislabeled_utf8
 from crawler.extraction.pool import ExtractionPool
 from crawler.normalize import canonicalize_url, same_site
 from crawler.report.summary import refusal_kind
-from crawler.sources import Source, SourcesError, load_sources
+from crawler.sources import Source, SourcesError, load_sources, url_list
 from crawler.url_state import (
     KIND_ARTICLE,
     KIND_PAGE,
@@ -83,12 +84,14 @@ class NewsSpider(scrapy.Spider):
     def _select_sources(self, path: str) -> list[Source]:
         if self.url:
             name = self.source_name or "adhoc"
-            return [Source(name=name, start_urls=(self.url,))]
+            return [Source(name=name, start_urls=url_list([self.url], "-a url"))]
         sources = load_sources(path)
         if self.source_name:
-            sources = [s for s in sources if s.name == self.source_name]
-            if not sources:
-                raise SourcesError(f"{path}: no source named {self.source_name!r}")
+            chosen = [s for s in sources if s.name == self.source_name]
+            if not chosen:
+                raise SourcesError(f"{path}: no source named {self.source_name!r} (have: "
+                                   f"{', '.join(s.name for s in sources)})")
+            return chosen
         return sources
 
     def _close_pool(self) -> None:
@@ -394,6 +397,15 @@ class NewsSpider(scrapy.Spider):
     def on_error(self, failure: Any) -> None:
         request = getattr(failure, "request", None)
         url = getattr(request, "url", "?")
+        if failure.check(HttpError):  # an IgnoreRequest too, but a failed fetch: say which
+            status = failure.value.response.status
+            source = request.meta.get("news_source") if request is not None else None
+            self._count("news/fetch/ignored")
+            self._count(f"news/fetch/http_status/{status}")
+            self._count_source(source, "errors")
+            logger.warning("Fetch failed for %s: Ignoring non-200 response (HTTP %d, source %s)",
+                           url, status, source or "adhoc")
+            return
         if failure.check(IgnoreRequest):
             self._count("news/fetch/ignored")
             logger.info("Not fetched %s: %s", url, failure.getErrorMessage())
