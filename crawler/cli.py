@@ -77,8 +77,8 @@ def main(argv: list[str] | None = None) -> int:
     _settings_argument(runs)
     report = commands.add_parser(
         "report", help="one self-contained HTML page: articles, delays and health per source")
-    report.add_argument("--since", help="ISO 8601 date or date-time, UTC if no zone "
-                        "(default: 30 days ago)")
+    report.add_argument("--since", default="30d", help="ISO 8601 date or date-time (UTC if "
+                        "no zone), or an age: 24h, 7d, 2w (default 30d)")
     report.add_argument("--out", default="report.html", help="output file (default report.html)")
     _settings_argument(report)
     export = commands.add_parser("export", help="JSON Lines of the articles updated since then")
@@ -93,7 +93,12 @@ def main(argv: list[str] | None = None) -> int:
         return _command(args)
     except (ConfigError, SourcesError, DatabaseUnavailable) as exc:
         if not logging.getLogger().handlers:
-            logging.basicConfig(level=logging.INFO, format=_LOG_FORMAT)
+            if getattr(args, "log_json", False):  # JSON even before the settings are read
+                from crawler.logjson import install
+
+                install(logging.INFO)
+            else:
+                logging.basicConfig(level=logging.INFO, format=_LOG_FORMAT)
         logger.error("%s", operator_error(exc))
         return EXIT_CONFIG
 
@@ -174,12 +179,10 @@ def run_export(args: argparse.Namespace) -> int:
 
 
 def run_report(args: argparse.Namespace) -> int:
-    from datetime import UTC, datetime, timedelta
-
     from crawler.export import parse_since
     from crawler.report.html import write_report
 
-    since = parse_since(args.since) if args.since else datetime.now(UTC) - timedelta(days=30)
+    since = parse_since(args.since)
     database = _database(args.settings, "no report was written")
     try:
         data = write_report(database.db, since, args.out)

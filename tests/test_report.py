@@ -155,3 +155,14 @@ def test_report_of_an_empty_period_says_so(db: Any, mongo_uri: str, tmp_path: Pa
         finally:
             browser.close()
     assert errors == [] and outside == []
+
+
+def test_report_since_that_is_no_date_is_one_line_and_exit_2(db: Any, mongo_uri: str,
+                                                             tmp_path: Path) -> None:
+    out = tmp_path / "never.html"
+    made = newscrawl("report", "--since", "yesterday", "--out", str(out),
+                     "-s", f"MONGO_DATABASE={db.name}", mongo_uri=mongo_uri, database=db.name,
+                     data_dir=tmp_path)
+    assert made.returncode == 2
+    assert "--since 'yesterday': not an ISO 8601 date-time" in made.stderr
+    assert len(made.stderr.strip().splitlines()) == 1 and not out.exists()

@@ -191,3 +191,12 @@ def test_summary_counts_entries_skipped_as_old(demo: DemoServer, db: Any, mongo_
     assert rows[name]["fetched"] == 0 and "total" not in rows
     assert re.search(rf"^{name}\s+7\s+0 .*\s+7\s+0\s+-\s+-\s+-\s+-\s*$", proc.stderr,
                      re.MULTILINE)
+
+
+def test_log_json_operator_error_is_json_too(db: Any, mongo_uri: str, tmp_path: Path) -> None:
+    proc = newscrawl("run", "--log-json", "-s", "NO_EQUALS_SIGN", mongo_uri=mongo_uri,
+                     database=db.name, data_dir=tmp_path)
+    assert proc.returncode == 2
+    (record,) = [json.loads(line) for line in proc.stderr.splitlines()]
+    assert record["level"] == "ERROR" and "NAME=VALUE" in record["message"]
+    assert datetime.fromisoformat(record["time"]).utcoffset() is not None
