@@ -65,6 +65,16 @@ ADDONS = {
     "crawler.distributed.addon.DistributedAddon": 0,
 }
 
+SPIDER_MIDDLEWARES = {
+    # the outermost: sees when the spider is done with a response (crawler/fetches.py)
+    "crawler.fetches.FetchTrackerMiddleware": 10,
+}
+
+# Articles held for their site's template keep their responses counted by the scraper; past
+# this size Scrapy stops downloading. Held responses take at most NEWS_TEMPLATE_HOLD_MAX_BYTES
+# of it (Scrapy's default, 5 MB, is ten real pages).
+SCRAPER_SLOT_MAX_ACTIVE_SIZE = 96 * 1024 * 1024  # bytes
+
 ITEM_PIPELINES = {
     "pipelines.templates.TemplateStripPipeline": 100,
     "pipelines.normalize.NormalizePipeline": 200,
@@ -82,7 +92,8 @@ NEWS_EXTRACT_TIMEOUT = 30.0  # seconds one page may take to extract; 0: no limit
 NEWS_TEMPLATE_MIN_PAGES = 3  # a line on this many distinct pages of a site may be a template
 NEWS_TEMPLATE_MIN_SHARE = 0.1  # ... and on at least this share of the site's pages
 NEWS_TEMPLATE_WARMUP = 10  # pages a new site's articles wait for before templates are stripped
-NEWS_TEMPLATE_HOLD_TIMEOUT = 60.0  # seconds an article waits at most for the warm-up
+NEWS_TEMPLATE_HOLD_TIMEOUT = 60.0  # seconds held with no fetch of its site moving: released
+NEWS_TEMPLATE_HOLD_MAX_BYTES = 64 * 1024 * 1024  # responses of held articles; past it, released
 NEWS_MAX_AGE_DAYS = 7.0  # listed entries older than this and never fetched are skipped; 0: off
 NEWS_RECRAWL_SCHEDULE = "1h,6h,24h,3d"  # recrawl an article at these ages, then never again
 NEWS_ALLOWED_PRIVATE_NETWORKS: list[str] = []  # CIDRs of non-public addresses we may fetch

@@ -396,6 +396,8 @@ class NewsSpider(scrapy.Spider):
 
     def on_error(self, failure: Any) -> None:
         request = getattr(failure, "request", None)
+        if request is not None:
+            self.crawler.signals.send_catch_log(news_signals.request_failed, request=request)
         url = getattr(request, "url", "?")
         if failure.check(HttpError):  # an IgnoreRequest too, but a failed fetch: say which
             status = failure.value.response.status
