@@ -18,7 +18,7 @@ import pytest
 
 from crawler.demo.server import DemoServer, write_sources_file
 from crawler.extraction.classify import PageKind
-from crawler.report.summary import REFUSAL_KINDS, refusal_kind
+from crawler.report.summary import REFUSAL_KINDS, refusal_kind, refusals
 from crawler.run import EXIT_OK
 from tests.conftest import ROOT, log_of, run_crawl
 from tests.test_cron import newscrawl
@@ -83,12 +83,13 @@ def test_scrapy_crawl_ends_with_the_summary_table_and_logs_progress(
         assert rows[name] == {key: run["counts"][name][key] for key in COLUMNS}, name
     assert rows["total"]["stored_new"] == db.articles.count_documents({}) == 21
     # The refusals: counted per source by kind, and the kinds named in the table.
-    for name, kinds in run["refused"].items():
+    refused_kinds = {name: refusals(c) for name, c in run["counts"].items() if refusals(c)}
+    for name, kinds in refused_kinds.items():
         assert set(kinds) <= set(REFUSAL_KINDS)
         assert sum(kinds.values()) == run["counts"][name]["rejected"] > 0
         for kind, count in kinds.items():
             assert f"{count} {REFUSAL_KINDS[kind]}" in refused[name]
-    assert set(refused) == set(run["refused"]) == {"harbour", "courrier"}
+    assert set(refused) == set(refused_kinds) == {"harbour", "courrier"}
     assert "outcome ok" in proc.stderr
 
     progress = [line for line in proc.stderr.splitlines() if "] INFO: Progress" in line]
@@ -124,7 +125,7 @@ def test_run_log_json_every_line_and_runs_table(demo: DemoServer, db: Any, mongo
     for name, row in by_source.items():
         assert {key: row[key] for key in COLUMNS} == {k: run["counts"][name][k] for k in COLUMNS}
         assert row["health"] == run["health"][name]
-        assert row["refused_reasons"] == run["refused"].get(name, {})
+        assert row["refused_reasons"] == refusals(run["counts"][name])
     final = [r["progress"] for r in records if r.get("progress", {}).get("final")]
     assert final and final[0]["done"] == final[0]["known"] and final[0]["stored"] == 21
 
@@ -200,3 +201,19 @@ def test_log_json_operator_error_is_json_too(db: Any, mongo_uri: str, tmp_path: 
     (record,) = [json.loads(line) for line in proc.stderr.splitlines()]
     assert record["level"] == "ERROR" and "NAME=VALUE" in record["message"]
     assert datetime.fromisoformat(record["time"]).utcoffset() is not None
+
+
+def test_refusals_are_counts_so_distributed_parts_sum_them() -> None:
+    from crawler.distributed.run_record import add
+    from crawler.report.runs import runs_lines
+
+    total: dict[str, dict[str, int]] = {}
+    add(total, {"s": {"fetched": 4, "rejected": 1, "refused_too_short": 1}})  # worker 1
+    add(total, {"s": {"fetched": 5, "rejected": 3, "refused_too_short": 2,
+                      "refused_not_prose": 1}})  # worker 2
+    assert refusals(total["s"]) == {"too_short": 3, "not_prose": 1}
+    started = datetime.fromisoformat("2026-06-01T10:00:00+00:00")
+    lines = runs_lines([{"started_at": started, "ended_at": started, "outcome": "ok",
+                         "mode": "distributed", "counts": total}])
+    assert lines[2].strip() == "s refused: 3 too short, 1 not prose"
+    assert lines[1].split()[4:7] == ["s", "0", "9"]  # source, found, fetched

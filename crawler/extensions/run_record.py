@@ -23,7 +23,6 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
 from crawler.database import Database
-from crawler.report.summary import refusal_counts
 
 logger = logging.getLogger(__name__)
 
@@ -179,7 +178,6 @@ class RunRecorder:
             for metric, share in values.items():
                 self.crawler.stats.set_value(f"news/health/{name}/{metric}", share)
         self.record["health"] = shares
-        self.record["refused"] = refusal_counts(stats)  # per source: pages refused, by kind
         self.crawler.stats.set_value("news/run/outcome", outcome)
         self.crawler.stats.set_value("news/run/id", self.run_id)
         self.record.update({"ended_at": datetime.now(UTC), "status": "finished",

@@ -11,7 +11,7 @@ from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 
 from crawler.extensions.run_record import health, source_counts
-from crawler.report.summary import refusal_counts, summary_rows, table_lines
+from crawler.report.summary import summary_rows, table_lines
 
 logger = logging.getLogger(__name__)
 
@@ -35,9 +35,8 @@ class RunSummary:
         names = [s.name for s in getattr(spider, "sources", [])]
         counts = source_counts(stats, names)
         shares = health(counts)
-        refused = refusal_counts(stats)
         outcome = stats.get("news/run/outcome")
         title = f"Run summary ({reason}" + (f", outcome {outcome})" if outcome else ")")
-        lines = table_lines(counts, shares, refused)
+        lines = table_lines(counts, shares)
         logger.info("%s:\n%s", title, "\n".join(lines),
-                    extra={"summary": summary_rows(counts, shares, refused)})
+                    extra={"summary": summary_rows(counts, shares)})

@@ -80,7 +80,7 @@ def collect(db: Any, since: datetime, until: datetime | None = None) -> ReportDa
     until = until or datetime.now(UTC)
     since = _aware(since)
     runs = list(db["crawl_runs"].find({"started_at": {"$gte": since}},
-                                      {"counts": 1, "health": 1, "refused": 1, "problems": 1,
+                                      {"counts": 1, "health": 1, "problems": 1,
                                        "outcome": 1, "status": 1, "started_at": 1,
                                        "ended_at": 1, "sources": 1}).sort("started_at", 1))
     sources: dict[str, SourceState] = {}

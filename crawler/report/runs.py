@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from crawler.extensions.run_record import EVENTS, health
-from crawler.report.summary import Row, format_rows
+from crawler.report.summary import Row, format_rows, refusals
 
 PREFIX = (("started (UTC)", 19, "<"), ("secs", 5, ">"), ("outcome", 8, "<"))
 
@@ -25,9 +25,8 @@ def runs_lines(records: Iterable[dict[str, Any]]) -> list[str]:
             name: {**dict.fromkeys(EVENTS, 0), **c}
             for name, c in (record.get("counts") or {}).items()}
         shares = record.get("health") or health(counts)
-        refused = record.get("refused") or {}
         rows: list[Row] = [((started, secs, outcome), name, c, shares.get(name, {}),
-                            refused.get(name, {}))
+                            refusals(c))
                            for name, c in (counts or {"-": {}}).items()]
         runs.append((rows, [str(p) for p in record.get("problems") or []]))
     width = max([0, *(len(row[1]) for rows, _ in runs for row in rows)])

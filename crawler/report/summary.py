@@ -13,8 +13,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 # Why a fetched page was not an article: the first words of the classifier's reason
-# (crawler/extraction/classify.py), kept to a small fixed set of kinds. The slug is the last
-# part of the stat news/source/<name>/refused/<slug>.
+# (crawler/extraction/classify.py), kept to a small fixed set of kinds. The spider counts
+# news/source/<name>/refused_<slug>: an event of the source like the others, so that it is in
+# crawl_runs.counts (summed over the workers of a distributed run too).
 REFUSAL_KINDS: dict[str, str] = {
     "too_short": "too short",
     "mostly_links": "mostly links",
@@ -46,15 +47,10 @@ def refusal_kind(page_kind: str) -> str:
     return _BY_LABEL.get(label, "other")
 
 
-def refusal_counts(stats: Mapping[str, Any]) -> dict[str, dict[str, int]]:
-    """Per source, the pages refused by kind, from the stats news/source/<name>/refused/<kind>."""
-    refused: dict[str, dict[str, int]] = {}
-    for key, value in stats.items():
-        parts = key.split("/")
-        if (len(parts) == 5 and parts[:2] == ["news", "source"] and parts[3] == "refused"
-                and isinstance(value, int) and value):
-            refused.setdefault(parts[2], {})[parts[4]] = value
-    return refused
+def refusals(counts: Mapping[str, int]) -> dict[str, int]:
+    """A source's pages refused by kind, from its counts (events ``refused_<kind>``)."""
+    return {event.removeprefix("refused_"): int(value) for event, value in counts.items()
+            if event.startswith("refused_") and value}
 
 
 def top_reasons(kinds: Mapping[str, int], limit: int = 3) -> str:
@@ -71,13 +67,11 @@ Row = tuple[tuple[str, ...], str, Mapping[str, int], Mapping[str, float], Mappin
 
 
 def table_lines(counts: Mapping[str, Mapping[str, int]],
-                health: Mapping[str, Mapping[str, float]],
-                refused: Mapping[str, Mapping[str, int]] | None = None) -> list[str]:
+                health: Mapping[str, Mapping[str, float]]) -> list[str]:
     """The table of one run as text lines: a header, one line per source (in the order of
     ``counts``), a total line when there are several sources, and under a source the top
     reasons its pages were refused."""
-    refused = refused or {}
-    rows: list[Row] = [((), name, c, health.get(name, {}), refused.get(name, {}))
+    rows: list[Row] = [((), name, c, health.get(name, {}), refusals(c))
                        for name, c in counts.items()]
     return format_rows(rows, total=len(rows) > 1)
 
@@ -117,15 +111,13 @@ def format_rows(rows: list[Row], prefix: Sequence[tuple[str, int, str]] = (),
 
 
 def summary_rows(counts: Mapping[str, Mapping[str, int]],
-                 health: Mapping[str, Mapping[str, float]],
-                 refused: Mapping[str, Mapping[str, int]] | None = None,
-                 ) -> list[dict[str, Any]]:
+                 health: Mapping[str, Mapping[str, float]]) -> list[dict[str, Any]]:
     """The same table as data (for JSON logs): one dict per source."""
     rows = []
     for name, c in counts.items():
         row: dict[str, Any] = {"source": name}
         row.update({key: int(c.get(key, 0)) for key, _ in COUNT_COLUMNS})
-        row["refused_reasons"] = dict((refused or {}).get(name, {}))
+        row["refused_reasons"] = refusals(c)
         row["health"] = dict(health.get(name, {}))
         rows.append(row)
     return rows

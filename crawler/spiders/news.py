@@ -300,7 +300,7 @@ class NewsSpider(scrapy.Spider):
         if not result["is_article"]:
             self._count("news/page/not_article")
             self._count_source(source, "rejected")
-            self._count_source(source, f"refused/{refusal_kind(result['page_kind'])}")
+            self._count_source(source, f"refused_{refusal_kind(result['page_kind'])}")
             self._fetched(response, kind=KIND_PAGE)
             logger.info("Not an article (%s): %s", result["page_kind"], response.url)
             return
