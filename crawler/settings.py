@@ -30,6 +30,8 @@ NEWS_RETRY_BACKOFF_MAX = 30.0  # seconds, the longest wait before a retry
 NEWS_MAX_CRAWL_DELAY = 30.0  # seconds; a longer robots.txt Crawl-delay is capped; 0: ignore it
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
+# Scrapy 2.19's code-execution HTTP server (and its job files in the home folder): not for cron
+REMOTE_CONTROL_ENABLED = False
 REDIRECT_MAX_TIMES = 5
 DNS_TIMEOUT = 20  # seconds
 
