@@ -39,6 +39,12 @@ LOG_LEVEL = "INFO"
 EXTENSIONS = {
     "crawler.extensions.mask_credentials.MaskCredentials": 0,
     "crawler.extensions.run_record.RunRecorder": 500,
+    "crawler.extensions.archive.WarcArchive": 600,  # WARC archive of fetched pages
+}
+
+SPIDER_MIDDLEWARES = {
+    # an article item gets the place of its page's WARC record (``archive``)
+    "crawler.extensions.archive.ArchiveLocations": 950,
 }
 
 DOWNLOADER_MIDDLEWARES = {
@@ -88,5 +94,10 @@ NEWS_REDIS_IDLE_TIMEOUT = 60.0  # seconds the shared queue stays idle before a w
 NEWS_REDIS_HEARTBEAT_TTL = 30.0  # seconds without a heartbeat: the worker is dead, requeue
 NEWS_REDIS_DUPEFILTER_TTL = 86400.0  # seconds a run's fingerprints outlive the last heartbeat
 NEWS_REDIS_RECORD_INTERVAL = 10.0  # seconds between writes of a worker's counts to crawl_run_parts
+NEWS_ARCHIVE = True  # keep every fetched HTML page in WARC files; docs/reliability.md
+NEWS_ARCHIVE_DIR = ""  # empty: <NEWS_DATA_DIR>/archive
+NEWS_ARCHIVE_MAX_MB = 1024  # a new WARC file once the current one is this large (MiB)
+NEWS_ARCHIVE_GZIP_LEVEL = 6  # zlib level of each record's gzip member (1 fastest .. 9 smallest)
+NEWS_ARCHIVE_REQUIRED = False  # True: stop the crawl when the archive cannot be written
 MONGO_URI = ""  # empty: start the embedded nx-27017 server; env MONGO_URI overrides
 MONGO_DATABASE = "news"
