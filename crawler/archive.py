@@ -30,7 +30,7 @@ from typing import Any
 from warcio.recordloader import ArcWarcRecordLoader
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.timeutils import datetime_to_iso_date, iso_date_to_datetime
-from warcio.warcwriter import BufferWARCWriter
+from warcio.warcwriter import WARCWriter
 
 SOFTWARE = "newscrawl/0.1 (warcio)"
 SUFFIX = ".warc.gz"
@@ -139,7 +139,7 @@ class ArchiveWriter:
         self._handle: io.BufferedWriter | None = None
         self._name = ""
         self._size = 0
-        self._builder = BufferWARCWriter(gzip=False)
+        self._builder = WARCWriter(io.BytesIO(), gzip=False)
 
     @property
     def current(self) -> str:

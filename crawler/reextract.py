@@ -66,7 +66,8 @@ DATE_KEY = "news_replay_date"
 # The fields a dry run compares (those a reader of the article sees).
 COMPARED = ("title", "text", "language", "published", "published_zone", "modified", "authors",
             "tags", "section", "site_name", "description", "image", "paywalled", "word_count")
-OUTCOMES = ("changed", "unchanged", "new_articles", "newly_refused", "still_refused")
+OUTCOMES = ("changed", "unchanged", "new_articles", "newly_refused", "still_refused", "failed")
+OUTCOME_KEY = "news_replay_outcome"  # response.meta: refused or not, for the checkpoint
 _OUTCOME = {"updated": "changed", "unchanged": "unchanged", "new": "new_articles"}
 
 
@@ -214,7 +215,7 @@ class ReextractSpider(NewsSpider):
             return
         was_article = ((location.file, location.offset) in self.stored_records
                        or canonicalize_url(response.url) in self.stored_urls)
-        self.count("newly_refused" if was_article else "still_refused")
+        response.meta[OUTCOME_KEY] = "newly_refused" if was_article else "still_refused"
 
     def count(self, outcome: str, value: int = 1) -> None:
         self.counts[outcome] += value
@@ -229,10 +230,11 @@ class ReextractSpider(NewsSpider):
         if self.checkpoints is not None:
             self.checkpoints.add(records, counts)
 
-    def pages_done(self, location: Location) -> None:
-        """A record that gave no article: done now; checkpointed with the next batch, or
-        in a thread once a batch's worth of them is pending."""
-        self.record_done([(location.file, location.offset)])
+    def pages_done(self, location: Location, outcome: str) -> None:
+        """A record that gave no article (refused, or its extraction failed): done now;
+        checkpointed with the next batch, or in a thread once a batch's worth is pending."""
+        self.count(outcome)
+        self.record_done([(location.file, location.offset)], {outcome: 1})
         checkpoints = self.checkpoints
         if checkpoints is not None and len(checkpoints.pending) >= self.batch_size:
             asyncio.get_running_loop().run_in_executor(None, checkpoints.flush)
@@ -252,9 +254,10 @@ class ReextractSpider(NewsSpider):
                                 round(sum(self.counts[o] for o in OUTCOMES)
                                       / (self.last - self.first), 2))
         logger.info("Reextract %s%s: %d changed, %d unchanged, %d newly articles, "
-                    "%d newly refused (%d still refused)%s", reason,
+                    "%d newly refused (%d still refused, %d failed)%s", reason,
                     " (dry run)" if self.dry_run else "", total["changed"], total["unchanged"],
                     total["new_articles"], total["newly_refused"], total["still_refused"],
+                    total["failed"],
                     f"; {sum(self.before.values())} done by an earlier run" if self.before
                     else "")
 
@@ -318,7 +321,7 @@ class ReplayTracker:
         location = response.meta.get(REPLAY_KEY)
         spider = self._spider()
         if spider is not None and isinstance(location, Location):
-            spider.pages_done(location)
+            spider.pages_done(location, response.meta.get(OUTCOME_KEY) or "failed")
 
     async def process_spider_output_async(self, response: Response,
                                           result: AsyncIterator[Any]) -> AsyncIterator[Any]:
