@@ -69,6 +69,7 @@ COMPARED = ("title", "text", "language", "published", "published_zone", "modifie
 OUTCOMES = ("changed", "unchanged", "new_articles", "newly_refused", "still_refused", "failed")
 OUTCOME_KEY = "news_replay_outcome"  # response.meta: refused or not, for the checkpoint
 _OUTCOME = {"updated": "changed", "unchanged": "unchanged", "new": "new_articles"}
+_WARM_PAGE = "<html><body><p>warm up</p></body></html>"
 
 
 def job_key(source: str | None, since: datetime | None, overrides: list[str]) -> str:
@@ -198,7 +199,10 @@ class ReextractSpider(NewsSpider):
         return todo
 
     async def start(self) -> AsyncIterator[Request]:
-        todo = await asyncio.to_thread(self._plan)
+        # The extraction workers start (and warm up) while the archive is read.
+        warm = [self.extractor.extract(_WARM_PAGE, "http://warm.up/")
+                for _ in range(self.extractor.workers)]
+        todo, *_ = await asyncio.gather(asyncio.to_thread(self._plan), *warm)
         for location, url, source, date, meta in todo:
             request_meta = decode_meta(meta, self._zone(source))
             request_meta.update({"news_source": source, "news_depth": self.max_depth,
@@ -268,15 +272,21 @@ class ArchiveReplay:
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
+        self.crawler: Crawler | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchiveReplay:
-        return cls(archive_dir(crawler.settings))
+        replay = cls(archive_dir(crawler.settings))
+        replay.crawler = crawler
+        return replay
 
     def process_request(self, request: Request) -> Response:
         location = request.meta.get(REPLAY_KEY)
         if not isinstance(location, Location):
             raise IgnoreRequest(f"reextract fetches nothing: {request.url}")
+        spider = getattr(self.crawler, "spider", None)
+        if isinstance(spider, ReextractSpider) and not spider.first:
+            spider.first = time.monotonic()
         try:
             record = read_response(self.directory, location)
         except ArchiveError as exc:
@@ -307,9 +317,6 @@ class ReplayTracker:
 
     def _mark(self, response: Response, output: Any) -> bool:
         location = response.meta.get(REPLAY_KEY)
-        spider = self._spider()
-        if spider is not None and not spider.first:
-            spider.first = time.monotonic()
         if isinstance(output, dict) and "url" in output and isinstance(location, Location):
             output["archive"] = location.as_dict()
             if isinstance(response.meta.get(DATE_KEY), datetime):
