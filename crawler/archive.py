@@ -127,7 +127,7 @@ class ArchiveWriter:
     file when the current one reaches ``max_bytes``. Not thread-safe: use it from one thread."""
 
     def __init__(self, directory: str | Path, max_bytes: int = 1 << 30, prefix: str = "news",
-                 gzip_level: int = 6, info: dict[str, str] | None = None) -> None:
+                 gzip_level: int = 3, info: dict[str, str] | None = None) -> None:
         self.directory = Path(directory)
         self.max_bytes = max_bytes
         self.prefix = prefix

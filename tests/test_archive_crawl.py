@@ -351,3 +351,14 @@ def test_a_required_archive_stops_the_crawl_and_stores_no_article_without_its_pa
     assert len(errors) == 1 and "NEWS_ARCHIVE_REQUIRED" in errors[0]
     assert fresh_db.articles.count_documents({"archive": {"$exists": False}}) == 0
     assert fresh_db.articles.count_documents({}) < len(article_truth(demo.sites))
+
+
+def test_reextract_without_an_archive_says_so_and_exits_2(tmp_path: Path, mongo_uri: str,
+                                                          demo: DemoServer) -> None:
+    sources = tmp_path / "sources.yaml"
+    write_sources_file(demo.sites, sources)
+    crawled = {"sources": sources, "data": tmp_path / "data", "database": "warc_none",
+               "base": tmp_path}
+    proc = reextract(crawled=crawled, mongo_uri=mongo_uri)
+    assert proc.returncode == 2
+    assert "No WARC archive in" in proc.stderr and "Traceback" not in proc.stderr

@@ -53,7 +53,7 @@ def _headers(headers: Any) -> list[tuple[str, str]]:
 
 
 class WarcArchive:
-    def __init__(self, directory: str | Path, max_bytes: int = 1 << 30, gzip_level: int = 6,
+    def __init__(self, directory: str | Path, max_bytes: int = 1 << 30, gzip_level: int = 3,
                  required: bool = False) -> None:
         self.directory = Path(directory)
         self.required = required
@@ -72,7 +72,7 @@ class WarcArchive:
             raise NotConfigured("NEWS_ARCHIVE is off")
         archive = cls(archive_dir(settings),
                       max_bytes=int(settings.getfloat("NEWS_ARCHIVE_MAX_MB", 1024) * 1024 * 1024),
-                      gzip_level=settings.getint("NEWS_ARCHIVE_GZIP_LEVEL", 6),
+                      gzip_level=settings.getint("NEWS_ARCHIVE_GZIP_LEVEL", 3),
                       required=settings.getbool("NEWS_ARCHIVE_REQUIRED", False))
         archive.crawler = crawler
         crawler.signals.connect(archive.spider_opened, signal=signals.spider_opened)
