@@ -31,6 +31,7 @@ import asyncio
 import json
 import os
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -84,8 +85,18 @@ async def _pool_rate(pages: list[tuple[str, str]], workers: int) -> tuple[int, f
         pool.close()
 
 
-def pool_rate(pages: list[tuple[str, str]], workers: int) -> float:
-    return asyncio.run(_pool_rate(pages, workers))[1]
+def _cpu() -> float:
+    """CPU seconds of this process and of its children waited for (their workers too)."""
+    return sum(getattr(resource.getrusage(who), field) for who in
+               (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+               for field in ("ru_utime", "ru_stime"))
+
+
+def pool_rate(pages: list[tuple[str, str]], workers: int) -> tuple[float, float]:
+    """Pages a second, and CPU ms a page of the whole job (pool start-up included)."""
+    before = _cpu()
+    rate = asyncio.run(_pool_rate(pages, workers))[1]
+    return rate, 1000 * (_cpu() - before) / len(pages)
 
 
 def _sources_file(data_dir: Path, url: str) -> Path:
@@ -164,6 +175,7 @@ def main() -> int:
             print(f"crawled {crawl.pages} pages, {crawl.items} stored; "
                   f"{len(pages)} archived responses", flush=True)
             rates: dict[str, list[float]] = {"pool": [], "reextract": []}
+            cpu: dict[str, list[float]] = {"pool": [], "reextract": []}
             walls: list[float] = []
             with EmbeddedMongo(data_dir / "db") as mongo:
                 assert mongo.uri is not None
@@ -171,29 +183,35 @@ def main() -> int:
                     order = ["pool", "reextract"][::(-1) ** round_no]
                     for variant in order:
                         if variant == "pool":
-                            rate = pool_rate(pages, workers)
+                            rate, ms = pool_rate(pages, workers)
                         else:
-                            started = time.monotonic()
+                            started, before = time.monotonic(), _cpu()
                             log = newscrawl_reextract(data_dir, mongo.uri, sources,
                                                       settings=args.settings)
                             walls.append(time.monotonic() - started)
+                            ms = 1000 * (_cpu() - before) / len(pages)
                             found = _RATE.search(log)
                             rate = float(found.group(1)) if found else 0.0
                         rates[variant].append(rate)
-                        print(f"round {round_no + 1} {variant:9} {rate:6.1f} pages/s", flush=True)
+                        cpu[variant].append(ms)
+                        print(f"round {round_no + 1} {variant:9} {rate:6.1f} pages/s "
+                              f"{ms:6.1f} CPU ms/page", flush=True)
                 check = diff(data_dir, mongo.uri, sources, args.settings)
             ratios = [r / p for r, p in zip(rates["reextract"], rates["pool"], strict=True) if p]
             table = "\n".join([
                 f"N = {args.n} pages served ({len(pages)} archived responses), "
                 f"{args.rounds} interleaved rounds, {workers} extraction workers; medians.",
                 "",
-                "| | pages/s | per round |", "|---|---:|---|",
-                *(f"| {k} | {statistics.median(v):.1f} | {', '.join(f'{x:.1f}' for x in v)} |"
-                  for k, v in rates.items()),
+                "| | pages/s | per round | CPU ms/page (whole job) |", "|---|---:|---|---:|",
+                *(f"| {k} | {statistics.median(v):.1f} | {', '.join(f'{x:.1f}' for x in v)} "
+                  f"| {statistics.median(cpu[k]):.1f} |" for k, v in rates.items()),
                 "",
-                f"- reextract/pool: **{statistics.median(ratios):.2f}** (per round: "
+                f"- reextract/pool, pages/s: **{statistics.median(ratios):.2f}** (per round: "
                 f"{', '.join(f'{x:.2f}' for x in ratios)}); reextract process wall, start-up "
                 f"and archive scan included: {statistics.median(walls):.1f} s",
+                f"- pool/reextract, CPU a page (whole jobs, start-up included; the rate the "
+                f"same cores would give when nothing else runs): "
+                f"**{statistics.median(cpu['pool']) / statistics.median(cpu['reextract']):.2f}**",
                 "", check])
             print("\n" + table)
             if not args.no_write:

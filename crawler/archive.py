@@ -335,7 +335,7 @@ def _parse(data: bytes, location: Location) -> ArchivedResponse | None:
     date = iso_date_to_datetime(headers.get_header("WARC-Date")).replace(tzinfo=UTC)
     return ArchivedResponse(
         location=location, url=headers.get_header("WARC-Target-URI"), date=date,
-        status=status, headers=list(http.headers), body=record.content_stream().read(),
+        status=status, headers=list(http.headers), body=record.raw_stream.read(),
         source=headers.get_header("Newscrawl-Source"), meta=meta if isinstance(meta, dict) else {})
 
 

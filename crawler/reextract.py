@@ -54,6 +54,7 @@ from crawler.archive import (
 )
 from crawler.database import Database
 from crawler.extensions.archive import archive_dir
+from crawler.extraction.article import detected_language
 from crawler.normalize import canonicalize_url
 from crawler.spiders.news import NewsSpider
 from pipelines.article_store import WriteResult
@@ -70,6 +71,8 @@ OUTCOMES = ("changed", "unchanged", "new_articles", "newly_refused", "still_refu
 OUTCOME_KEY = "news_replay_outcome"  # response.meta: refused or not, for the checkpoint
 _OUTCOME = {"updated": "changed", "unchanged": "unchanged", "new": "new_articles"}
 _WARM_PAGE = "<html><body><p>warm up</p></body></html>"
+_WARM_TEXT = ["The language detector loads its model the first time it is asked for a language, "
+              "which takes a second or two."]
 
 
 def job_key(source: str | None, since: datetime | None, overrides: list[str]) -> str:
@@ -199,11 +202,13 @@ class ReextractSpider(NewsSpider):
         return todo
 
     async def start(self) -> AsyncIterator[Request]:
-        # The extraction workers start (and warm up) while the archive is read.
+        # The extraction workers start (and warm up) and the language detector's model loads
+        # while the archive is read.
         warm = [self.extractor.extract(_WARM_PAGE, "http://warm.up/")
                 for _ in range(self.extractor.workers)]
-        todo, *_ = await asyncio.gather(asyncio.to_thread(self._plan), *warm)
-        for location, url, source, date, meta in todo:
+        plan = asyncio.ensure_future(asyncio.to_thread(self._plan))
+        await asyncio.gather(plan, *warm, asyncio.to_thread(detected_language, _WARM_TEXT))
+        for location, url, source, date, meta in plan.result():
             request_meta = decode_meta(meta, self._zone(source))
             request_meta.update({"news_source": source, "news_depth": self.max_depth,
                                  REPLAY_KEY: location, DATE_KEY: date})
@@ -439,9 +444,11 @@ class DryRunStore(ReextractStore):
 
 
 def _plain(value: Any) -> Any:
+    """A value as stored: BSON keeps dates to the millisecond."""
     if isinstance(value, datetime):
-        return value.astimezone(UTC).replace(tzinfo=None).isoformat() if value.tzinfo \
-            else value.isoformat()
+        if value.tzinfo is not None:
+            value = value.astimezone(UTC).replace(tzinfo=None)
+        return value.replace(microsecond=value.microsecond // 1000 * 1000).isoformat()
     return value
 
 
