@@ -305,10 +305,12 @@ def summary_table(runs: list[Run], n: int, rounds: int) -> str:
                   for r in archived]
         size = _median([per_page(r, "news/archive/bytes") for r in archived]) / 1024
         cpu_ms = _median([per_page(r, "news/archive/cpu_ms") for r in archived])
+        reactor_ms = _median([per_page(r, "news/archive/reactor_cpu_ms") for r in archived])
         lines.append(f"- WARC archive: {size:.1f} kB a page (gzip per record, request record "
                      f"and warcinfo included); its writer thread took "
                      f"**{100 * _median(writer):.1f} %** of the crawl process tree's CPU "
-                     f"({cpu_ms:.2f} ms a page)")
+                     f"({cpu_ms:.2f} ms a page); the reactor thread {reactor_ms:.3f} ms a page "
+                     f"(handing the page to the writer)")
     if project and by["noarchive"]:
         shares = [(a.cpu_ms_per_page - b.cpu_ms_per_page) / a.cpu_ms_per_page
                   for a, b in zip(project, by["noarchive"], strict=False) if a.cpu_ms_per_page]

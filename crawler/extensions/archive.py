@@ -62,6 +62,7 @@ class WarcArchive:
         self.crawler: Crawler | None = None
         self.failed = False  # the archive stopped working in this run
         self.cpu = 0.0  # seconds of the writer thread's CPU
+        self.reactor_cpu = 0.0  # seconds of the reactor thread's CPU spent handing pages over
         self._lock = threading.Lock()
         self._closing: asyncio.Future[None] | None = None
 
@@ -124,6 +125,13 @@ class WarcArchive:
             reactor.callFromThread(close)
 
     def response_received(self, response: Response, request: Request, spider: Spider) -> None:
+        started = time.thread_time()
+        try:
+            self._received(response, request)
+        finally:
+            self.reactor_cpu += time.thread_time() - started
+
+    def _received(self, response: Response, request: Request) -> None:
         if request.meta.get("news_replayed"):
             return  # newscrawl reextract: the page comes from the archive
         if response.status == 304:
@@ -165,6 +173,7 @@ class WarcArchive:
         self.writer.close()
         self._count("files", self.writer.files)
         self._count("cpu_ms", round(self.cpu * 1000))
+        self._count("reactor_cpu_ms", round(self.reactor_cpu * 1000))
         if self.writer.records:
             logger.info("Archived %d page(s) in %d WARC file(s), %.1f kB a page, in %s",
                         self.writer.records, self.writer.files,
