@@ -269,6 +269,42 @@ def test_a_killed_reextract_resumes_without_doing_anything_twice(
     assert db.reextract_checkpoints.count_documents({}) == 0
 
 
+def test_a_crawl_killed_midway_leaves_an_archive_of_complete_records(
+        demo: DemoServer, fresh_db: Any, mongo_uri: str, tmp_path: Path) -> None:
+    sources = tmp_path / "sources.yaml"
+    write_sources_file(demo.sites, sources)
+    archive = tmp_path / "data" / "archive"
+    command = [sys.executable, "-m", "scrapy", "crawl", "news"]
+    for item in (f"MONGO_DATABASE={fresh_db.name}", f"NEWS_DATA_DIR={tmp_path / 'data'}",
+                 f"NEWS_SOURCES={sources}", "AUTOTHROTTLE_ENABLED=False", "DOWNLOAD_DELAY=0.3",
+                 "CONCURRENT_REQUESTS_PER_DOMAIN=1", "NEWS_EXTRACT_WORKERS=1",
+                 "NEWS_MONGO_FLUSH_INTERVAL=0.5", "NEWS_MAX_AGE_DAYS=0",
+                 "NEWS_ALLOWED_PRIVATE_NETWORKS=127.0.0.0/8"):
+        command += ["-s", item]
+    env = dict(os.environ, MONGO_URI=mongo_uri, SCRAPY_SETTINGS_MODULE="crawler.settings",
+               PYTHONPATH=str(ROOT))
+    with (tmp_path / "crawl.log").open("w") as log:
+        crawl = subprocess.Popen(command, env=env, cwd=ROOT, stdout=log, stderr=log,
+                                 start_new_session=True)
+        try:
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline and crawl.poll() is None:
+                files = archive_files(archive)
+                if files and len(list(iter_responses(files[0]))) >= 5:
+                    break
+                time.sleep(0.05)
+            assert crawl.poll() is None, "the crawl ended before it could be killed"
+        finally:
+            os.killpg(crawl.pid, signal.SIGKILL)  # the crawl and its extraction workers
+            crawl.wait(timeout=30)
+    (path,) = archive_files(archive)
+    records = list(iter_responses(path))
+    assert len(records) >= 5
+    warcio_accepts(path)  # each record was written whole, or not at all
+    for doc in fresh_db.articles.find({}):
+        assert read_response(archive, _location(doc)).url == doc["fetched_url"]
+
+
 # -- an archive that cannot be written -----------------------------------------------------------
 
 def _limited_crawl(mongo_uri: str, database: str, data_dir: Path, sources: Path,
