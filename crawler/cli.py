@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -15,11 +16,20 @@ from typing import Any
 
 from bson import json_util
 
-from crawler.database import Database, EmbeddedMongo, configured_uri, mask_uri
+from crawler.config import EXIT_CONFIG, ConfigError, check_settings, operator_error
+from crawler.database import (
+    Database,
+    DatabaseUnavailable,
+    EmbeddedMongo,
+    mask_uri,
+)
+from crawler.sources import SourcesError
 
 logger = logging.getLogger(__name__)
 
 DEMO_PORT = 8601
+DEMO_DATA_DIR = "data/demo"  # not NEWS_DATA_DIR's default "data": the demo never mixes in
+_LOG_FORMAT = "%(asctime)s %(levelname)s %(message)s"
 
 
 def _settings_argument(parser: argparse.ArgumentParser) -> None:
@@ -34,9 +44,15 @@ def main(argv: list[str] | None = None) -> int:
         "demo", help="serve the bundled demo sites on loopback, crawl them, print a summary")
     demo.add_argument("--port", type=int, default=DEMO_PORT,
                       help=f"port of the demo sites on 127.0.0.2-4 (default {DEMO_PORT})")
-    demo.add_argument("--data-dir", default="data", help="embedded database directory")
+    demo.add_argument("--data-dir", default=DEMO_DATA_DIR,
+                      help=f"the demo's own embedded database and files (default "
+                           f"{DEMO_DATA_DIR}; never the crawls' data directory)")
+    demo.add_argument("--mongo-uri", help="write the demo articles into this MongoDB instead of "
+                                          "the demo's own database (MONGO_URI is ignored)")
     db = commands.add_parser("db", help="run the embedded database in the foreground")
     db.add_argument("--data-dir", default="data", help="embedded database directory")
+    db.add_argument("--port", type=int, default=None,
+                    help="port on 127.0.0.1 (default: a free one); a stable address for readers")
     run_cmd = commands.add_parser(
         "run", help="crawl every configured source (or one) once; what a crontab calls")
     run_cmd.add_argument("--source", help="crawl only this source")
@@ -60,7 +76,8 @@ def main(argv: list[str] | None = None) -> int:
     runs.add_argument("--limit", type=int, default=10)
     _settings_argument(runs)
     export = commands.add_parser("export", help="JSON Lines of the articles updated since then")
-    export.add_argument("--since", required=True, help="ISO 8601 date-time (UTC if no zone)")
+    export.add_argument("--since", required=True,
+                        help="ISO 8601 date-time (UTC if no zone), or an age: 30m, 24h, 7d, 2w")
     export.add_argument("--source")
     export.add_argument("--language")
     export.add_argument("--out", help="output file (default: standard output)")
@@ -75,6 +92,16 @@ def main(argv: list[str] | None = None) -> int:
     _settings_argument(reextract)
     reextract.add_argument("--log-json", action="store_true", help="log JSON lines")
     args = parser.parse_args(argv)
+    try:
+        return _command(args)
+    except (ConfigError, SourcesError, DatabaseUnavailable) as exc:
+        if not logging.getLogger().handlers:
+            logging.basicConfig(level=logging.INFO, format=_LOG_FORMAT)
+        logger.error("%s", operator_error(exc))
+        return EXIT_CONFIG
+
+
+def _command(args: argparse.Namespace) -> int:
     if args.command == "run":
         from crawler.run import run
 
@@ -92,30 +119,45 @@ def main(argv: list[str] | None = None) -> int:
         from crawler.distributed.worker import worker as run_worker
 
         return run_worker(args.sources, args.settings, json_lines=args.log_json, slot=args.slot)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    logging.basicConfig(level=logging.INFO, format=_LOG_FORMAT)
     if args.command == "runs":
         return print_runs(args.limit, args.settings)
     if args.command == "export":
         return run_export(args)
     if args.command == "demo":
-        return run_demo(args.port, Path(args.data_dir))
-    return run_db(Path(args.data_dir))
+        return run_demo(args.port, Path(args.data_dir), args.mongo_uri)
+    return run_db(Path(args.data_dir), args.port)
 
 
-def _database(overrides: list[str]) -> Database:
+def _database(overrides: list[str], purpose: str) -> Database:
+    """The configured database, checked: DatabaseUnavailable names it when it does not
+    answer."""
     from crawler.run import build_settings
 
-    return Database.from_settings(build_settings(overrides, None))
+    settings = build_settings(overrides, None)
+    for warning in check_settings(settings):
+        logger.warning("%s", warning)
+    database = Database.from_settings(settings)
+    try:
+        database.check(consequence=purpose)
+    except DatabaseUnavailable:
+        database.close()
+        raise
+    return database
 
 
 def print_runs(limit: int, overrides: list[str]) -> int:
-    database = _database(overrides)
+    """The recent runs, a line per source: found (listed), fetched, 304, new, updated, same,
+    rejected (not articles), fetch errors, old (listed entries skipped as older than
+    NEWS_MAX_AGE_DAYS)."""
+    database = _database(overrides, "no runs to show")
     try:
         runs = list(database.db["crawl_runs"].find().sort("started_at", -1).limit(limit))
     finally:
         database.close()
     print(f"{'started (UTC)':<20} {'secs':>6} {'outcome':<8} {'source':<16} {'found':>6} "
-          f"{'fetched':>7} {'304':>5} {'new':>5} {'upd':>5} {'same':>5} {'rej':>5} {'err':>5}")
+          f"{'fetched':>7} {'304':>5} {'new':>5} {'upd':>5} {'same':>5} {'rej':>5} {'err':>5} "
+          f"{'old':>5}")
     for record in runs:
         started = record["started_at"].strftime("%Y-%m-%d %H:%M:%S")
         ended = record.get("ended_at")
@@ -127,7 +169,8 @@ def print_runs(limit: int, overrides: list[str]) -> int:
                   f"{c.get('discovered', 0):>6} {c.get('fetched', 0):>7} "
                   f"{c.get('not_modified', 0):>5} {c.get('stored_new', 0):>5} "
                   f"{c.get('updated', 0):>5} {c.get('unchanged', 0):>5} "
-                  f"{c.get('rejected', 0):>5} {c.get('errors', 0):>5}")
+                  f"{c.get('rejected', 0):>5} {c.get('errors', 0):>5} "
+                  f"{c.get('skipped_too_old', 0):>5}")
         for problem in record.get("problems") or []:
             print(f"{'':<20} {'':>6} {'':<8} ! {problem}")
     return 0
@@ -137,7 +180,7 @@ def run_export(args: argparse.Namespace) -> int:
     from crawler.export import parse_since, updated_since, write_jsonl
 
     since = parse_since(args.since)
-    database = _database(args.settings)
+    database = _database(args.settings, "nothing was exported")
     try:
         records = updated_since(database.db, since, args.source, args.language)
         if args.out:
@@ -151,10 +194,19 @@ def run_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_db(data_dir: Path) -> int:
+def run_db(data_dir: Path, port: int | None = None) -> int:
     """Start the embedded database and keep it running until interrupted."""
-    server = EmbeddedMongo(data_dir)
+    if port is not None and not 0 < port < 65536:
+        raise ConfigError(f"--port {port}: not a TCP port (1-65535)")
+    server = EmbeddedMongo(data_dir, port=port)
     uri = server.start()
+    if server.process is None:  # another process serves this directory already
+        if port is not None and not uri.endswith(f":{port}"):
+            raise ConfigError(f"--data-dir {server.data_dir}: already served at {uri} by "
+                              f"another process; stop it to serve it on port {port}")
+        print(f"The embedded database in {server.data_dir} is already served at {uri} by "
+              f"another process", flush=True)
+        return 0
     print(f"Embedded MongoDB (nx-27017) listening at {uri}", flush=True)
     print(f"Data in {server.data_dir}. Read articles with: "
           f"python -c \"import pymongo; print(pymongo.MongoClient('{uri}').news.articles"
@@ -176,17 +228,26 @@ def run_db(data_dir: Path) -> int:
     return 0
 
 
-def run_demo(port: int, data_dir: Path) -> int:
-    """Serve the demo sites, crawl them with ``scrapy crawl news`` and summarise the result."""
+def run_demo(port: int, data_dir: Path, mongo_uri: str | None = None) -> int:
+    """Serve the demo sites, crawl them with ``scrapy crawl news`` and summarise the result.
+    The demo uses its own embedded database in ``data_dir`` (``MONGO_URI`` is ignored: the
+    demo never writes into a production database) unless ``mongo_uri`` is given."""
     from crawler.demo.server import DemoServer, write_sources_file
 
-    uri = configured_uri(None)
-    embedded = None if uri else EmbeddedMongo(data_dir)
-    if embedded is not None:
-        uri = embedded.start()
+    if os.environ.get("MONGO_URI") and not mongo_uri:
+        print(f"MONGO_URI is set; the demo ignores it and uses its own embedded database in "
+              f"{data_dir} (newscrawl demo --mongo-uri URI writes into a MongoDB of your "
+              f"choice)", flush=True)
+    embedded = None if mongo_uri else EmbeddedMongo(data_dir)
+    uri = embedded.start() if embedded is not None else mongo_uri
     assert uri is not None
     try:
-        with DemoServer(port=port) as server:
+        try:
+            server = DemoServer(port=port).start()
+        except OSError as exc:
+            raise ConfigError(f"--port {port}: cannot serve the demo sites on 127.0.0.2-4 "
+                              f"({exc.strerror or exc})") from None
+        try:
             sources = data_dir / "demo-sources.yaml"
             sources.parent.mkdir(parents=True, exist_ok=True)
             write_sources_file(server.sites, sources)
@@ -198,16 +259,20 @@ def run_demo(port: int, data_dir: Path) -> int:
                        "-s", "LOG_LEVEL=INFO",
                        "-s", "NEWS_MAX_AGE_DAYS=0",  # the demo articles are years old
                        "-s", "NEWS_ALLOWED_PRIVATE_NETWORKS=127.0.0.0/8"]  # on loopback
-            print("Running: scrapy crawl news -s NEWS_SOURCES=" + str(sources), flush=True)
+            print(f"Running: MONGO_URI={shlex.quote(mask_uri(uri))} "
+                  f"SCRAPY_SETTINGS_MODULE=crawler.settings {shlex.join(command)}", flush=True)
             crawl = subprocess.run(command, env=env, check=False)
-            summarize(uri, [site.name for site in server.sites])
+            summarize(uri, [site.name for site in server.sites],
+                      None if mongo_uri else data_dir)
             return crawl.returncode
+        finally:
+            server.stop()
     finally:
         if embedded is not None:
             embedded.stop()
 
 
-def summarize(uri: str, sources: list[str]) -> None:
+def summarize(uri: str, sources: list[str], data_dir: Path | None = None) -> None:
     database = Database(uri)
     try:
         articles = database.db["articles"]
@@ -222,7 +287,10 @@ def summarize(uri: str, sources: list[str]) -> None:
             print("\nOne stored document (text shortened):")
             print(json_util.dumps(sample, indent=2, ensure_ascii=False,
                                   json_options=json_util.RELAXED_JSON_OPTIONS))
-        print(f"\nRead them: `newscrawl db` serves the stored data at a mongodb:// URI; then "
+        serve = (f"`newscrawl db --data-dir {shlex.quote(str(data_dir))} --port 27018` serves "
+                 f"the demo's database at mongodb://127.0.0.1:27018" if data_dir is not None
+                 else f"the demo wrote into {mask_uri(uri)}")
+        print(f"\nRead them: {serve}; then "
               f"pymongo.MongoClient(URI).{database.name}.articles.find(). "
               f"The fields are documented in docs/schema.md. (This run used {mask_uri(uri)}.)")
     finally:

@@ -1,9 +1,11 @@
 """The MongoDB connection, and the embedded nx-27017 server used when ``MONGO_URI`` is unset.
 
 The embedded server is a MongoDB wire-protocol server that stores data in SQLite under
-``NEWS_DATA_DIR``. It binds 127.0.0.1 only. A process that starts it writes its address to
-``<data dir>/nx-27017.json``, so a second process on the same data directory (a crawl while
-``newscrawl db`` runs, say) reuses it instead of opening the same files twice.
+``NEWS_DATA_DIR``. It binds 127.0.0.1 only. It lives as long as the process that started it,
+however that process ends (even by SIGKILL: :mod:`crawler.dbserver` watches its parent).
+A process that starts it writes its address to ``<data dir>/nx-27017.json``, so a second
+process on the same data directory (a crawl while ``newscrawl db`` runs, say) reuses it
+instead of opening the same files twice.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import contextlib
 import json
 import logging
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -27,6 +30,9 @@ from pymongo.errors import PyMongoError
 logger = logging.getLogger(__name__)
 
 ENV_URI = "MONGO_URI"
+# Runs crawler.dbserver of this very checkout, whatever the working directory holds.
+_SERVER_CODE = (f"import sys; sys.path.insert(0, {str(Path(__file__).resolve().parent.parent)!r}); "
+                "from crawler.dbserver import main; main()")
 
 
 class DatabaseUnavailable(RuntimeError):
@@ -56,6 +62,52 @@ def _free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def _orphaned(pid: int) -> bool:
+    """Whether ``pid`` is an nx-27017 server without a watchdog (started by an earlier version)
+    whose parent is gone (re-parented to init). Linux only; elsewhere: False."""
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
+        ppid = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return False
+    return b"nx_27017" in cmdline and b"crawler.dbserver" not in cmdline and ppid == 1
+
+
+def _stop_pid(pid: int, timeout: float = 10.0) -> None:
+    """SIGTERM, then SIGKILL after ``timeout`` seconds."""
+    with contextlib.suppress(OSError):
+        os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and _alive(pid):
+        time.sleep(0.1)
+    if _alive(pid):
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+
+
+def _alive(pid: int) -> bool:
+    """Running, not a zombie."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        try:
+            os.kill(pid, 0)
+        except OSError:
+            return False
+        return True
+    return state not in ("Z", "X")
 
 
 def _ping(uri: str, timeout_ms: int = 1000) -> bool:
@@ -92,6 +144,9 @@ class EmbeddedMongo:
             logger.info("Using the embedded database already running at %s", running)
             self.uri = running
             return running
+        if self.port is not None and not _port_free(self.port):
+            raise DatabaseUnavailable(f"cannot serve the embedded database on 127.0.0.1:"
+                                      f"{self.port}: the port is in use")
         for _attempt in range(3):
             port = self.port or _free_port()
             uri = f"mongodb://127.0.0.1:{port}"
@@ -100,7 +155,8 @@ class EmbeddedMongo:
             log = open(self.data_dir / "nx-27017.log", "ab")  # noqa: SIM115 - owned by process
             try:
                 self.process = subprocess.Popen(
-                    [sys.executable, "-c", "from nx_27017.nx_27017 import main; main()",
+                    # crawler.dbserver: nx-27017 that stops when this process is gone
+                    [sys.executable, "-c", _SERVER_CODE, "--parent", str(os.getpid()),
                      "--data-dir", str(self.data_dir / "db"), "--host", "127.0.0.1",
                      "--port", str(port), "--pid-file", str(self.data_dir / "nx-27017.pid"),
                      "--log-file", str(self.data_dir / "nx-27017.log")],
@@ -129,6 +185,13 @@ class EmbeddedMongo:
         try:
             os.kill(pid, 0)
         except OSError:
+            return None
+        if _orphaned(pid):
+            logger.warning("Stopping the embedded database at %s (pid %d): an orphan left "
+                           "running by an earlier version, which nobody would stop", uri, pid)
+            _stop_pid(pid)
+            with contextlib.suppress(OSError):
+                self.state_file.unlink()
             return None
         return uri if _ping(uri) else None
 
@@ -216,15 +279,15 @@ class Database:
         crawler.signals.connect(database.close, signal=signals.engine_stopped)
         return database
 
-    def check(self) -> None:
-        """Raise DatabaseUnavailable with the masked URI when the server does not answer."""
+    def check(self, consequence: str = "nothing was crawled") -> None:
+        """Raise DatabaseUnavailable, naming the masked URI, when the server does not answer
+        (the caller logs it: one line, no traceback)."""
         try:
             self.client.admin.command("ping")
         except PyMongoError as exc:
-            message = (f"MongoDB at {mask_uri(self.uri)} is not reachable "
-                       f"({type(exc).__name__}); nothing was crawled")
-            logger.error(message)
-            raise DatabaseUnavailable(message) from None
+            raise DatabaseUnavailable(
+                f"MongoDB at {mask_uri(self.uri)} is not reachable ({type(exc).__name__}); "
+                f"{consequence}") from None
 
     def close(self) -> None:
         self.client.close()

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import IO, Any
 
 from pymongo import ASCENDING
 from pymongo.database import Database
+
+from crawler.config import ConfigError
 
 # The exported fields, in this order; dates are ISO 8601 UTC strings ending in "Z".
 FIELDS = ("url", "source", "site", "title", "text", "language", "published", "published_zone",
@@ -17,9 +20,22 @@ FIELDS = ("url", "source", "site", "title", "text", "language", "published", "pu
           "updated_at", "schema_version")
 
 
-def parse_since(value: str) -> datetime:
-    """An ISO 8601 date or date-time; without a zone it is UTC."""
-    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+_AGE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([mhdw])\s*$")
+_AGE_UNITS = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+def parse_since(value: str, now: datetime | None = None) -> datetime:
+    """An ISO 8601 date or date-time (without a zone: UTC), or an age before ``now``: ``30m``,
+    ``24h``, ``7d``, ``2w``. ConfigError names ``--since`` and says what it accepts."""
+    age = _AGE.match(value)
+    if age:
+        seconds = float(age.group(1)) * _AGE_UNITS[age.group(2)]
+        return (now or datetime.now(UTC)) - timedelta(seconds=seconds)
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise ConfigError(f"--since {value!r}: not an ISO 8601 date-time "
+                          f"(2024-06-01T00:00:00Z) nor an age (30m, 24h, 7d, 2w)") from None
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 

@@ -65,7 +65,9 @@ def word_count(text: str) -> int:
 
 def canonicalize_url(url: str) -> str:
     """The identity of a page: lower-case scheme and host, no default port, no fragment,
-    no tracking parameters; the remaining query keeps its order."""
+    no tracking parameters; the remaining query sorted (by courlan) and re-encoded, parameters
+    without a value dropped. A key only, never fetched: ``/a?id`` and ``/a`` share one, and a
+    site may answer it with a 404 (crawler/request_identity.py)."""
     try:
         url = courlan.normalize_url(url.strip(), strict=False, trailing_slash=True)
     except (ValueError, AttributeError):

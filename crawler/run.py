@@ -18,10 +18,12 @@ from pathlib import Path
 from typing import IO
 
 from pythonjsonlogger.json import JsonFormatter
-from scrapy.crawler import CrawlerProcess
+from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.settings import Settings
 from scrapy.utils.project import get_project_settings
+from twisted.python.failure import Failure
 
+from crawler.config import ConfigError, check_settings, operator_error
 from crawler.sources import SourcesError, load_sources
 
 logger = logging.getLogger(__name__)
@@ -67,7 +69,7 @@ def build_settings(overrides: list[str], sources: str | None) -> Settings:
     for item in overrides:
         name, sep, value = item.partition("=")
         if not sep:
-            raise SystemExit(f"-s expects NAME=VALUE, got {item!r}")
+            raise ConfigError(f"-s expects NAME=VALUE, got {item!r}")
         settings.set(name.strip(), value, priority="cmdline")
     if sources:
         settings.set("NEWS_SOURCES", sources, priority="cmdline")
@@ -95,8 +97,9 @@ def run(source: str | None, sources: str | None, overrides: list[str],
     configure_logging(settings, json_lines)
     sources_path = Path(settings.get("NEWS_SOURCES"))
     try:
+        check(settings)
         names = [s.name for s in load_sources(sources_path)]
-    except SourcesError as exc:
+    except (ConfigError, SourcesError) as exc:
         logger.error("%s", exc)
         return EXIT_ERROR
     if source and source not in names:
@@ -110,16 +113,44 @@ def run(source: str | None, sources: str | None, overrides: list[str],
         return EXIT_LOCKED
 
 
+def check(settings: Settings) -> None:
+    """Raise ConfigError for a wrong setting; log a warning for each unknown NEWS_ name."""
+    for warning in check_settings(settings):
+        logger.warning("%s", warning)
+
+
 def _crawl(settings: Settings, source: str | None) -> int:
     from crawler.spiders.news import NewsSpider
 
-    process = CrawlerProcess(settings, install_root_handler=False)
+    settings.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")
+    process = CrawlerProcess(settings)
     crawler = process.create_crawler(NewsSpider)
-    process.crawl(crawler, **({"source": source} if source else {}))
+    failures: list[BaseException] = []
+    done = process.crawl(crawler, **({"source": source} if source else {}))
+
+    def _failed(failure: Failure) -> None:  # consumed here: logged below, once
+        failures.append(failure.value or RuntimeError("the crawl failed"))
+
+    done.addErrback(_failed)
     process.start()
-    stats = crawler.stats.get_stats() if crawler.stats is not None else {}
-    outcome = stats.get("news/run/outcome")
-    if outcome is None:  # the crawl did not start: database or configuration error
+    if failures:
+        return bootstrap_failed(crawler, failures[0])
+    outcome = crawler.stats.get_value("news/run/outcome") if crawler._stats else None
+    if outcome is None:  # the crawl did not start
         logger.error("The crawl did not run; see the errors above")
         return EXIT_ERROR
     return EXIT_OK if outcome == "ok" else EXIT_FAILED
+
+
+def bootstrap_failed(crawler: Crawler, error: BaseException) -> int:
+    """A crawl that failed to start: one line for an operator error (exit 2), a traceback for
+    anything else (exit 1). The embedded database it may have started is stopped."""
+    database = getattr(crawler, "_news_database", None)
+    if database is not None:
+        database.close()
+    message = operator_error(error)
+    if message is not None:
+        logger.error("%s", message)
+        return EXIT_ERROR
+    logger.error("The crawl failed to start", exc_info=error)
+    return EXIT_FAILED

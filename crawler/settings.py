@@ -6,6 +6,8 @@ from __future__ import annotations
 BOT_NAME = "newscrawl"
 SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
+# Our scrapy crawl (configuration errors: one line, exit 2), shell and parse (not runs)
+COMMANDS_MODULE = "crawler.commands"
 
 # -- politeness ------------------------------------------------------------------------------
 USER_AGENT = "newscrawl/0.1 (news ingestion crawler; +https://github.com/newscrawl/newscrawl)"
@@ -34,17 +36,14 @@ DNS_TIMEOUT = 20  # seconds
 # -- engine ----------------------------------------------------------------------------------
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 FEED_EXPORT_ENCODING = "utf-8"
+# Fetch a URL as published, de-duplicate on its canonical form (crawler/request_identity.py).
+REQUEST_FINGERPRINTER_CLASS = "crawler.request_identity.CanonicalRequestFingerprinter"
 LOG_LEVEL = "INFO"
 
 EXTENSIONS = {
     "crawler.extensions.mask_credentials.MaskCredentials": 0,
     "crawler.extensions.run_record.RunRecorder": 500,
     "crawler.extensions.archive.WarcArchive": 600,  # WARC archive of fetched pages
-}
-
-SPIDER_MIDDLEWARES = {
-    # an article item gets the place of its page's WARC record (``archive``)
-    "crawler.extensions.archive.ArchiveLocations": 950,
 }
 
 DOWNLOADER_MIDDLEWARES = {
@@ -62,6 +61,18 @@ ADDONS = {
     "crawler.distributed.addon.DistributedAddon": 0,
 }
 
+SPIDER_MIDDLEWARES = {
+    # the outermost: sees when the spider is done with a response (crawler/fetches.py)
+    "crawler.fetches.FetchTrackerMiddleware": 10,
+    # an article item gets the place of its page's WARC record (``archive``)
+    "crawler.extensions.archive.ArchiveLocations": 950,
+}
+
+# Articles held for their site's template keep their responses counted by the scraper; past
+# this size Scrapy stops downloading. Held responses take at most NEWS_TEMPLATE_HOLD_MAX_BYTES
+# of it (Scrapy's default, 5 MB, is ten real pages).
+SCRAPER_SLOT_MAX_ACTIVE_SIZE = 96 * 1024 * 1024  # bytes
+
 ITEM_PIPELINES = {
     "pipelines.templates.TemplateStripPipeline": 100,
     "pipelines.normalize.NormalizePipeline": 200,
@@ -78,7 +89,8 @@ NEWS_EXTRACT_TIMEOUT = 30.0  # seconds one page may take to extract; 0: no limit
 NEWS_TEMPLATE_MIN_PAGES = 3  # a line on this many distinct pages of a site may be a template
 NEWS_TEMPLATE_MIN_SHARE = 0.1  # ... and on at least this share of the site's pages
 NEWS_TEMPLATE_WARMUP = 10  # pages a new site's articles wait for before templates are stripped
-NEWS_TEMPLATE_HOLD_TIMEOUT = 60.0  # seconds an article waits at most for the warm-up
+NEWS_TEMPLATE_HOLD_TIMEOUT = 60.0  # seconds held with no fetch of its site moving: released
+NEWS_TEMPLATE_HOLD_MAX_BYTES = 64 * 1024 * 1024  # responses of held articles; past it, released
 NEWS_MAX_AGE_DAYS = 7.0  # listed entries older than this and never fetched are skipped; 0: off
 NEWS_RECRAWL_SCHEDULE = "1h,6h,24h,3d"  # recrawl an article at these ages, then never again
 NEWS_ALLOWED_PRIVATE_NETWORKS: list[str] = []  # CIDRs of non-public addresses we may fetch
@@ -99,5 +111,7 @@ NEWS_ARCHIVE_DIR = ""  # empty: <NEWS_DATA_DIR>/archive
 NEWS_ARCHIVE_MAX_MB = 1024  # a new WARC file once the current one is this large (MiB)
 NEWS_ARCHIVE_GZIP_LEVEL = 3  # zlib level of each record's gzip member (1 fastest .. 9 smallest)
 NEWS_ARCHIVE_REQUIRED = False  # True: stop the crawl when the archive cannot be written
+NEWS_RUN_RECORD = True  # record the crawl in crawl_runs; scrapy shell and scrapy parse: False
+NEWS_RUN_ID = ""  # the crawl_runs _id of this run; empty: a new random one
 MONGO_URI = ""  # empty: start the embedded nx-27017 server; env MONGO_URI overrides
 MONGO_DATABASE = "news"

@@ -9,3 +9,7 @@ url_fetched = object()
 # A batch of article documents was written to MongoDB, or to the local spool when the database
 # was down (durable either way): handlers get ``docs``.
 articles_stored = object()
+
+# A request failed for good (the spider's errback ran; retries are over): handlers get
+# ``request``. Read by crawler.fetches.FetchTracker.
+request_failed = object()

@@ -74,7 +74,7 @@ def parse_sources(raw: Any, where: str = "<sources>") -> list[Source]:
         if unknown:
             raise SourcesError(f"{label}: unknown key(s) {sorted(unknown)}; "
                                f"allowed: {sorted(_KNOWN_KEYS)}")
-        urls = {key: _url_list(entry.get(key), f"{label}: '{key}'")
+        urls = {key: url_list(entry.get(key), f"{label}: '{key}'")
                 for key in ("feeds", "sitemaps", "start_urls")}
         if not any(urls.values()):
             raise SourcesError(f"{label}: needs at least one of feeds, sitemaps, start_urls")
@@ -117,7 +117,8 @@ def _str_list(value: Any, label: str) -> tuple[str, ...]:
     return tuple(value)
 
 
-def _url_list(value: Any, label: str) -> tuple[str, ...]:
+def url_list(value: Any, label: str) -> tuple[str, ...]:
+    """``value`` as http(s) URLs; SourcesError names ``label`` and the bad one."""
     urls = _str_list(value, label)
     for url in urls:
         parts = urlsplit(url)

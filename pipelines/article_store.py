@@ -45,6 +45,9 @@ class WriteResult:
     updated: int = 0
     unchanged: int = 0
     outcomes: dict[str, str] = field(default_factory=dict)  # url -> new/updated/unchanged
+    # url -> the article as stored (for an unchanged one: the new fetch with the stored
+    # first_seen, updated_at, revision, story_id ...), for feed exports (MongoPipeline)
+    documents: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 class ArticleStore:
@@ -65,6 +68,7 @@ class ArticleStore:
         self.collection.create_index([("source", ASCENDING), ("published", DESCENDING)],
                                      name="source_published")
         self.collection.create_index([("updated_at", ASCENDING)], name="updated_at")
+        self.collection.create_index([("first_seen", ASCENDING)], name="first_seen")
         self.collection.create_index([("fingerprint_bands", ASCENDING)],
                                      name="fingerprint_bands")
         self.collection.create_index([("story_id", ASCENDING)], name="story_id")
@@ -122,6 +126,7 @@ class ArticleStore:
             elif all(old.get(k) == doc.get(k) for k in _CONTENT_FIELDS):
                 result.unchanged += 1
                 result.outcomes[url] = "unchanged"
+                result.documents[url] = _as_stored(doc, old)
                 continue
             else:
                 number = int(old.get("revision") or 1)
@@ -146,6 +151,7 @@ class ArticleStore:
             result.outcomes[url] = outcome
             if doc.get("fingerprint"):
                 doc["fingerprint_bands"] = bands(doc["fingerprint"])
+            result.documents[url] = doc
             if outcome == "new":
                 inserts.append(doc)
             else:
@@ -215,6 +221,16 @@ class ArticleStore:
             {"fingerprint_bands": {"$in": keys}, "fingerprint_head": True},
             {"url": 1, "fingerprint": 1, "story_id": 1, "duplicate_of": 1, "first_seen": 1,
              "_id": 0}))
+
+
+def _as_stored(doc: dict[str, Any], old: dict[str, Any]) -> dict[str, Any]:
+    """An unchanged refetch as the stored article it matches (which is not rewritten)."""
+    kept = {key: old.get(key) for key in ("first_seen", "updated_at", "revision", "story_id",
+                                          "duplicate_of", "fetched_at")}
+    stored = {**doc, **kept, "fingerprint_head": bool(old.get("fingerprint_head"))}
+    if stored.get("fingerprint"):
+        stored["fingerprint_bands"] = bands(stored["fingerprint"])
+    return stored
 
 
 def _is_head(doc: dict[str, Any], candidates: list[dict[str, Any]]) -> bool:

@@ -46,6 +46,10 @@ class MongoPipeline:
         self.policy = RecrawlPolicy([], None)
         self._lock = asyncio.Lock()
         self._timer: asyncio.Task[None] | None = None
+        # With a feed export (-o out.jsonl): each item waits for its batch to be written and
+        # goes on as the article stored (docs/schema.md), not as the spider made it.
+        self.export_stored = False
+        self._waiting: dict[str, list[asyncio.Future[dict[str, Any]]]] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> MongoPipeline:
@@ -58,6 +62,7 @@ class MongoPipeline:
             retries=settings.getint("NEWS_MONGO_RETRIES", 3),
         )
         pipeline.crawler = crawler
+        pipeline.export_stored = bool(settings.getdict("FEEDS"))
         pipeline.policy = RecrawlPolicy.from_settings(settings)
         # Fail before anything is fetched when the database does not answer.
         pipeline.database = Database.for_crawler(crawler)
@@ -88,10 +93,25 @@ class MongoPipeline:
         self._timer = asyncio.ensure_future(self._flush_periodically())
 
     async def process_item(self, item: Any) -> Any:
-        self.buffer.append(ItemAdapter(item).asdict())
+        doc = ItemAdapter(item).asdict()
+        self.buffer.append(doc)
+        if not self.export_stored:
+            if len(self.buffer) >= self.batch_size:
+                await self.flush()
+            return item
+        stored: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._waiting.setdefault(doc["url"], []).append(stored)
         if len(self.buffer) >= self.batch_size:
             await self.flush()
-        return item
+        return await stored
+
+    def _release(self, batch: list[dict[str, Any]], result: WriteResult | None) -> None:
+        """Hand each waiting item its stored shape (spooled: its own, without internal keys)."""
+        for doc in batch:
+            for waiter in self._waiting.pop(doc["url"], []):
+                if not waiter.done():
+                    stored = (result.documents.get(doc["url"]) if result else None) or doc
+                    waiter.set_result(export_shape(stored))
 
     async def close_spider(self) -> None:
         if self._timer is not None:
@@ -113,7 +133,11 @@ class MongoPipeline:
             batch, self.buffer = self.buffer, []
             states, self.state_updates = self.state_updates, []
             if batch:
-                result = await asyncio.to_thread(self._write_or_spool, batch)
+                result = None
+                try:
+                    result = await asyncio.to_thread(self._write_or_spool, batch)
+                finally:
+                    self._release(batch, result)
                 if self.crawler is not None:  # written or spooled: durable either way
                     self.crawler.signals.send_catch_log(news_signals.articles_stored, docs=batch)
                 if result is None:
@@ -180,15 +204,20 @@ class MongoPipeline:
 _STAT = {"new": "stored_new", "updated": "updated", "unchanged": "unchanged"}
 
 
+def export_shape(doc: dict[str, Any]) -> dict[str, Any]:
+    """An article document as readers see it: no ``_id``, no internal ``_`` keys."""
+    return {key: value for key, value in doc.items()
+            if key != "_id" and not key.startswith("_")}
+
+
 def _state_updates(doc: dict[str, Any]) -> list[dict[str, Any]]:
     """The URL state an article document's fetch leaves behind, under its canonical URL and,
-    when it differs, the URL that was fetched (which is what feeds list next time)."""
+    when they differ, the canonical forms of the URL the server answered and of the URL that was
+    requested before permanent redirects (which is what feeds list next time)."""
     fetch = doc.get("_fetch") or {}
     update = {"url": doc["url"], "source": doc.get("source"), "kind": KIND_ARTICLE,
               "status": fetch.get("status", 200), "etag": fetch.get("etag"),
               "last_modified": fetch.get("last_modified"), "content_hash": doc.get("content_hash"),
               "published": doc.get("published"), "fetched_at": doc.get("fetched_at")}
-    fetched = fetch.get("url")
-    if fetched and fetched != doc["url"]:
-        return [update, dict(update, url=fetched)]
-    return [update]
+    keys = dict.fromkeys([doc["url"], fetch.get("url"), fetch.get("listed")])
+    return [dict(update, url=key) for key in keys if key]

@@ -1,9 +1,23 @@
 """Strip the lines a site repeats in its articles (its template), learned from its own pages.
 
-A new site's articles wait (``NEWS_TEMPLATE_WARMUP`` pages, or until the crawl has nothing left
-to fetch, or ``NEWS_TEMPLATE_HOLD_TIMEOUT``) so that even the first article stored is clean.
-What was learned is kept in MongoDB, so a later run strips from its first page on. Patterns in
-the sources file (``boilerplate``) are stripped as well.
+A new site's first articles are held until its template is learned, so that even the first
+article stored is clean. A site's held articles are released as soon as
+
+- the site has ``NEWS_TEMPLATE_WARMUP`` pages counted (the warm-up is reached); or
+- nothing of the site is pending any more (no request of it scheduled, being downloaded or
+  being parsed: :class:`crawler.fetches.FetchTracker`), so its count cannot grow in this crawl;
+  in a distributed crawl, where other workers fetch the site too: the shared crawl is quiet;
+- the held articles take more than ``NEWS_TEMPLATE_HOLD_MAX_BYTES`` of responses (at most two
+  thirds of ``SCRAPER_SLOT_MAX_ACTIVE_SIZE``; the site held longest goes first), so that held
+  articles never make Scrapy stop downloading;
+- last resort, ``NEWS_TEMPLATE_HOLD_TIMEOUT``: held that long, and no fetch of the site has made
+  progress for that long either (never while the site's pages are still coming in);
+- the crawl is closing.
+
+The line counts live in a *count store*: :class:`LocalCounts` (this process, kept in MongoDB's
+``site_templates`` between runs) or, in a distributed crawl, ``SharedCounts``
+(pipelines/shared_templates.py: counted live in MongoDB by every worker). Patterns in the
+sources file (``boilerplate``) are stripped as well.
 """
 
 from __future__ import annotations
@@ -12,34 +26,130 @@ import asyncio
 import contextlib
 import logging
 import time
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 from itemadapter import ItemAdapter
 from pymongo.errors import PyMongoError
+from redis.exceptions import RedisError
 from scrapy.crawler import Crawler
 
 from crawler.database import Database
+from crawler.distributed import redis_url
+from crawler.fetches import FetchTracker
 from crawler.normalize import join_paragraphs, site_of, split_paragraphs
 from crawler.templates import SiteTemplate
 from pipelines.template_store import TemplateStore
 
 logger = logging.getLogger(__name__)
 
+_MIN_RESPONSE_SIZE = 1024  # what Scrapy's scraper counts for a response, at least
+
+
+class TemplateCounts(Protocol):
+    """Where a site's line counts are kept (see the module docstring)."""
+
+    shared: bool  # other processes count the same sites' pages
+
+    async def open(self) -> None: ...
+
+    async def load(self, site: str) -> SiteTemplate:
+        """The site's template, as stored before (pages known so far)."""
+
+    async def observe(self, template: SiteTemplate, lines: list[str]) -> None:
+        """Count a page of the site; ``template.pages`` is the site's page count after it."""
+
+    async def stripping(self, template: SiteTemplate, lines: list[str]) -> SiteTemplate:
+        """The template to strip ``lines`` with (up to date with the other processes)."""
+
+    async def counted(self, sites: list[str]) -> dict[str, int]:
+        """Pages counted of these sites by every process (empty when not shared)."""
+
+    async def tick(self) -> None: ...
+
+    async def close(self, templates: dict[str, SiteTemplate]) -> None: ...
+
+
+class LocalCounts:
+    """Counts kept in this process, loaded from and saved to ``site_templates``."""
+
+    shared = False
+
+    def __init__(self, store: TemplateStore | None = None, min_pages: int = 3,
+                 min_share: float = 0.1, count: Any = None) -> None:
+        self.store = store
+        self.min_pages = min_pages
+        self.min_share = min_share
+        self.count = count or (lambda key, value=1: None)
+
+    async def open(self) -> None:
+        return None
+
+    async def load(self, site: str) -> SiteTemplate:
+        template = SiteTemplate(site, min_pages=self.min_pages, min_share=self.min_share)
+        if self.store is None:
+            return template
+        try:
+            await asyncio.to_thread(self.store.load, template)
+        except PyMongoError as exc:
+            # Learning starts afresh for this run; the articles are held and cleaned as usual.
+            self.count("load_errors")
+            logger.warning("Site %s: stored template not readable (%s); learning afresh",
+                           site, type(exc).__name__)
+        if template.pages:
+            logger.info("Site %s: template state of %d pages loaded", site, template.pages)
+        return template
+
+    async def observe(self, template: SiteTemplate, lines: list[str]) -> None:
+        template.observe(lines)
+
+    async def stripping(self, template: SiteTemplate, lines: list[str]) -> SiteTemplate:
+        return template
+
+    async def counted(self, sites: list[str]) -> dict[str, int]:
+        return {}
+
+    async def tick(self) -> None:
+        return None
+
+    async def close(self, templates: dict[str, SiteTemplate]) -> None:
+        if self.store is None:
+            return
+        for template in templates.values():
+            try:
+                await asyncio.to_thread(self.store.save, template)
+            except PyMongoError as exc:
+                self.count("save_errors")
+                logger.warning("Site %s: template not saved (%s); the next run relearns it",
+                               template.site, type(exc).__name__)
+
+
+@dataclass
+class _Held:
+    fields: dict[str, Any]
+    future: asyncio.Future[None]
+    size: int
+
 
 class TemplateStripPipeline:
-    def __init__(self, min_pages: int = 3, min_share: float = 0.1, warmup: int = 10,
-                 hold_timeout: float = 60.0, tick: float = 0.5) -> None:
+    def __init__(self, counts: TemplateCounts | None = None, min_pages: int = 3,
+                 min_share: float = 0.1, warmup: int = 10, hold_timeout: float = 60.0,
+                 hold_max_bytes: int = 64 * 1024 * 1024, tick: float = 0.5) -> None:
         self.min_pages = min_pages
         self.min_share = min_share
         self.warmup = warmup
         self.hold_timeout = hold_timeout
+        self.hold_max_bytes = hold_max_bytes
         self.tick = tick
+        self.counts: TemplateCounts = counts or LocalCounts(None, min_pages, min_share)
         self.sites: dict[str, SiteTemplate] = {}
         self.loading: dict[str, asyncio.Future[SiteTemplate]] = {}
-        self.held: dict[str, list[tuple[dict[str, Any], asyncio.Future[None]]]] = {}
-        self.held_since: dict[str, float] = {}
-        self.store: TemplateStore | None = None
+        self.held: dict[str, list[_Held]] = {}
+        self.held_since: dict[str, float] = {}  # insertion order: the site held longest first
+        self.held_bytes = 0
         self.crawler: Crawler | None = None
+        self.fetches: FetchTracker | None = None
+        self.shared: Any = None  # crawler.distributed.shared.SharedCrawl, when distributed
         self._ticker: asyncio.Task[None] | None = None
 
     @classmethod
@@ -50,30 +160,45 @@ class TemplateStripPipeline:
             min_share=settings.getfloat("NEWS_TEMPLATE_MIN_SHARE", 0.1),
             warmup=settings.getint("NEWS_TEMPLATE_WARMUP", 10),
             hold_timeout=settings.getfloat("NEWS_TEMPLATE_HOLD_TIMEOUT", 60.0),
+            # Held responses stay under two thirds of the scraper's budget, whatever it is
+            # set to: the rest is for the responses being parsed.
+            hold_max_bytes=min(settings.getint("NEWS_TEMPLATE_HOLD_MAX_BYTES", 64 * 1024 * 1024),
+                               settings.getint("SCRAPER_SLOT_MAX_ACTIVE_SIZE") * 2 // 3),
         )
         pipeline.crawler = crawler
+        pipeline.fetches = FetchTracker.for_crawler(crawler)
+        pipeline.fetches.on_idle(pipeline._site_idle)
+        if redis_url(settings):
+            from crawler.distributed.shared import SharedCrawl
+
+            pipeline.shared = SharedCrawl.for_crawler(crawler)
         return pipeline
 
     async def open_spider(self) -> None:
         if self.crawler is not None:
-            database = Database.for_crawler(self.crawler)
-            self.store = TemplateStore(database.db["site_templates"])
-        self._ticker = asyncio.ensure_future(self._release_when_quiet())
+            db = Database.for_crawler(self.crawler).db
+            store = TemplateStore(db["site_templates"])
+            if self.shared is not None:
+                from pipelines.shared_template_store import SharedTemplateStore
+                from pipelines.shared_templates import SharedCounts
+
+                shared = SharedTemplateStore(db, store, min_pages=self.min_pages,
+                                             min_share=self.min_share)
+                self.counts = SharedCounts(shared, self.min_pages, self.min_share, self.warmup,
+                                           count=self._count)
+            else:
+                self.counts = LocalCounts(store, self.min_pages, self.min_share,
+                                          count=self._count)
+        await self.counts.open()
+        self._ticker = asyncio.ensure_future(self._watch())
 
     async def close_spider(self) -> None:
         if self._ticker is not None:
             self._ticker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._ticker
-        self.release_all("spider closing")
-        if self.store is not None:
-            for template in self.sites.values():
-                try:
-                    await asyncio.to_thread(self.store.save, template)
-                except PyMongoError as exc:
-                    self._count("save_errors")
-                    logger.warning("Site %s: template not saved (%s); the next run relearns it",
-                                   template.site, type(exc).__name__)
+        self.release_all("closing", "spider closing")
+        await self.counts.close(self.sites)
 
     def _count(self, key: str, value: int = 1) -> None:
         if self.crawler is not None and self.crawler.stats is not None and value:
@@ -88,40 +213,74 @@ class TemplateStripPipeline:
         return await asyncio.shield(loading)
 
     async def _load(self, site: str) -> SiteTemplate:
-        template = SiteTemplate(site, min_pages=self.min_pages, min_share=self.min_share)
-        if self.store is not None:
-            try:
-                await asyncio.to_thread(self.store.load, template)
-            except PyMongoError as exc:
-                # Learning starts afresh for this run; the articles are held and cleaned as usual.
-                self._count("load_errors")
-                logger.warning("Site %s: stored template not readable (%s); learning afresh",
-                               site, type(exc).__name__)
-            if template.pages:
-                logger.info("Site %s: template state of %d pages loaded", site, template.pages)
+        template = await self.counts.load(site)
         self.sites[site] = template
         return template
 
     async def process_item(self, item: Any) -> Any:
-        adapter = ItemAdapter(item)
-        site = site_of(adapter["url"])
-        template = await self._template(site)
-        lines = split_paragraphs(adapter.get("text") or "")
-        template.observe(lines)
-        if template.pages >= self.warmup:
-            self.release(site, "warm-up reached")
-            return self.strip(adapter.asdict())
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        fields = adapter.asdict()
-        self.held.setdefault(site, []).append((fields, future))
-        self.held_since.setdefault(site, time.monotonic())
-        self._count("held")
-        await future
-        return self.strip(fields)
-
-    def strip(self, fields: dict[str, Any]) -> dict[str, Any]:
+        fields = ItemAdapter(item).asdict()
         site = site_of(fields["url"])
-        template = self.sites[site]
+        template = await self._template(site)
+        size = self.fetches.item_bytes(item) if self.fetches is not None else 0
+        await self.counts.observe(template, split_paragraphs(fields.get("text") or ""))
+        if self.fetches is not None:
+            self.fetches.item_counted(item)
+        if template.pages >= self.warmup:
+            self.release(site, "warmup", "warm-up reached")
+            return await self._strip(fields)
+        if not self._may_grow(site):
+            self.release(site, "all_seen", "all its pages seen")
+            return await self._strip(fields)
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.held.setdefault(site, []).append(
+            _Held(fields, future, max(size, _MIN_RESPONSE_SIZE)))
+        self.held_since.setdefault(site, time.monotonic())
+        self.held_bytes += max(size, _MIN_RESPONSE_SIZE)
+        self._count("held")
+        if self.shared is not None:
+            self._settle(fields)
+        self._keep_within_budget()
+        await future
+        return await self._strip(fields)
+
+    def _may_grow(self, site: str) -> bool:
+        """Can the site still show pages this crawl? Always, as far as this process knows, in
+        a distributed crawl (the shared crawl's quiet decides) or without a crawler."""
+        if self.fetches is None or self.counts.shared:
+            return True
+        return self.fetches.is_pending(site)
+
+    def _site_idle(self, site: str | None) -> None:
+        """The fetch tracker: nothing of ``site`` (None: of any site) is pending any more."""
+        for name in [site] if site is not None else list(self.held):
+            if name in self.held and not self._may_grow(name):
+                self.release(name, "all_seen", "all its pages seen")
+
+    def _settle(self, fields: dict[str, Any]) -> None:
+        """A held article's request will produce nothing more: tell the other workers."""
+        qid = (fields.get("_fetch") or {}).get("queue_id")
+        if isinstance(qid, int):
+            try:
+                self.shared.settle([qid])
+            except RedisError as exc:
+                logger.warning("Held article not marked settled (%s)", type(exc).__name__)
+
+    def _keep_within_budget(self) -> None:
+        """Held articles keep their responses counted by Scrapy's scraper (past
+        SCRAPER_SLOT_MAX_ACTIVE_SIZE it stops downloading): past the budget, release the
+        sites held longest."""
+        while self.held_bytes > self.hold_max_bytes and self.held_since:
+            self.release(next(iter(self.held_since)), "budget", "held bytes over the budget")
+
+    async def _strip(self, fields: dict[str, Any]) -> dict[str, Any]:
+        site = site_of(fields["url"])
+        lines = split_paragraphs(fields.get("text") or "")
+        stripping = await self.counts.stripping(self.sites[site], lines)
+        return self.strip(fields, stripping)
+
+    def strip(self, fields: dict[str, Any], template: SiteTemplate | None = None
+              ) -> dict[str, Any]:
+        template = template or self.sites[site_of(fields["url"])]
         kept, removed = template.strip(split_paragraphs(fields.get("text") or ""))
         patterns = self._source_patterns(fields.get("source"))
         if patterns:
@@ -142,45 +301,72 @@ class TemplateStripPipeline:
         source = spider.source(name) if spider is not None and hasattr(spider, "source") else None
         return source.boilerplate if source is not None else ()
 
-    def release(self, site: str, why: str) -> None:
+    def release(self, site: str, key: str, why: str) -> None:
         held = self.held.pop(site, [])
         self.held_since.pop(site, None)
-        if held:
-            logger.info("Site %s: releasing %d article(s) (%s; learned from %d pages)", site,
-                        len(held), why, self.sites[site].pages)
-        for _fields, future in held:
-            if not future.done():
-                future.set_result(None)
+        if not held:
+            return
+        self.held_bytes -= sum(entry.size for entry in held)
+        self._count(f"released/{key}")
+        logger.info("Site %s: releasing %d article(s) (%s; learned from %d pages)", site,
+                    len(held), why, self.sites[site].pages)
+        for entry in held:
+            if not entry.future.done():
+                entry.future.set_result(None)
 
-    def release_all(self, why: str) -> None:
+    def release_all(self, key: str, why: str) -> None:
         for site in list(self.held):
-            self.release(site, why)
+            self.release(site, key, why)
 
-    async def _release_when_quiet(self) -> None:
+    async def _watch(self) -> None:
         while True:
             await asyncio.sleep(self.tick)
+            await self.counts.tick()
             if not self.held:
                 continue
-            if self._crawl_is_quiet():
-                self.release_all("nothing left to fetch")
+            if self._closing():
+                self.release_all("closing", "crawl closing")
                 continue
-            now = time.monotonic()
-            for site, since in list(self.held_since.items()):
-                if now - since >= self.hold_timeout:
-                    self.release(site, "hold timeout")
+            if self.counts.shared:
+                if self._shared_quiet():
+                    self.release_all("quiet", "nothing left to fetch in the shared crawl")
+                    continue
+                for site, pages in (await self.counts.counted(list(self.held))).items():
+                    if pages >= self.warmup and site in self.held:
+                        self.sites[site].pages = max(self.sites[site].pages, pages)
+                        self.release(site, "warmup", "warm-up reached on the shared crawl")
+            elif self.fetches is not None and not self.fetches.busy:
+                self.release_all("quiet", "nothing left to fetch")
+                continue
+            self._time_out()
 
-    def _crawl_is_quiet(self) -> bool:
-        """No download in progress, none scheduled and no page being extracted; or the crawl
-        is shutting down (SIGTERM, CLOSESPIDER_*), which waits for the held articles."""
-        engine = getattr(self.crawler, "engine", None)
-        if engine is None or not getattr(engine, "running", True):
-            return True
-        if getattr(getattr(engine, "_slot", None), "closing", None) is not None:
-            return True
-        if engine.downloader.active or getattr(engine, "_start", None) is not None:
+    def _time_out(self) -> None:
+        """The last resort: held ``hold_timeout`` and no fetch of the site has moved for as
+        long (the fetch tracker missed an end, or a distributed crawl lost a worker)."""
+        now = time.monotonic()
+        for site, since in list(self.held_since.items()):
+            if now - since < self.hold_timeout:
+                continue
+            if (self.fetches is None or not self.fetches.is_pending(site)
+                    or self.fetches.idle_for(site) >= self.hold_timeout):
+                self.release(site, "timeout", "hold timeout")
+
+    def _closing(self) -> bool:
+        """The crawl is shutting down (SIGTERM, CLOSESPIDER_*): it waits for the held articles.
+        The engine backs out while closing, not because its downloader or scraper is full."""
+        if self.crawler is None:
             return False
-        scheduler = getattr(getattr(engine, "_slot", None), "scheduler", None)
-        if scheduler is not None and scheduler.has_pending_requests():
+        engine = self.crawler.engine
+        if engine is None or not engine.running:
+            return True
+        scraper_slot = engine.scraper.slot
+        if scraper_slot is None:  # the scraper has closed
+            return True
+        return bool(engine.needs_backout() and not engine.downloader.needs_backout()
+                    and not scraper_slot.needs_backout())
+
+    def _shared_quiet(self) -> bool:
+        try:
+            return bool(self.shared is not None and self.shared.status().quiet)
+        except RedisError:
             return False
-        spider = getattr(self.crawler, "spider", None)
-        return getattr(spider, "extractions_in_flight", 0) == 0

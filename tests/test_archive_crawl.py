@@ -96,15 +96,15 @@ def test_every_fetched_html_page_is_archived_and_warcio_reads_every_file(
     records = archived(crawled)
     urls = {r.url for r in records}
     truth = article_truth(demo.sites)
-    assert set(truth) <= urls  # every article page
+    docs = list(crawled["db"].articles.find({}))
+    assert len(docs) == len(truth)
+    assert {doc["fetched_url"] for doc in docs} <= urls  # every article page, as fetched
     fetched = {demo.site(r.site).base_url + r.path for r in crawled["requests"]
                if r.status == 200}
     refused = set(non_article_urls(demo.sites)) & fetched
     assert refused and refused <= urls  # and the pages that were no article
     assert all(r.status == 200 and r.date <= datetime.now(UTC) for r in records)
     assert all(r.source for r in records)
-    docs = list(crawled["db"].articles.find({}))
-    assert len(docs) == len(truth)
     for doc in docs:
         record = read_response(crawled["archive"], _location(doc))
         assert record.url == doc["fetched_url"]

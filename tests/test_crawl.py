@@ -3,6 +3,10 @@ loopback, into the real nx-27017 server. Asserts what lands in MongoDB."""
 
 from __future__ import annotations
 
+import json
+import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -10,10 +14,12 @@ from typing import Any
 import pymongo
 import pytest
 
+from benchmarks._sites import PAGE_DIRS
 from crawler.demo.score import score
 from crawler.demo.server import DemoServer, write_sources_file
 from crawler.demo.truth import article_truth, boilerplate_lines, non_article_urls, private_urls
-from tests.conftest import log_of, run_crawl
+from tests.conftest import ROOT, log_of, run_crawl
+from tests.crawl_log import stats_of
 
 SEED = Path(__file__).resolve().parents[2] / "shared" / "seeds" / "000_bb8d09bb30d614ff.txt"
 
@@ -150,3 +156,63 @@ def test_a_forced_full_recrawl_changes_nothing(first_crawl: dict[str, Any], sour
     again = {d["url"]: d for d in first_crawl["db"].articles.find({}, {"_id": 0})}
     assert again == first_crawl["docs"]
     assert first_crawl["db"].article_revisions.count_documents({}) == 0
+
+
+# -- a first crawl of new sites with real-size pages ---------------------------------------------
+
+@pytest.fixture(scope="module")
+def real_sites() -> Iterator[dict[str, Any]]:
+    """Six new sites on 127.0.0.2-7, five real pages of 300 kB and more each, every page with
+    its site's template line in the article body (benchmarks/_sites.py)."""
+    if not all(d.is_dir() for d in PAGE_DIRS):
+        pytest.skip("the real pages of ../shared/eval are not there")
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "benchmarks" / "_sites.py"), "--sites", "6",
+         "--pages-per-site", "5", "--min-bytes", "300000"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline().strip()
+        assert line.startswith("READY "), line
+        yield json.loads(line.split(" ", 1)[1])
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        if process.stdout is not None:
+            process.stdout.close()
+
+
+def test_a_first_crawl_of_new_sites_holds_nothing_back(real_sites: dict[str, Any],
+                                                       mongo_uri: str, tmp_path: Path) -> None:
+    """30 held pages of 300 kB and more are well over Scrapy's 5 MB scraper budget: the held
+    articles must not stop the downloads. Each site's articles are released once all its pages
+    are counted (nothing of it pending), none by the hold timeout, and all are clean."""
+    sites = real_sites["sites"]
+    assert min(b for site in sites for b in site["bytes"]) >= 300_000
+    assert sum(b for site in sites for b in site["bytes"]) > 5_000_000 * 1.5
+    sources = tmp_path / "sources.yaml"
+    sources.write_text("sources:\n" + "".join(
+        f"  - name: site-{i}\n    sitemaps: [{site['base']}/sitemap.xml]\n"
+        for i, site in enumerate(sites)))
+    database = "first_crawl_real_pages"
+    proc = run_crawl(mongo_uri=mongo_uri, database=database, data_dir=tmp_path / "data",
+                     settings={"NEWS_SOURCES": str(sources)})
+    assert proc.returncode == 0, log_of(proc)
+    client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(mongo_uri, tz_aware=True)
+    try:
+        docs = {d["url"]: d for d in client[database].articles.find({}, {"_id": 0})}
+    finally:
+        client.drop_database(database)
+        client.close()
+    assert set(docs) == {url for site in sites for url in site["pages"]}, log_of(proc)
+    stats = stats_of(proc.stderr)
+    assert not [key for key in stats if key.startswith("news/templates/released/")
+                and key.rsplit("/", 1)[1] not in ("all_seen", "warmup")], stats
+    assert stats["news/templates/released/all_seen"] == len(sites)
+    for site in sites:
+        for url in site["pages"]:
+            assert site["trailer"] not in docs[url]["text"], url
+            assert docs[url]["template_lines_removed"] >= 1, url
+        host = site["base"].split("//", 1)[1].split(":", 1)[0]
+        learned = re.findall(rf"Site {re.escape(host)}: releasing \d+ article\(s\) \(([^)]*)\)",
+                             proc.stderr)
+        assert learned == ["all its pages seen; learned from 5 pages"], (host, learned)

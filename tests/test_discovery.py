@@ -63,8 +63,8 @@ def test_entity_expansion_is_refused() -> None:
         parse_sitemap(_read("billion-laughs.xml"))
 
 
-def test_malformed_sitemap_is_an_error() -> None:
-    with pytest.raises(DiscoveryError):
-        parse_sitemap(b"<urlset><url><loc>http://x/</loc></url>")
+def test_malformed_sitemap_is_recovered() -> None:
+    sitemap = parse_sitemap(b"<urlset><url><loc>http://x/</loc></url>")  # never closed
+    assert [e.url for e in sitemap.entries] == ["http://x/"] and sitemap.recovered
     with pytest.raises(DiscoveryError):
         parse_sitemap(b"<html><body>not a sitemap</body></html>")

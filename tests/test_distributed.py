@@ -396,11 +396,13 @@ def test_a_request_is_acknowledged_once_it_left_the_engine_and_its_article_is_st
                 for qid in (page[0], article[0])}
     for qid, request in requests.items():
         tracker.handed_out(qid, request)
-    tracker.poll(set(requests.values()))  # both still in the engine
+    tracker.poll()  # both still in the engine
     assert shared.status().inflight == 2 and shared.status().unsettled == 2
     response = HtmlResponse(requests[article[0]].url, request=requests[article[0]], body=b"")
     tracker.item_scraped({"url": response.url}, response)  # buffered for the database
-    tracker.poll(set())  # both left the engine
+    for request in requests.values():  # both left the engine (told by the fetch tracker)
+        tracker.finished(request.meta)
+    tracker.poll()
     status = shared.status()
     assert (status.inflight, status.unsettled) == (1, 0)  # the page is done; the article waits
     tracker.articles_stored([{"url": response.url, "_fetch": {"queue_id": article[0]}}])
@@ -477,10 +479,8 @@ def test_redis_url_switches_to_the_shared_queue(how: str,
     else:
         settings = _addon_settings(NEWS_REDIS_URL="redis://127.0.0.1:1/0")
     assert settings.get("SCHEDULER") == "crawler.distributed.scheduler.RedisScheduler"
-    pipelines = {getattr(k, "__name__", k): v for k, v in
-                 settings.getdict("ITEM_PIPELINES").items()}
-    assert pipelines["SharedTemplateStripPipeline"] == 100
-    assert "pipelines.templates.TemplateStripPipeline" not in pipelines
+    # One template pipeline: its from_crawler picks the shared count store.
+    assert settings.getdict("ITEM_PIPELINES")["pipelines.templates.TemplateStripPipeline"] == 100
     extensions = {getattr(k, "__name__", k) for k in settings.getdict("EXTENSIONS")}
     assert {"DistributedRunRecorder", "IdleExit"} <= extensions
     assert "crawler.extensions.run_record.RunRecorder" not in extensions
@@ -488,9 +488,16 @@ def test_redis_url_switches_to_the_shared_queue(how: str,
 
 # -- shared site templates, on MongoDB -----------------------------------------------------------
 
+def _paragraph(n: int) -> str:
+    """A paragraph of a story of its own, about as long as real ones (longer than the
+    template lines: a page is told from another by its text)."""
+    name = f"{chr(65 + n % 26)}{chr(65 + n // 26)}"
+    return (f"Unique paragraph {name} about topic {n}: the council of district {name} met on "
+            f"Tuesday and said what residents of {name} can expect in the coming months.")
+
+
 def _page(n: int) -> list[str]:
-    return [f"Story ID {4000 + n * 7}", f"Unique paragraph {chr(65 + n)} about topic {n}.",
-            "Follow us on Mastodon for live updates."]
+    return [f"Story ID {4000 + n * 7}", _paragraph(n), "Follow us on Mastodon for live updates."]
 
 
 def test_workers_count_one_sites_pages_together(mongo_db: Any) -> None:
@@ -528,21 +535,23 @@ def test_workers_count_one_sites_pages_together(mongo_db: Any) -> None:
 
 
 def test_the_shared_pipeline_strips_every_article_of_a_site(mongo_db: Any) -> None:
-    """The first articles wait for the shared count (here: until the crawl is quiet), later ones
+    """The first articles wait for the shared count to reach the warm-up, later ones
     are counted in batches and stripped with the cached template lines; all are clean."""
-    from pipelines.shared_templates import SharedTemplateStripPipeline
+    from pipelines.shared_templates import SharedCounts
+    from pipelines.templates import TemplateStripPipeline
 
-    pipeline = SharedTemplateStripPipeline(tick=0.02)
-    pipeline.store = TemplateStore(mongo_db.site_templates)
-    pipeline.shared_store = SharedTemplateStore(mongo_db, pipeline.store)
-    pipeline._crawl_is_quiet = lambda: False  # pages keep coming
+    counts = SharedCounts(SharedTemplateStore(mongo_db, TemplateStore(mongo_db.site_templates)))
+    # No crawler: no fetch tracker, so pages of the site may always come (the pipeline waits
+    # for the warm-up).
+    pipeline = TemplateStripPipeline(counts, tick=0.02)
 
     def item(n: int) -> dict[str, Any]:
-        text = "\n\n".join([*_page(n)[:1], f"Body of story {n}, {'x' * n}.", *_page(n)[2:]])
+        text = "\n\n".join([*_page(n)[:1], f"Body of story {n}, {'x' * n}. {_paragraph(n)}",
+                            *_page(n)[2:]])
         return {"url": f"http://example.com/story-{n}", "text": text, "_fetch": {}}
 
     async def crawl() -> list[dict[str, Any]]:
-        pipeline._ticker = asyncio.ensure_future(pipeline._release_when_quiet())
+        await pipeline.open_spider()
         # The first pages arrive together and wait for the warm-up (10 pages) ...
         out = list(await asyncio.gather(*(pipeline.process_item(item(n)) for n in range(10))))
         for n in range(10, 45):  # ... later ones go through at once
@@ -554,8 +563,8 @@ def test_the_shared_pipeline_strips_every_article_of_a_site(mongo_db: Any) -> No
     assert all(doc["template_lines_removed"] == 2 for doc in stored), [
         (doc["url"], doc["text"]) for doc in stored if doc["template_lines_removed"] != 2]
     assert all(doc["text"].startswith("Body of story") for doc in stored)
-    assert pipeline.shared_store.pages_of(["example.com"]) == {"example.com": 45}
-    assert stored[-1] is not None and pipeline.steady == 30
+    assert counts.store.pages_of(["example.com"]) == {"example.com": 45}
+    assert stored[-1] is not None and counts.steady == 30
     assert TemplateStore(mongo_db.site_templates).load(SiteTemplate("example.com")).pages == 45
 
 

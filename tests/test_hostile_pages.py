@@ -129,7 +129,8 @@ def test_every_bad_input_is_counted(
     stats = stats_of(proc.stderr)
     log = proc.stderr
     expected = {
-        "news/discovery/bad_sitemap": 2,   # malformed, billion laughs (DTD refused)
+        "news/discovery/bad_sitemap": 1,   # billion laughs (entity declarations refused)
+        "news/discovery/recovered": 2,     # malformed sitemap (1 entry), XXE feed (loose parser)
         "news/discovery/bad_gzip": 1,      # .xml.gz bomb
         "news/discovery/bad_feed": 1,      # malformed feed
         "news/discovery/bad_url": 2,       # "javascript:...", "http://[bad-ipv6/"
@@ -156,8 +157,9 @@ def test_every_bad_input_is_counted(
     assert stats["news/source/adhoc/discovered"] >= GONE_PAGES * LISTED_TIMES
     # Ignored (IgnoreRequest/HttpError), each logged: the 250 404s, the 6 refused URLs, the
     # redirect loop, the gzip bomb, the redirect to file:// that Scrapy does not follow (302),
-    # the listed URL with a NUL byte (404).
-    assert stats["news/fetch/ignored"] == GONE_PAGES + 6 + 4
+    # the listed URL with a NUL byte (404), the malformed sitemap's one URL (404).
+    assert stats["news/fetch/ignored"] == GONE_PAGES + 6 + 5
+    assert "/bad/never" in requests
     assert "max redirections reached" in log
     assert "gzip-bomb.html: Ignored response" in log or "during decompression" in log
     assert "redirect-to-file.html: Ignoring non-200 response" in log

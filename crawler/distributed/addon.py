@@ -26,8 +26,6 @@ class DistributedAddon:
         from crawler.distributed.middleware import SharedQueueMiddleware
         from crawler.distributed.run_record import DistributedRunRecorder
         from crawler.extensions.run_record import RunRecorder
-        from pipelines.shared_templates import SharedTemplateStripPipeline
-        from pipelines.templates import TemplateStripPipeline
 
         settings.set("SCHEDULER", "crawler.distributed.scheduler.RedisScheduler", PRIORITY)
         settings.set("DUPEFILTER_CLASS", "crawler.distributed.dupefilter.RunDupeFilter",
@@ -35,8 +33,8 @@ class DistributedAddon:
         settings.set_in_component_priority_dict("SPIDER_MIDDLEWARES", SharedQueueMiddleware, 950)
         settings.set_in_component_priority_dict("EXTENSIONS", IdleExit, 510)
         _replace(settings, "EXTENSIONS", RunRecorder, DistributedRunRecorder, 500)
-        _replace(settings, "ITEM_PIPELINES", TemplateStripPipeline, SharedTemplateStripPipeline,
-                 100)
+        # pipelines.templates.TemplateStripPipeline stays: with NEWS_REDIS_URL set, its
+        # from_crawler picks the shared count store (pipelines/shared_templates.py).
 
 
 def _replace(settings: BaseSettings, name: str, old: type, new: type, priority: int) -> None:

@@ -14,10 +14,10 @@ from __future__ import annotations
 import logging
 
 from scrapy import Request
-from scrapy.utils.request import fingerprint
 from scrapy_redis.dupefilter import RFPDupeFilter
 
 from crawler.distributed.shared import SharedCrawl
+from crawler.request_identity import request_fingerprint
 
 logger = logging.getLogger(__name__)
 
@@ -28,8 +28,9 @@ class RunDupeFilter(RFPDupeFilter):
         self.shared = shared
 
     def request_fingerprint(self, request: Request) -> bytes:
-        """Scrapy's request fingerprint (method, canonical URL, body), 20 raw bytes."""
-        return fingerprint(request)
+        """The crawl's request fingerprint (method, our canonical URL, body), 20 raw bytes:
+        the same as the single-process dupefilter's (crawler/request_identity.py)."""
+        return request_fingerprint(request)
 
     def request_seen(self, request: Request) -> bool:
         return self.server.sadd(self.key, self.request_fingerprint(request)) == 0

@@ -23,6 +23,7 @@ from typing import Any
 from pymongo.errors import DuplicateKeyError, PyMongoError
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
 
 from crawler.database import Database
 from crawler.distributed.shared import SharedCrawl
@@ -136,6 +137,8 @@ class DistributedRunRecorder:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> DistributedRunRecorder:
+        if not crawler.settings.getbool("NEWS_RUN_RECORD", True):
+            raise NotConfigured("not a crawl: scrapy shell or scrapy parse")
         recorder = cls(crawler.settings.getfloat("NEWS_REDIS_RECORD_INTERVAL", 10.0))
         recorder.crawler = crawler
         recorder.shared = SharedCrawl.for_crawler(crawler)

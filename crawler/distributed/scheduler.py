@@ -7,8 +7,9 @@ What differs from ``scrapy_redis.scheduler.Scheduler``:
   :class:`SharedCrawl`;
 - ``close`` never flushes the shared queue; it gives this worker's unfinished requests back;
 - a tick keeps the worker's heartbeat, requeues the requests of dead workers, acknowledges
-  finished requests and wakes the engine when the shared queue has work (Scrapy polls an idle
-  scheduler only every 5 s);
+  the requests that have left the engine (told by :class:`crawler.fetches.FetchTracker`) and,
+  when the engine has room and the shared queue has work, pops a request and hands it to the
+  engine with ``engine.crawl`` (Scrapy polls an idle scheduler only every 5 s);
 - a request that cannot be queued because Redis is unreachable waits in a local outbox and
   is queued by the tick once Redis answers again (``news/distributed/deferred``); while
   Redis is away the worker stays open, fetches what it holds and pops nothing; what is still
@@ -20,12 +21,10 @@ What differs from ``scrapy_redis.scheduler.Scheduler``:
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections import deque
 from dataclasses import dataclass
-from typing import Any
 
 from redis.exceptions import RedisError
 from scrapy import Request, Spider, signals
@@ -38,8 +37,12 @@ from crawler.distributed.dupefilter import RunDupeFilter
 from crawler.distributed.queue import ReliableQueue
 from crawler.distributed.shared import SharedCrawl
 from crawler.distributed.tracker import AckTracker
+from crawler.fetches import FetchTracker
 
 logger = logging.getLogger(__name__)
+
+
+_READY = "news_ready"  # request.meta key: popped by the tick, for the engine
 
 
 @dataclass
@@ -62,13 +65,17 @@ class RedisScheduler(Scheduler):
         self._task: asyncio.Task[None] | None = None
         self._last_beat = 0.0
         self._outbox: deque[_Deferred] = deque()
+        self._ready: deque[Request] = deque()  # popped by the tick, handed to the engine
         self._redis_away = False
+        self.fetches: FetchTracker | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RedisScheduler:
         shared = SharedCrawl.for_crawler(crawler)
         scheduler = cls(shared, crawler=crawler)
         scheduler.stats = crawler.stats
+        scheduler.fetches = FetchTracker.for_crawler(crawler)
+        scheduler.fetches.on_finished(scheduler.tracker.finished)
         crawler.signals.connect(scheduler.tracker.item_scraped, signal=signals.item_scraped)
         crawler.signals.connect(scheduler.tracker.articles_stored,
                                 signal=news_signals.articles_stored)
@@ -102,8 +109,14 @@ class RedisScheduler(Scheduler):
                     self.tracker.acked, requeued)
 
     def enqueue_request(self, request: Request) -> bool:
-        # A retry or redirect is a copy of an in-flight request: it becomes an entry of its own.
-        request.meta.pop(QUEUE_ID, None)
+        if request.meta.pop(_READY, False):  # popped by the tick: to the engine right away
+            self._ready.append(request)
+            return True
+        # A retry or redirect is a copy of an in-flight request: it becomes an entry of its
+        # own, and the request it copies has left the engine.
+        copied = request.meta.pop(QUEUE_ID, None)
+        if isinstance(copied, int):
+            self.tracker.left(copied)
         entry = _Deferred(request)
         if self._outbox:  # Redis was away a moment ago: keep the order
             self._defer(entry, None)
@@ -125,6 +138,8 @@ class RedisScheduler(Scheduler):
             entry.checked = True
         self.queue.push(request)
         self._count("enqueued")
+        if self.fetches is not None:
+            self.fetches.handed_off(request)  # whichever worker pops it fetches it
         return True
 
     def _defer(self, entry: _Deferred, exc: Exception | None) -> None:
@@ -156,6 +171,11 @@ class RedisScheduler(Scheduler):
         self._outbox.clear()
 
     def next_request(self) -> Request | None:
+        if self._ready:
+            return self._ready.popleft()
+        return self._pop()
+
+    def _pop(self) -> Request | None:
         try:
             request: Request | None = self.queue.pop()
         except RedisError as exc:
@@ -164,11 +184,13 @@ class RedisScheduler(Scheduler):
             return None
         if request is not None:
             self.tracker.handed_out(request.meta[QUEUE_ID], request)
+            if self.fetches is not None:
+                self.fetches.begin(request)
             self._count("dequeued")
         return request
 
     def has_pending_requests(self) -> bool:
-        if self._outbox:
+        if self._outbox or self._ready:
             return True
         try:
             return len(self.queue) > 0
@@ -204,18 +226,19 @@ class RedisScheduler(Scheduler):
             self._count("requeued", moved)
             logger.warning("Requeued %d in-flight request(s) of %d dead worker(s)", moved, dead)
 
-    def _engine_slot(self) -> Any:
-        engine = getattr(self.crawler, "engine", None)
-        return getattr(engine, "_slot", None)
-
     def _poll(self) -> None:
-        slot = self._engine_slot()
-        in_progress = getattr(slot, "inprogress", None)
-        if in_progress is not None:
-            self.tracker.poll(in_progress)
+        self.tracker.poll()
 
     def _wake_engine(self) -> None:
-        slot = self._engine_slot()
-        if slot is not None and slot.closing is None:
-            with contextlib.suppress(Exception):
-                slot.nextcall.schedule()
+        """The engine has room and the shared queue has work: hand it a request now (an idle
+        engine would ask only at its next heartbeat, up to 5 s later)."""
+        engine = getattr(self.crawler, "engine", None)
+        if engine is None or not engine.running or engine.needs_backout() or self._ready:
+            return
+        if len(self.queue) == 0:
+            return
+        request = self._pop()
+        if request is None:
+            return
+        request.meta[_READY] = True
+        engine.crawl(request)  # back here through enqueue_request, into self._ready

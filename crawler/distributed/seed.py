@@ -20,7 +20,14 @@ from crawler.distributed import redis_url
 from crawler.distributed.dupefilter import RunDupeFilter
 from crawler.distributed.queue import ReliableQueue
 from crawler.distributed.shared import SharedCrawl, new_worker_id
-from crawler.run import EXIT_ERROR, EXIT_LOCKED, EXIT_OK, build_settings, configure_logging
+from crawler.run import (
+    EXIT_ERROR,
+    EXIT_LOCKED,
+    EXIT_OK,
+    build_settings,
+    check,
+    configure_logging,
+)
 from crawler.sources import SourcesError
 from crawler.spiders.news import NewsSpider
 
@@ -31,6 +38,7 @@ def seed(source: str | None, sources: str | None, overrides: list[str],
          json_lines: bool = False) -> int:
     settings = build_settings(overrides, sources)
     configure_logging(settings, json_lines)
+    check(settings)  # ConfigError: one line, exit 2 (crawler.cli)
     if not redis_url(settings):
         logger.error("newscrawl seed needs NEWS_REDIS_URL (or the environment variable "
                      "REDIS_URL): see docs/distributed.md")

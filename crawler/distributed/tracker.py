@@ -6,14 +6,15 @@ a retry or redirect is pushed as a new request before the original leaves) and t
 yielded are written to MongoDB (or to the local spool, when the database is down). Until then it
 stays in the worker's in-flight hash, from which it is requeued if the worker dies.
 
-The engine does not announce that a request left it; the tracker compares the requests it
-handed out with the engine's set of requests in progress, every tick.
+The engine does not announce that a request left it: :class:`crawler.fetches.FetchTracker`
+tells (:meth:`AckTracker.finished`: parsed or failed, its articles out of the pipelines), and
+the scheduler tells when a retry or redirect copy of it is queued (:meth:`AckTracker.left`).
+The tracker settles or acknowledges them at its next tick.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection
 from typing import Any
 
 from scrapy import Request
@@ -31,6 +32,7 @@ class AckTracker:
         self.handed: dict[int, Request] = {}  # popped, still in the engine
         self.buffered: dict[int, int] = {}  # articles scraped and not yet stored, per entry
         self.waiting: set[int] = set()  # left the engine, waiting for their articles' write
+        self.left_engine: set[int] = set()  # left the engine since the last poll
         self.acked = 0
 
     def handed_out(self, qid: int, request: Request) -> None:
@@ -57,13 +59,24 @@ class AckTracker:
             self.waiting.discard(qid)
             self.buffered.pop(qid, None)
 
-    def poll(self, in_progress: Collection[Request]) -> None:
+    def finished(self, meta: dict[str, Any]) -> None:
+        """A request has left the engine (the fetch tracker): its articles are through the
+        pipelines, so item_scraped has counted them."""
+        qid = meta.get(QUEUE_ID)
+        if isinstance(qid, int):
+            self.left(qid)
+
+    def left(self, qid: int) -> None:
+        if qid in self.handed:
+            self.left_engine.add(qid)
+
+    def poll(self) -> None:
         """Acknowledge (or settle) the requests that have left the engine."""
         stored = [qid for qid in self.waiting if self.buffered.get(qid, 0) <= 0]
         if stored:  # an acknowledgement that failed in articles_stored
             self._ack(stored)
             self.waiting.difference_update(stored)
-        done = [qid for qid, request in self.handed.items() if request not in in_progress]
+        done = [qid for qid in self.left_engine if qid in self.handed]
         if not done:
             return
         settled = [qid for qid in done if self.buffered.get(qid, 0) > 0]
@@ -72,6 +85,7 @@ class AckTracker:
         self._ack(ready)
         for qid in done:
             del self.handed[qid]
+            self.left_engine.discard(qid)
         self.waiting.update(settled)
         for qid in ready:
             self.buffered.pop(qid, None)

@@ -22,6 +22,7 @@ from crawler.run import (
     LockHeld,
     _crawl,
     build_settings,
+    check,
     configure_logging,
     run_lock,
 )
@@ -35,6 +36,7 @@ def worker(sources: str | None, overrides: list[str], json_lines: bool = False,
     settings = build_settings(overrides, sources)
     settings.set("NEWS_REDIS_SEED", False, priority="cmdline")
     configure_logging(settings, json_lines)
+    check(settings)  # ConfigError: one line, exit 2 (crawler.cli)
     url = redis_url(settings)
     if not url:
         logger.error("newscrawl worker needs NEWS_REDIS_URL (or the environment variable "

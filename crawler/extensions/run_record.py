@@ -1,10 +1,11 @@
 """Record every crawl in ``crawl_runs``: start, end, outcome and per-source counts.
 
 The record is written when the spider opens (``status: running``) and replaced when it closes.
-A run that is killed leaves its record ``running``; the next run marks such records whose
-process is gone as ``killed``. The outcome is ``failed`` when a source failed entirely (nothing
-listed, nothing fetched, only errors) or its extraction health collapsed (most fetched pages
-with empty text, or not one article among many pages).
+Only crawls are runs: ``scrapy shell`` and ``scrapy parse`` set ``NEWS_RUN_RECORD`` to False
+(crawler/commands) and record nothing. A run that is killed leaves its record ``running``; the
+next run marks such records whose process is gone as ``killed``. The outcome is ``failed``
+when a source failed entirely (nothing listed, nothing fetched, only errors) or its extraction
+health collapsed (most fetched pages with empty text, or not one article among many pages).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 from pymongo.errors import PyMongoError
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
 
 from crawler.database import Database
 
@@ -79,6 +81,39 @@ def judge(counts: dict[str, dict[str, int]]) -> list[str]:
     return problems
 
 
+def summarize(counts: dict[str, dict[str, int]], max_age_days: float,
+              problems: list[str] | None = None) -> list[tuple[int, str]]:
+    """What happened to each source, as (log level, line): its counts, the listed entries
+    skipped as too old and the setting that keeps them, and why nothing was stored."""
+    lines: list[tuple[int, str]] = []
+    for name, c in sorted(counts.items()):
+        stored = c["stored_new"] + c["updated"] + c["unchanged"]
+        lines.append((logging.INFO, (
+            f"Source {name}: {c['discovered']} listed, {c['fetched']} fetched, "
+            f"{c['not_modified']} not modified, {c['stored_new']} new, {c['updated']} updated, "
+            f"{c['unchanged']} unchanged, {c['rejected']} not articles, {c['errors']} errors, "
+            f"{c['skipped_too_old']} too old, {c['skipped_not_due']} not due")))
+        if c["skipped_too_old"]:
+            lines.append((logging.INFO, (
+                f"Source {name}: {c['skipped_too_old']} listed entries skipped as older than "
+                f"{max_age_days:g} days (setting NEWS_MAX_AGE_DAYS; 0 keeps them)")))
+        if stored or any(p.startswith(f"source {name}:") for p in problems or []):
+            continue  # stored something, or the problem is logged as an error already
+        if c["skipped_too_old"] and not c["discovered"] - c["skipped_too_old"]:
+            why = (f"every listed entry ({c['skipped_too_old']}) is older than "
+                   f"NEWS_MAX_AGE_DAYS={max_age_days:g}")
+        elif c["skipped_not_due"] or c["not_modified"]:  # an incremental run, all known
+            lines.append((logging.INFO, f"Source {name}: nothing new or changed"))
+            continue
+        elif c["rejected"] and c["rejected"] == c["fetched"]:
+            why = f"the {c['fetched']} page(s) fetched hold no article"
+        else:
+            why = (f"{c['fetched']} page(s) fetched, {c['rejected']} not articles, "
+                   f"{c['errors']} fetch errors")
+        lines.append((logging.WARNING, f"Source {name}: no article stored: {why}"))
+    return lines
+
+
 class RunRecorder:
     def __init__(self, run_id: str | None = None) -> None:
         self.run_id = run_id or uuid.uuid4().hex
@@ -88,6 +123,8 @@ class RunRecorder:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RunRecorder:
+        if not crawler.settings.getbool("NEWS_RUN_RECORD", True):
+            raise NotConfigured("not a crawl: scrapy shell or scrapy parse")
         recorder = cls(crawler.settings.get("NEWS_RUN_ID") or None)
         recorder.crawler = crawler
         crawler.signals.connect(recorder.spider_opened, signal=signals.spider_opened)
@@ -131,6 +168,9 @@ class RunRecorder:
         if reason != "finished":
             problems.append(f"crawl ended early: {reason}")
         outcome = "failed" if problems else "ok"
+        max_age = self.crawler.settings.getfloat("NEWS_MAX_AGE_DAYS", 7.0)
+        for level, line in summarize(counts, max_age, problems):
+            logger.log(level, "%s", line)
         for problem in problems:
             logger.error("Run %s: %s", self.run_id, problem)
         shares = health(counts)

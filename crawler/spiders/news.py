@@ -20,16 +20,17 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request, Response, TextResponse
 from scrapy.linkextractors import LinkExtractor
+from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.gz import gunzip
 
 from crawler import signals as news_signals
 from crawler.database import Database
 from crawler.dates import SourceZone, resolve_naive, zone_from, zone_of
-from crawler.discovery import DiscoveryError, Entry, detect_kind, parse_feed, parse_sitemap
+from crawler.discovery import DiscoveryError, Entry, detect_kind, parse_sitemap, read_feed
 from crawler.encoding import mislabeled_utf8
 from crawler.extraction.pool import ExtractionPool
 from crawler.normalize import canonicalize_url, same_site
-from crawler.sources import Source, SourcesError, load_sources
+from crawler.sources import Source, SourcesError, load_sources, url_list
 from crawler.url_state import (
     KIND_ARTICLE,
     KIND_PAGE,
@@ -82,12 +83,14 @@ class NewsSpider(scrapy.Spider):
     def _select_sources(self, path: str) -> list[Source]:
         if self.url:
             name = self.source_name or "adhoc"
-            return [Source(name=name, start_urls=(self.url,))]
+            return [Source(name=name, start_urls=url_list([self.url], "-a url"))]
         sources = load_sources(path)
         if self.source_name:
-            sources = [s for s in sources if s.name == self.source_name]
-            if not sources:
-                raise SourcesError(f"{path}: no source named {self.source_name!r}")
+            chosen = [s for s in sources if s.name == self.source_name]
+            if not chosen:
+                raise SourcesError(f"{path}: no source named {self.source_name!r} (have: "
+                                   f"{', '.join(s.name for s in sources)})")
+            return chosen
         return sources
 
     def _close_pool(self) -> None:
@@ -135,13 +138,15 @@ class NewsSpider(scrapy.Spider):
 
     async def _from_feed(self, response: Response, body: bytes) -> AsyncIterator[Request]:
         try:
-            entries = parse_feed(body, response.url)
+            feed = read_feed(body, response.url)
         except DiscoveryError as exc:
             self._count("news/discovery/bad_feed")
             logger.warning("Unreadable feed %s: %s", response.url, exc)
             return
-        logger.info("Feed %s lists %d entries", response.url, len(entries))
-        entries = self._zoned(response, entries)
+        if feed.recovered:
+            self._recovered(response, "feed", feed.recovered, len(feed.entries))
+        logger.info("Feed %s lists %d entries", response.url, len(feed.entries))
+        entries = self._zoned(response, feed.entries)
         async for request in self._listed(response, entries, via="feed"):
             yield request
 
@@ -152,6 +157,8 @@ class NewsSpider(scrapy.Spider):
             self._count("news/discovery/bad_sitemap")
             logger.warning("Unreadable sitemap %s: %s", response.url, exc)
             return
+        if sitemap.recovered:
+            self._recovered(response, "sitemap", sitemap.recovered, len(sitemap.entries))
         logger.info("Sitemap %s (%s) lists %d entries", response.url, sitemap.kind,
                     len(sitemap.entries))
         if sitemap.kind == "index":
@@ -165,16 +172,21 @@ class NewsSpider(scrapy.Spider):
         async for request in self._listed(response, entries, via="sitemap"):
             yield request
 
+    def _recovered(self, response: Response, kind: str, problem: str, entries: int) -> None:
+        self._count("news/discovery/recovered")
+        logger.warning("Recovered the malformed %s %s (%s): %d entries read", kind, response.url,
+                       problem[:200], entries)
+
     async def _listed(self, response: Response, entries: list[Entry],
                       via: str) -> AsyncIterator[Request]:
         """Requests for the entries of a feed or sitemap that are new, changed or due."""
         source = response.meta.get("news_source")
-        entries, urls = self._usable(response, entries)
-        states = await self._states(urls)
+        entries, urls, keys = self._usable(response, entries)
+        states = await self._states(keys)
         now = datetime.now(UTC)
         self._count_source(source, "discovered", len(entries))
-        for url, entry in zip(urls, entries, strict=True):
-            state = states.get(url)
+        for url, key, entry in zip(urls, keys, entries, strict=True):
+            state = states.get(key)
             decision = self.policy.decide(state, now, published=entry.published,
                                           modified=entry.modified)
             if not decision.fetch:
@@ -209,22 +221,28 @@ class NewsSpider(scrapy.Spider):
         source = self.source(name or "")
         return source.zone if source is not None else None
 
-    def _usable(self, response: Response, entries: list[Entry]) -> tuple[list[Entry], list[str]]:
-        """The entries whose URL can be requested, and their canonical URLs. One bad URL
-        ("http://[oops/", "javascript:...") must not lose the rest of the list."""
+    def _usable(self, response: Response, entries: list[Entry],
+                ) -> tuple[list[Entry], list[str], list[str]]:
+        """The entries whose URL can be requested, their URLs as published (resolved against
+        the base: what is fetched) and their canonical URLs (their identity, the key of their
+        URL state). One bad URL ("http://[oops/", "javascript:...") must not lose the rest of
+        the list."""
         kept: list[Entry] = []
         urls: list[str] = []
+        keys: list[str] = []
         for entry in entries:
             try:
-                url = canonicalize_url(response.urljoin(entry.url))
+                url = response.urljoin(entry.url)
                 Request(url)  # ValueError for what Scrapy cannot request
+                key = canonicalize_url(url)
             except ValueError as exc:
                 self._count("news/discovery/bad_url")
                 logger.info("Unusable URL %r in %s: %s", entry.url[:200], response.url, exc)
                 continue
             kept.append(entry)
             urls.append(url)
-        return kept, urls
+            keys.append(key)
+        return kept, urls, keys
 
     def _page_request(self, url: str, source: str | None, depth: int,
                       state: dict[str, Any] | None, meta: dict[str, Any] | None = None,
@@ -288,12 +306,12 @@ class NewsSpider(scrapy.Spider):
 
     def _fetched(self, response: Response, kind: str) -> None:
         """Report the URL state of a fetch that yields no article to store."""
-        self.crawler.signals.send_catch_log(
-            news_signals.url_fetched, update={**self._validators(response),
-                                              "url": canonicalize_url(response.url),
-                                              "source": response.meta.get("news_source"),
-                                              "kind": kind, "status": response.status,
-                                              "fetched_at": datetime.now(UTC)})
+        update = {**self._validators(response), "source": response.meta.get("news_source"),
+                  "kind": kind, "status": response.status, "fetched_at": datetime.now(UTC)}
+        for key in dict.fromkeys([canonicalize_url(response.url), _listed_key(response)]):
+            if key:
+                self.crawler.signals.send_catch_log(news_signals.url_fetched,
+                                                    update={**update, "url": key})
 
     @staticmethod
     def _validators(response: Response) -> dict[str, Any]:
@@ -305,14 +323,16 @@ class NewsSpider(scrapy.Spider):
         return validators
 
     async def _follow_links(self, response: TextResponse, depth: int) -> AsyncIterator[Request]:
-        urls = list(dict.fromkeys(
-            canonicalize_url(link.url) for link in self.links.extract_links(response)
-            if same_site(link.url, response.url)))
-        states = await self._states(urls)
+        # Each link as published, once per canonical URL (its identity).
+        links: dict[str, str] = {}
+        for link in self.links.extract_links(response):
+            if same_site(link.url, response.url):
+                links.setdefault(canonicalize_url(link.url), link.url)
+        states = await self._states(list(links))
         now = datetime.now(UTC)
         source = response.meta.get("news_source")
-        for url in urls:
-            state = states.get(url)
+        for key, url in links.items():
+            state = states.get(key)
             decision = self.policy.decide(state, now, listed=False)
             if not decision.fetch:
                 self._count_source(source, f"skipped_{decision.reason}")
@@ -326,7 +346,7 @@ class NewsSpider(scrapy.Spider):
         item["source"] = response.meta.get("news_source")
         item["fetched_at"] = datetime.now(UTC)
         item["_fetch"] = {"status": response.status, "url": canonicalize_url(response.url),
-                          **self._validators(response)}
+                          "listed": _listed_key(response), **self._validators(response)}
         if not item.get("title") and hint.get("title"):
             item["title"] = hint["title"]
         if item.get("published") is None and hint.get("published") is not None:
@@ -374,7 +394,18 @@ class NewsSpider(scrapy.Spider):
 
     def on_error(self, failure: Any) -> None:
         request = getattr(failure, "request", None)
+        if request is not None:
+            self.crawler.signals.send_catch_log(news_signals.request_failed, request=request)
         url = getattr(request, "url", "?")
+        if failure.check(HttpError):  # an IgnoreRequest too, but a failed fetch: say which
+            status = failure.value.response.status
+            source = request.meta.get("news_source") if request is not None else None
+            self._count("news/fetch/ignored")
+            self._count(f"news/fetch/http_status/{status}")
+            self._count_source(source, "errors")
+            logger.warning("Fetch failed for %s: Ignoring non-200 response (HTTP %d, source %s)",
+                           url, status, source or "adhoc")
+            return
         if failure.check(IgnoreRequest):
             self._count("news/fetch/ignored")
             logger.info("Not fetched %s: %s", url, failure.getErrorMessage())
@@ -391,3 +422,18 @@ class NewsSpider(scrapy.Spider):
     def _count_source(self, source: str | None, event: str, value: int = 1) -> None:
         """Per-source counts (news/source/<name>/<event>), read by the crawl_runs record."""
         self._count(f"news/source/{source or 'adhoc'}/{event}", value)
+
+
+_PERMANENT_REDIRECTS = {301, 308}
+
+
+def _listed_key(response: Response) -> str | None:
+    """The identity of the URL that was requested (as the feed, sitemap or page listed it),
+    before its redirects, when they were all permanent: the key its URL state is looked up by
+    next time. After a temporary one (``/latest`` -> today's story) it is not this page's."""
+    redirects = response.meta.get("redirect_urls")
+    if not redirects:
+        return canonicalize_url(response.url)
+    if not set(response.meta.get("redirect_reasons") or [None]) <= _PERMANENT_REDIRECTS:
+        return None
+    return canonicalize_url(redirects[0])

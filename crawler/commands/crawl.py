@@ -1,0 +1,54 @@
+"""``scrapy crawl``, with configuration errors as one line and exit code 2 (docs/cron.md)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+from typing import Any
+
+from scrapy.commands.crawl import Command as ScrapyCrawlCommand
+
+from crawler.config import ConfigError
+from crawler.run import EXIT_ERROR, bootstrap_failed, check
+
+logger = logging.getLogger(__name__)
+
+
+class Command(ScrapyCrawlCommand):
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        if len(args) != 1:
+            super().run(args, opts)  # Scrapy's usage errors
+            return
+        assert self.crawler_process is not None and self.settings is not None
+        try:
+            check(self.settings)
+        except ConfigError as exc:
+            logger.error("%s", exc)
+            self.exitcode = EXIT_ERROR
+            return
+        crawler = self._create_crawler(args[0])
+        task: Any = self.crawler_process.crawl(crawler, **opts.spargs)
+        self.crawler_process.start()
+        error = _failure(task)
+        if error is not None:
+            self.exitcode = bootstrap_failed(crawler, error)
+        elif self.crawler_process.bootstrap_failed:
+            self.exitcode = 1
+
+
+def _failure(task: Any) -> BaseException | None:
+    """The exception a crawl ended with (an asyncio task, or a Deferred with
+    FORCE_CRAWLER_PROCESS), marked as handled."""
+    if isinstance(task, asyncio.Future):
+        if not task.done() or task.cancelled():
+            return None
+        return task.exception()
+    failures: list[BaseException] = []
+
+    def _failed(failure: Any) -> None:
+        failures.append(failure.value)
+
+    task.addErrback(_failed)
+    return failures[0] if failures else None
+

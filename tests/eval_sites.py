@@ -1,0 +1,199 @@
+"""Real publishers' pages on loopback: the pages of ``../shared/eval`` served as many sites.
+
+Each page is served at its published path and query (as its site served it), on one of
+``hosts`` loopback addresses (127.0.0.20 and up, each its own HTTP server on a free port); a
+publisher's pages stay on one host. Every host also serves:
+
+- ``/robots.txt`` (allows everything, names the sitemap);
+- ``/sitemap.xml``: a plain sitemap (``<loc>`` only: no ``news:`` fields, no dates);
+- ``/``: a home page listing its articles as a real front page does (headline links and the
+  first words of each story as teasers).
+
+Requests are recorded (host, path with query, status), so a test can tell which URLs the
+crawler asked for.
+"""
+
+from __future__ import annotations
+
+import gzip
+import html
+import json
+import socketserver
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+from urllib.parse import urlsplit
+from xml.sax.saxutils import escape
+
+EVAL = Path(__file__).resolve().parent.parent.parent / "shared" / "eval"
+AEB = EVAL / "scrapinghub-aeb"
+FUNDUS = EVAL / "fundus-testdata"
+
+
+@dataclass(frozen=True)
+class EvalPage:
+    """One real page: its id in the corpus, its published URL, its HTML and its true text."""
+
+    id: str
+    published_url: str
+    body: bytes
+    truth: str
+
+    @property
+    def domain(self) -> str:
+        return urlsplit(self.published_url).hostname or ""
+
+    @property
+    def path(self) -> str:
+        """The path and query the page's site served it at (what a request line carries)."""
+        parts = urlsplit(self.published_url)
+        return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+
+    title: str = ""
+
+    @property
+    def headline(self) -> str:
+        return (self.title or self.truth.split("\n", 1)[0])[:120]
+
+
+def aeb_pages() -> list[EvalPage]:
+    """The 181 pages of scrapinghub-aeb with their ground truth."""
+    truth: dict[str, dict[str, str]] = json.loads(
+        (AEB / "ground-truth.json").read_text(encoding="utf-8"))
+    return [EvalPage(id=key, published_url=value["url"],
+                     body=gzip.decompress((AEB / "html" / f"{key}.html.gz").read_bytes()),
+                     truth=value["articleBody"])
+            for key, value in sorted(truth.items())]
+
+
+def fundus_pages() -> list[EvalPage]:
+    """The pages of fundus-testdata (258 pages of 181 publishers), one per published URL (two
+    crawl dates of one Taz article share a URL: the later is kept)."""
+    gold: list[dict[str, Any]] = json.loads(
+        (FUNDUS / "gold_index.json").read_text(encoding="utf-8"))
+    by_url: dict[str, EvalPage] = {}
+    for record in sorted(gold, key=lambda r: str(r["file"])):
+        by_url[record["url"]] = EvalPage(
+            id=str(record["file"]), published_url=str(record["url"]),
+            body=gzip.decompress((FUNDUS / record["file"]).read_bytes()),
+            truth="\n\n".join(record.get("body_paragraphs") or []),
+            title=str(record.get("title") or ""))
+    return sorted(by_url.values(), key=lambda page: page.id)
+
+
+@dataclass(frozen=True)
+class Request:
+    host: str
+    path: str
+    status: int
+
+
+class _HostServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], sites: EvalSites) -> None:
+        super().__init__(address, _Handler)
+        self.sites = sites
+        self.routes: dict[str, tuple[bytes, str]] = {}
+
+    def server_bind(self) -> None:  # no reverse DNS lookup of the address
+        socketserver.TCPServer.server_bind(self)
+
+    @property
+    def base_url(self) -> str:
+        host, port = self.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _HostServer
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        route = self.server.routes.get(self.path)
+        body, content_type = route or (b"Not Found", "text/plain; charset=utf-8")
+        status = 200 if route else 404
+        with self.server.sites.lock:
+            self.server.sites.requests.append(
+                Request(self.server.base_url, self.path, status))
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+class EvalSites:
+    """``with EvalSites(pages, hosts=32) as sites:`` serves ``pages`` on ``hosts`` hosts."""
+
+    def __init__(self, pages: list[EvalPage], hosts: int = 32, first: int = 20) -> None:
+        self.pages = pages
+        self.hosts = hosts
+        self.first = first
+        self.requests: list[Request] = []
+        self.lock = threading.Lock()
+        self.servers: list[_HostServer] = []
+        self.threads: list[threading.Thread] = []
+        self.url_of: dict[str, str] = {}  # page id -> the URL it is served at
+
+    def __enter__(self) -> EvalSites:
+        domains = sorted({page.domain for page in self.pages})
+        host_of = {domain: i % self.hosts for i, domain in enumerate(domains)}
+        for i in range(self.hosts):
+            server = _HostServer((f"127.0.0.{self.first + i}", 0), self)
+            self.servers.append(server)
+        for page in self.pages:
+            server = self.servers[host_of[page.domain]]
+            if page.path in server.routes:
+                raise ValueError(f"two pages at {page.path} on {server.base_url}")
+            server.routes[page.path] = (page.body, "text/html; charset=utf-8")
+            self.url_of[page.id] = server.base_url + page.path
+        for server in self.servers:
+            self._add_site_pages(server)
+            thread = threading.Thread(target=server.serve_forever, daemon=True)
+            thread.start()
+            self.threads.append(thread)
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        for server in self.servers:
+            server.shutdown()
+            server.server_close()
+
+    def _add_site_pages(self, server: _HostServer) -> None:
+        base = server.base_url
+        mine = [page for page in self.pages if self.url_of[page.id].startswith(base + "/")]
+        locs = "".join(f"<url><loc>{escape(base + page.path)}</loc></url>\n" for page in mine)
+        sitemap = ('<?xml version="1.0" encoding="UTF-8"?>\n'
+                   '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
+                   f"{locs}</urlset>\n")
+        server.routes["/sitemap.xml"] = (sitemap.encode(), "application/xml")
+        robots = f"User-agent: *\nAllow: /\n\nSitemap: {base}/sitemap.xml\n"
+        server.routes["/robots.txt"] = (robots.encode(), "text/plain")
+        teasers = "".join(
+            f'<article class="teaser"><h2><a href="{html.escape(page.path)}">'
+            f"{html.escape(page.headline)}</a></h2>"
+            f"<p>{html.escape(' '.join(page.truth.split()[:18]))} …</p></article>\n"
+            for page in mine)
+        home = ("<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Front page</title>"
+                '<meta property="og:type" content="website"></head><body>'
+                '<header><nav><a href="/">Home</a> <a href="/">Latest</a></nav></header>'
+                f"<main><h1>Latest news</h1>\n{teasers}</main>"
+                "<footer><p>© The publisher</p></footer></body></html>")
+        server.routes["/"] = (home.encode(), "text/html; charset=utf-8")
+
+    @property
+    def base_urls(self) -> list[str]:
+        return [server.base_url for server in self.servers]
+
+    def requested(self) -> Iterator[Request]:
+        with self.lock:
+            yield from list(self.requests)

@@ -1,0 +1,148 @@
+"""Nothing silent: what a crawl skipped, found nothing in, or could not fetch is said per source,
+in the log and in ``newscrawl runs``; the demo prints the command it runs and never writes into
+the database ``MONGO_URI`` names. Real ``scrapy crawl`` / ``newscrawl`` subprocesses."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shlex
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pymongo
+import pytest
+
+from crawler.database import EmbeddedMongo
+from crawler.demo.server import DemoServer
+from tests.conftest import ROOT, log_of, run_crawl
+
+
+@pytest.fixture(scope="module")
+def demo() -> Iterator[DemoServer]:
+    with DemoServer() as server:
+        yield server
+
+
+def _newscrawl(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "crawler.cli", *args],
+                          env=dict(os.environ, PYTHONPATH=str(ROOT), **env), cwd=ROOT,
+                          capture_output=True, text=True, timeout=600, check=False)
+
+
+def test_entries_older_than_the_max_age_are_counted_and_named(
+        demo: DemoServer, mongo_uri: str, tmp_path: Path) -> None:
+    proc = run_crawl("-a", f"url={demo.site('rundschau').feed_url}", mongo_uri=mongo_uri,
+                     database="silent_old", data_dir=tmp_path,
+                     settings={"NEWS_MAX_AGE_DAYS": "7"})
+    assert proc.returncode == 0, log_of(proc)
+    log = proc.stderr
+    assert ("Source adhoc: 7 listed, 0 fetched, 0 not modified, 0 new, 0 updated, 0 unchanged, "
+            "0 not articles, 0 errors, 7 too old, 0 not due") in log, log_of(proc)
+    assert ("Source adhoc: 7 listed entries skipped as older than 7 days "
+            "(setting NEWS_MAX_AGE_DAYS; 0 keeps them)") in log
+    assert ("Source adhoc: no article stored: every listed entry (7) is older than "
+            "NEWS_MAX_AGE_DAYS=7") in log
+
+    table = _newscrawl("runs", "-s", "MONGO_DATABASE=silent_old", "-s",
+                       f"NEWS_DATA_DIR={tmp_path}", env={"MONGO_URI": mongo_uri})
+    assert table.returncode == 0, table.stderr[-2000:]
+    header, row = table.stdout.splitlines()[:2]
+    assert header.split()[-1] == "old"
+    assert row.split()[3:] == ["ok", "adhoc", "7", "0", "0", "0", "0", "0", "0", "0", "7"]
+
+
+def test_a_page_without_an_article_says_so_and_unknown_settings_are_warned(
+        demo: DemoServer, mongo_uri: str, tmp_path: Path) -> None:
+    proc = run_crawl("-a", f"url={demo.site('courrier').home_url}", mongo_uri=mongo_uri,
+                     database="silent_none", data_dir=tmp_path,
+                     settings={"NEWS_MAX_DEPTH": "0", "NEWS_MAX_AGE_DAY": "3"})
+    assert proc.returncode == 0, log_of(proc)
+    assert "Source adhoc: no article stored: the 1 page(s) fetched hold no article" in \
+        proc.stderr, log_of(proc)
+    assert ("Unknown setting NEWS_MAX_AGE_DAY (ignored: no such NEWS_ setting, see "
+            "docs/settings.md); did you mean NEWS_MAX_AGE_DAYS?") in proc.stderr
+
+
+def test_a_start_url_that_answers_404_says_so(demo: DemoServer, mongo_uri: str,
+                                              tmp_path: Path) -> None:
+    url = f"{demo.site('courrier').base_url}/no-such-page"
+    proc = run_crawl("-a", f"url={url}", mongo_uri=mongo_uri, database="silent_404",
+                     data_dir=tmp_path)
+    assert f"Fetch failed for {url}: Ignoring non-200 response (HTTP 404, source adhoc)" in \
+        proc.stderr, log_of(proc)
+    assert "source adhoc: failed entirely (1 fetch errors, nothing fetched)" in proc.stderr
+    assert "'news/fetch/http_status/404': 1" in proc.stderr
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.2", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def test_the_demo_uses_its_own_database_and_prints_the_exact_command(
+        mongo_uri: str, tmp_path: Path) -> None:
+    with EmbeddedMongo(tmp_path / "production") as production:
+        assert production.uri is not None
+        port = _free_port()
+        proc = _newscrawl("demo", "--port", str(port), "--data-dir", str(tmp_path / "demo"),
+                          env={"MONGO_URI": production.uri})
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(production.uri)
+        try:
+            assert client.list_database_names() == [] or \
+                client.news.articles.count_documents({}) == 0
+        finally:
+            client.close()
+    out = proc.stdout
+    assert "MONGO_URI is set; the demo ignores it and uses its own embedded database" in out
+    assert f"  {'total':<12} 21" in out, out
+
+    # The printed command, run as printed (against sites on the same port), does the same.
+    (running,) = [line for line in out.splitlines() if line.startswith("Running: ")]
+    words = shlex.split(running.removeprefix("Running: "))
+    assert words[0].startswith("MONGO_URI=")
+    assert words[1] == "SCRAPY_SETTINGS_MODULE=crawler.settings"
+    with DemoServer(port=port):
+        again = subprocess.run(  # the demo's database is gone: the test server instead
+            [*words[2:], "-s", "MONGO_DATABASE=demo_again"], cwd=tmp_path, capture_output=True,
+            text=True, timeout=600, check=False,
+            env=dict(os.environ, PYTHONPATH=str(ROOT), MONGO_URI=mongo_uri,
+                     SCRAPY_SETTINGS_MODULE="crawler.settings"))
+    assert again.returncode == 0, log_of(again)
+    client = pymongo.MongoClient(mongo_uri)
+    try:
+        assert client.demo_again.articles.count_documents({}) == 21
+    finally:
+        client.drop_database("demo_again")
+        client.close()
+
+
+def test_summary_lines() -> None:
+    from crawler.extensions.run_record import EVENTS, summarize
+
+    def counts(**values: int) -> dict[str, dict[str, int]]:
+        return {"s": {**dict.fromkeys(EVENTS, 0), **values}}
+
+    def lines(**values: int) -> list[tuple[int, str]]:
+        return summarize(counts(**values), 7.0)[1:]  # after the counts line
+
+    assert lines(discovered=7, fetched=7, stored_new=7) == []
+    # an incremental run: listing pages fetched, every known article not due
+    assert lines(fetched=3, rejected=3, skipped_not_due=7) == [
+        (logging.INFO, "Source s: nothing new or changed")]
+    assert lines(fetched=1, rejected=1) == [
+        (logging.WARNING, "Source s: no article stored: the 1 page(s) fetched hold no article")]
+    assert lines(discovered=4, skipped_too_old=4) == [
+        (logging.INFO, "Source s: 4 listed entries skipped as older than 7 days "
+                       "(setting NEWS_MAX_AGE_DAYS; 0 keeps them)"),
+        (logging.WARNING, "Source s: no article stored: every listed entry (4) is older than "
+                          "NEWS_MAX_AGE_DAYS=7")]
+    # a failing source's problem is logged as an error already
+    assert summarize(counts(errors=2), 7.0, ["source s: failed entirely"])[1:] == []

@@ -1,0 +1,58 @@
+"""The template pipeline on its own (no crawl): holding, the held-bytes budget, the warm-up.
+Releases that need a crawl (nothing of a site pending) are in tests/test_crawl.py."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from pipelines.templates import TemplateStripPipeline
+
+
+def _item(site: int, n: int) -> dict[str, Any]:
+    text = "\n\n".join([f"Story {n} of site {site}: {'words ' * n}.",
+                        f"Follow site {site} for live updates."])
+    return {"url": f"http://site{site}.example/story-{n}", "text": text}
+
+
+def test_held_articles_past_the_budget_release_the_site_held_longest() -> None:
+    """Without a crawl, a site's pages may always come: its articles wait for the warm-up,
+    unless the held responses exceed the budget (here two pages' worth: an unknown response
+    size counts as Scrapy's minimum, 1 kB)."""
+    pipeline = TemplateStripPipeline(warmup=4, hold_max_bytes=2048, tick=0.01)
+
+    async def crawl() -> tuple[list[bool], dict[str, Any]]:
+        await pipeline.open_spider()
+        first = asyncio.ensure_future(pipeline.process_item(_item(1, 1)))
+        second = asyncio.ensure_future(pipeline.process_item(_item(2, 1)))
+        await asyncio.sleep(0.05)
+        waiting = [not first.done(), not second.done()]
+        third = asyncio.ensure_future(pipeline.process_item(_item(3, 1)))  # over the budget
+        await asyncio.sleep(0.05)
+        waiting += [not first.done(), not second.done(), not third.done()]
+        await pipeline.close_spider()  # releases what is still held
+        await asyncio.gather(second, third)
+        return waiting, await first
+
+    waiting, first = asyncio.run(crawl())
+    assert waiting == [True, True, False, True, True]  # site 1, held longest, went first
+    assert first["template_lines_removed"] == 0  # one page: nothing learned, nothing removed
+    assert pipeline.held == {} and pipeline.held_bytes == 0
+
+
+def test_a_sites_articles_wait_for_the_warm_up_and_are_all_clean() -> None:
+    pipeline = TemplateStripPipeline(warmup=4, tick=0.01)
+
+    async def crawl() -> tuple[list[bool], list[dict[str, Any]]]:
+        await pipeline.open_spider()
+        held = [asyncio.ensure_future(pipeline.process_item(_item(2, n))) for n in range(1, 4)]
+        await asyncio.sleep(0.05)
+        waiting = [not future.done() for future in held]
+        docs = [await pipeline.process_item(_item(2, 4)), *await asyncio.gather(*held)]
+        await pipeline.close_spider()
+        return waiting, docs
+
+    waiting, docs = asyncio.run(crawl())
+    assert waiting == [True, True, True]
+    assert [doc["template_lines_removed"] for doc in docs] == [1, 1, 1, 1]
+    assert all("Follow site 2" not in doc["text"] for doc in docs)
