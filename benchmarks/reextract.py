@@ -120,6 +120,7 @@ def newscrawl_reextract(data_dir: Path, uri: str, sources: Path, *args: str,
 
 
 _RATE = re.compile(r"'news/reextract/pages_per_second': ([\d.]+)")
+_OWN_CPU = re.compile(r"'news/reextract/process_cpu_ms': (\d+)")
 
 
 def diff(data_dir: Path, uri: str, sources: Path, settings: list[str]) -> str:
@@ -177,6 +178,7 @@ def main() -> int:
             rates: dict[str, list[float]] = {"pool": [], "reextract": []}
             cpu: dict[str, list[float]] = {"pool": [], "reextract": []}
             walls: list[float] = []
+            own: list[float] = []  # CPU ms a page of the reextract process itself
             with EmbeddedMongo(data_dir / "db") as mongo:
                 assert mongo.uri is not None
                 for round_no in range(args.rounds):
@@ -192,6 +194,8 @@ def main() -> int:
                             ms = 1000 * (_cpu() - before) / len(pages)
                             found = _RATE.search(log)
                             rate = float(found.group(1)) if found else 0.0
+                            mine = _OWN_CPU.search(log)
+                            own.append(int(mine.group(1)) / len(pages) if mine else 0.0)
                         rates[variant].append(rate)
                         cpu[variant].append(ms)
                         print(f"round {round_no + 1} {variant:9} {rate:6.1f} pages/s "
@@ -211,7 +215,10 @@ def main() -> int:
                 f"and archive scan included: {statistics.median(walls):.1f} s",
                 f"- pool/reextract, CPU a page (whole jobs, start-up included; the rate the "
                 f"same cores would give when nothing else runs): "
-                f"**{statistics.median(cpu['pool']) / statistics.median(cpu['reextract']):.2f}**",
+                f"**{statistics.median(cpu['pool']) / statistics.median(cpu['reextract']):.2f}**; "
+                f"of reextract's {statistics.median(cpu['reextract']):.1f} ms a page, its own "
+                f"process (Scrapy, archive reads, templates, normalising, store; start-up "
+                f"included) {statistics.median(own):.1f} ms, its extraction workers the rest",
                 "", check])
             print("\n" + table)
             if not args.no_write:

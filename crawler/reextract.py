@@ -26,6 +26,7 @@ import asyncio
 import hashlib
 import json
 import logging
+import resource
 import threading
 import time
 from collections import Counter
@@ -59,6 +60,8 @@ from crawler.normalize import canonicalize_url
 from crawler.spiders.news import NewsSpider
 from pipelines.article_store import WriteResult
 from pipelines.mongo import MongoPipeline
+from pipelines.template_store import TemplateStore
+from pipelines.templates import LocalCounts, TemplateStripPipeline
 
 logger = logging.getLogger(__name__)
 
@@ -258,6 +261,9 @@ class ReextractSpider(NewsSpider):
         if stats is not None:
             for outcome in OUTCOMES:
                 stats.set_value(f"news/reextract/total/{outcome}", total[outcome])
+            usage = resource.getrusage(resource.RUSAGE_SELF)  # this process, not its workers
+            stats.set_value("news/reextract/process_cpu_ms",
+                            round(1000 * (usage.ru_utime + usage.ru_stime)))
             if self.first and self.last > self.first:
                 stats.set_value("news/reextract/pages_per_second",
                                 round(sum(self.counts[o] for o in OUTCOMES)
@@ -443,6 +449,21 @@ class DryRunStore(ReextractStore):
         return result
 
 
+class _ReadOnlyTemplateStore(TemplateStore):
+    def save(self, template: Any) -> None:
+        return None
+
+
+class DryRunTemplates(TemplateStripPipeline):
+    """The template pipeline of a dry run: strips with what was learned, saves nothing."""
+
+    async def open_spider(self) -> None:
+        await super().open_spider()
+        counts = self.counts
+        if isinstance(counts, LocalCounts) and counts.store is not None:
+            counts.store = _ReadOnlyTemplateStore(counts.store.collection)
+
+
 def _plain(value: Any) -> Any:
     """A value as stored: BSON keeps dates to the millisecond."""
     if isinstance(value, datetime):
@@ -472,6 +493,9 @@ def reextract_settings(settings: Settings, dry_run: bool) -> None:
     pipelines = {name: order for name, order in settings.getdict("ITEM_PIPELINES").items()
                  if name != "pipelines.mongo.MongoPipeline"}
     pipelines[store] = 900
+    templates = "pipelines.templates.TemplateStripPipeline"
+    if dry_run and templates in pipelines:  # and a dry run saves no template counts
+        pipelines["crawler.reextract.DryRunTemplates"] = pipelines.pop(templates)
     settings.set("ITEM_PIPELINES", pipelines, priority="cmdline")
     settings.set("NEWS_REDIS_URL", "", priority="cmdline")  # one process, never the shared queue
     settings.set("DOWNLOAD_DELAY", 0, priority="cmdline")
