@@ -43,7 +43,7 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request, Response
 from scrapy.http.headers import Headers
 from scrapy.responsetypes import responsetypes
-from scrapy.settings import Settings
+from scrapy.settings import SETTINGS_PRIORITIES, Settings
 
 from crawler.archive import (
     ArchiveError,
@@ -499,6 +499,9 @@ def reextract_settings(settings: Settings, dry_run: bool) -> None:
     settings.set("ITEM_PIPELINES", pipelines, priority="cmdline")
     settings.set("NEWS_REDIS_URL", "", priority="cmdline")  # one process, never the shared queue
     settings.set("DOWNLOAD_DELAY", 0, priority="cmdline")
+    if (settings.getpriority("NEWS_MONGO_FLUSH_INTERVAL") or 0) < SETTINGS_PRIORITIES["cmdline"]:
+        # Pages come faster than from the network: the last ones are not left waiting 2 s.
+        settings.set("NEWS_MONGO_FLUSH_INTERVAL", 0.5, priority="cmdline")
     settings.set("AUTOTHROTTLE_ENABLED", False, priority="cmdline")
 
 
