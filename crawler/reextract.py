@@ -488,7 +488,8 @@ def reextract_settings(settings: Settings, dry_run: bool) -> None:
         "crawler.reextract.ReplayTracker": 950}), priority="cmdline")
     settings.set("EXTENSIONS", replaced("EXTENSIONS", {
         "crawler.extensions.archive.WarcArchive": None,
-        "crawler.extensions.run_record.RunRecorder": None}), priority="cmdline")
+        "crawler.extensions.run_record.RunRecorder": None,
+        "crawler.extensions.summary.RunSummary": None}), priority="cmdline")
     store = "crawler.reextract.DryRunStore" if dry_run else "crawler.reextract.ReextractStore"
     pipelines = {name: order for name, order in settings.getdict("ITEM_PIPELINES").items()
                  if name != "pipelines.mongo.MongoPipeline"}

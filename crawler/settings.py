@@ -30,6 +30,8 @@ NEWS_RETRY_BACKOFF_MAX = 30.0  # seconds, the longest wait before a retry
 NEWS_MAX_CRAWL_DELAY = 30.0  # seconds; a longer robots.txt Crawl-delay is capped; 0: ignore it
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
+# Scrapy 2.19's code-execution HTTP server (and its job files in the home folder): not for cron
+REMOTE_CONTROL_ENABLED = False
 REDIRECT_MAX_TIMES = 5
 DNS_TIMEOUT = 20  # seconds
 
@@ -43,10 +45,15 @@ LOG_LEVEL = "INFO"
 EXTENSIONS = {
     "crawler.extensions.mask_credentials.MaskCredentials": 0,
     "crawler.extensions.run_record.RunRecorder": 500,
+    "crawler.extensions.summary.RunSummary": 520,  # after the record: logs its outcome too
+    "crawler.extensions.progress.Progress": 530,
+    "scrapy.extensions.logstats.LogStats": None,  # replaced by Progress
     "crawler.extensions.archive.WarcArchive": 600,  # WARC archive of fetched pages
 }
 
 DOWNLOADER_MIDDLEWARES = {
+    # first: counts each request taken from the queue, for the progress lines
+    "crawler.extensions.progress.ProgressMiddleware": 50,
     # before robots.txt (100): a refused host gets no request at all, not even robots.txt
     "crawler.middlewares.url_guard.UrlGuardMiddleware": 75,
     # applies each site's robots.txt Crawl-delay, parsed by RobotsTxtMiddleware (100), to the
@@ -81,6 +88,7 @@ ITEM_PIPELINES = {
 
 # -- our settings (docs/settings.md) ---------------------------------------------------------
 NEWS_SOURCES = "sources.yaml"
+NEWS_PROGRESS_INTERVAL = 60.0  # seconds between progress lines; 0: none
 NEWS_MAX_DEPTH = 2  # link hops followed from an HTML start page
 NEWS_MIN_WORDS = 80  # fewer words of main text: not an article
 NEWS_EXTRACT_WORKERS = 0  # extraction processes; 0 means one per core

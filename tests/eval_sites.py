@@ -29,6 +29,8 @@ from typing import Any
 from urllib.parse import urlsplit
 from xml.sax.saxutils import escape
 
+from crawler.extraction.text import word_count
+
 EVAL = Path(__file__).resolve().parent.parent.parent / "shared" / "eval"
 AEB = EVAL / "scrapinghub-aeb"
 FUNDUS = EVAL / "fundus-testdata"
@@ -57,7 +59,25 @@ class EvalPage:
 
     @property
     def headline(self) -> str:
-        return (self.title or self.truth.split("\n", 1)[0])[:120]
+        return _first_words(self.title or self.truth.split("\n", 1)[0], 14)
+
+    @property
+    def teaser(self) -> str:
+        return _first_words(self.truth, 22) + " …"
+
+
+def _first_words(text: str, words: int) -> str:
+    """The start of ``text`` up to ``words`` words (two Chinese or Japanese characters a word),
+    as a front page cuts a headline or teaser."""
+    cut = " ".join(text.split())
+    low, high = 0, len(cut)
+    while low < high:  # the longest prefix of at most `words` words
+        middle = (low + high + 1) // 2
+        if word_count(cut[:middle]) <= words:
+            low = middle
+        else:
+            high = middle - 1
+    return cut[:low]
 
 
 def aeb_pages() -> list[EvalPage]:
@@ -181,7 +201,7 @@ class EvalSites:
         teasers = "".join(
             f'<article class="teaser"><h2><a href="{html.escape(page.path)}">'
             f"{html.escape(page.headline)}</a></h2>"
-            f"<p>{html.escape(' '.join(page.truth.split()[:18]))} …</p></article>\n"
+            f"<p>{html.escape(page.teaser)}</p></article>\n"
             for page in mine)
         home = ("<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Front page</title>"
                 '<meta property="og:type" content="website"></head><body>'
