@@ -489,7 +489,8 @@ def reextract_settings(settings: Settings, dry_run: bool) -> None:
     settings.set("EXTENSIONS", replaced("EXTENSIONS", {
         "crawler.extensions.archive.WarcArchive": None,
         "crawler.extensions.run_record.RunRecorder": None,
-        "crawler.extensions.summary.RunSummary": None}), priority="cmdline")
+        "crawler.extensions.summary.RunSummary": None,
+        "crawler.extensions.progress.Progress": None}), priority="cmdline")
     store = "crawler.reextract.DryRunStore" if dry_run else "crawler.reextract.ReextractStore"
     pipelines = {name: order for name, order in settings.getdict("ITEM_PIPELINES").items()
                  if name != "pipelines.mongo.MongoPipeline"}
