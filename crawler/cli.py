@@ -1,5 +1,5 @@
 """The ``newscrawl`` command: run (for cron), seed and worker (distributed), runs, report,
-export, demo and db."""
+export, reextract, demo and db."""
 
 from __future__ import annotations
 
@@ -88,6 +88,15 @@ def main(argv: list[str] | None = None) -> int:
     export.add_argument("--language")
     export.add_argument("--out", help="output file (default: standard output)")
     _settings_argument(export)
+    reextract = commands.add_parser(
+        "reextract", help="extract the archived pages again (no network); see docs/cron.md")
+    reextract.add_argument("--source", help="only the pages of this source")
+    reextract.add_argument("--since", help="only pages fetched since then (ISO 8601; UTC if no "
+                                           "zone)")
+    reextract.add_argument("--dry-run", action="store_true",
+                           help="write nothing; report what would change")
+    _settings_argument(reextract)
+    reextract.add_argument("--log-json", action="store_true", help="log JSON lines")
     args = parser.parse_args(argv)
     try:
         return _command(args)
@@ -108,6 +117,11 @@ def _command(args: argparse.Namespace) -> int:
         from crawler.run import run
 
         return run(args.source, args.sources, args.settings, json_lines=args.log_json)
+    if args.command == "reextract":
+        from crawler.reextract import run_reextract
+
+        return run_reextract(args.source, args.since, args.dry_run, args.settings,
+                             json_lines=args.log_json)
     if args.command == "seed":
         from crawler.distributed.seed import seed as seed_queue
 
