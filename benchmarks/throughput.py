@@ -3,6 +3,8 @@
     .venv/bin/python benchmarks/throughput.py                  # N=1810, 3 interleaved rounds
     .venv/bin/python benchmarks/throughput.py --memory         # + project crawls at 5k and 20k
     .venv/bin/python benchmarks/throughput.py --memory-only    # the memory run alone
+    .venv/bin/python benchmarks/throughput.py --n 400 --only project,noarchive --section archive
+                                                  # the WARC archive's cost: on and off
 
 Serves the 181 real pages of ../shared/eval/scrapinghub-aeb/html/ (full size), repeated at
 distinct URLs up to N, with a sitemap and an RSS feed, from a separate process on 127.0.0.1.
@@ -11,7 +13,9 @@ Then, over interleaved rounds (the order rotates each round), runs and measures:
 1. limit: ``trafilatura.extract`` over the same HTML in a pool of ``os.cpu_count()`` processes;
 2. naive: a plain Scrapy spider calling ``trafilatura.extract`` in its callback;
 3. project: ``scrapy crawl news -a url=<sitemap>`` with its real pipelines into a fresh embedded
-   database (nx-27017), politeness relaxed for loopback by settings.
+   database (nx-27017), politeness relaxed for loopback by settings;
+4. noarchive (only when asked for): the project crawl with ``NEWS_ARCHIVE=False``, to weigh the
+   WARC archive (its bytes a page, its writer thread's CPU, the CPU a page with and without).
 
 Rates are pages / (last page done - first request) with wall clock times: the first request the
 page server saw, the last result (limit), the last callback (naive) or the last item stored
@@ -55,7 +59,7 @@ from crawler.database import EmbeddedMongo
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "performance.md"
 PY = sys.executable
-VARIANTS = ("limit", "naive", "project")
+VARIANTS = ("limit", "naive", "project", "noarchive")
 
 
 @dataclass
@@ -265,7 +269,8 @@ def summary_table(runs: list[Run], n: int, rounds: int) -> str:
             f"| {_median([r.cores for r in rs]):.2f} "
             f"| {_median([r.usage.peak_rss / MB for r in rs]):.0f} |")
     lines.append("")
-    for a, b in (("project", "limit"), ("project", "naive"), ("naive", "limit")):
+    for a, b in (("project", "limit"), ("project", "naive"), ("naive", "limit"),
+                 ("project", "noarchive")):
         if by[a] and by[b]:
             ratios = [x.rate / y.rate for x, y in zip(by[a], by[b], strict=True) if y.rate]
             lines.append(f"- {a}/{b}: **{_median(ratios):.2f}** (per round: "
@@ -290,6 +295,31 @@ def summary_table(runs: list[Run], n: int, rounds: int) -> str:
         lines.append(f"- project first request to last item stored: "
                      f"{_median([r.last - r.first for r in project]):.1f} s; "
                      f"process wall {_median([r.wall for r in project]):.1f} s")
+    archived = [r for r in project if r.extra["stats"].get("news/archive/records")]
+    if archived:
+        def per_page(r: Run, key: str) -> float:
+            return r.extra["stats"].get(key, 0) / max(r.extra["stats"]["news/archive/records"], 1)
+
+        writer = [r.extra["stats"].get("news/archive/cpu_ms", 0)
+                  / (1000 * (r.usage.cpu_by_role.get("main", r.usage.cpu) or 1))
+                  for r in archived]
+        size = _median([per_page(r, "news/archive/bytes") for r in archived]) / 1024
+        cpu_ms = _median([per_page(r, "news/archive/cpu_ms") for r in archived])
+        reactor_ms = _median([per_page(r, "news/archive/reactor_cpu_ms") for r in archived])
+        lines.append(f"- WARC archive: {size:.1f} kB a page (gzip per record, request record "
+                     f"and warcinfo included); its writer thread took "
+                     f"**{100 * _median(writer):.1f} %** of the crawl process tree's CPU "
+                     f"({cpu_ms:.2f} ms a page); the reactor thread {reactor_ms:.3f} ms a page "
+                     f"(handing the page to the writer)")
+    if project and by["noarchive"]:
+        shares = [(a.cpu_ms_per_page - b.cpu_ms_per_page) / a.cpu_ms_per_page
+                  for a, b in zip(project, by["noarchive"], strict=False) if a.cpu_ms_per_page]
+        lines.append(f"- CPU ms a page, archive on / off: "
+                     f"{_median([r.cpu_ms_per_page for r in project]):.1f} / "
+                     f"{_median([r.cpu_ms_per_page for r in by['noarchive']]):.1f}; "
+                     f"difference {100 * _median(shares):.1f} % of the crawl's CPU a page "
+                     f"(per round: {', '.join(f'{100 * x:.1f} %' for x in shares)}; "
+                     f"noise included)")
     naive = by["naive"]
     if naive:
         lines.append(f"- naive page server CPU s: {_median([r.server_cpu for r in naive]):.1f}")
@@ -335,8 +365,10 @@ def main() -> int:
     parser.add_argument("--n", type=int, default=1810)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--pages", type=Path, default=DEFAULT_PAGES)
-    parser.add_argument("--only", default=",".join(VARIANTS),
-                        help="comma-separated subset of limit,naive,project")
+    parser.add_argument("--only", default="limit,naive,project",
+                        help="comma-separated subset of limit,naive,project,noarchive")
+    parser.add_argument("--section", default="throughput",
+                        help="the section of docs/performance.md to write")
     parser.add_argument("--memory", action="store_true", help="also the memory run")
     parser.add_argument("--memory-only", action="store_true")
     parser.add_argument("--memory-sizes", default="5000,20000")
@@ -363,6 +395,10 @@ def main() -> int:
                             run = run_limit(server, args.n, tmp, args.pages)
                         elif variant == "naive":
                             run = run_naive(server, args.n, tmp)
+                        elif variant == "noarchive":
+                            run = run_project(server, args.n, tmp,
+                                              [*args.settings, "NEWS_ARCHIVE=False"])
+                            run.variant = "noarchive"
                         else:
                             run = run_project(server, args.n, tmp, args.settings)
                         runs.append(run)
@@ -375,7 +411,7 @@ def main() -> int:
                 table = summary_table(runs, args.n, args.rounds)
                 print("\n" + table)
                 if not args.no_write:
-                    write_section("throughput", table)
+                    write_section(args.section, table)
             if with_memory:
                 mem_runs = []
                 for size in sizes:

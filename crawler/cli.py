@@ -1,5 +1,5 @@
-"""The ``newscrawl`` command: run (for cron), seed and worker (distributed), runs, export, demo
-and db."""
+"""The ``newscrawl`` command: run (for cron), seed and worker (distributed), runs, report,
+export, reextract, demo and db."""
 
 from __future__ import annotations
 
@@ -75,6 +75,12 @@ def main(argv: list[str] | None = None) -> int:
     runs = commands.add_parser("runs", help="print the recent crawl runs")
     runs.add_argument("--limit", type=int, default=10)
     _settings_argument(runs)
+    report = commands.add_parser(
+        "report", help="one self-contained HTML page: articles, delays and health per source")
+    report.add_argument("--since", default="30d", help="ISO 8601 date or date-time (UTC if "
+                        "no zone), or an age: 24h, 7d, 2w (default 30d)")
+    report.add_argument("--out", default="report.html", help="output file (default report.html)")
+    _settings_argument(report)
     export = commands.add_parser("export", help="JSON Lines of the articles updated since then")
     export.add_argument("--since", required=True,
                         help="ISO 8601 date-time (UTC if no zone), or an age: 30m, 24h, 7d, 2w")
@@ -82,12 +88,26 @@ def main(argv: list[str] | None = None) -> int:
     export.add_argument("--language")
     export.add_argument("--out", help="output file (default: standard output)")
     _settings_argument(export)
+    reextract = commands.add_parser(
+        "reextract", help="extract the archived pages again (no network); see docs/cron.md")
+    reextract.add_argument("--source", help="only the pages of this source")
+    reextract.add_argument("--since", help="only pages fetched since then (ISO 8601; UTC if no "
+                                           "zone)")
+    reextract.add_argument("--dry-run", action="store_true",
+                           help="write nothing; report what would change")
+    _settings_argument(reextract)
+    reextract.add_argument("--log-json", action="store_true", help="log JSON lines")
     args = parser.parse_args(argv)
     try:
         return _command(args)
     except (ConfigError, SourcesError, DatabaseUnavailable) as exc:
         if not logging.getLogger().handlers:
-            logging.basicConfig(level=logging.INFO, format=_LOG_FORMAT)
+            if getattr(args, "log_json", False):  # JSON even before the settings are read
+                from crawler.logjson import install
+
+                install(logging.INFO)
+            else:
+                logging.basicConfig(level=logging.INFO, format=_LOG_FORMAT)
         logger.error("%s", operator_error(exc))
         return EXIT_CONFIG
 
@@ -97,6 +117,11 @@ def _command(args: argparse.Namespace) -> int:
         from crawler.run import run
 
         return run(args.source, args.sources, args.settings, json_lines=args.log_json)
+    if args.command == "reextract":
+        from crawler.reextract import run_reextract
+
+        return run_reextract(args.source, args.since, args.dry_run, args.settings,
+                             json_lines=args.log_json)
     if args.command == "seed":
         from crawler.distributed.seed import seed as seed_queue
 
@@ -110,6 +135,8 @@ def _command(args: argparse.Namespace) -> int:
         return print_runs(args.limit, args.settings)
     if args.command == "export":
         return run_export(args)
+    if args.command == "report":
+        return run_report(args)
     if args.command == "demo":
         return run_demo(args.port, Path(args.data_dir), args.mongo_uri)
     return run_db(Path(args.data_dir), args.port)
@@ -141,24 +168,9 @@ def print_runs(limit: int, overrides: list[str]) -> int:
         runs = list(database.db["crawl_runs"].find().sort("started_at", -1).limit(limit))
     finally:
         database.close()
-    print(f"{'started (UTC)':<20} {'secs':>6} {'outcome':<8} {'source':<16} {'found':>6} "
-          f"{'fetched':>7} {'304':>5} {'new':>5} {'upd':>5} {'same':>5} {'rej':>5} {'err':>5} "
-          f"{'old':>5}")
-    for record in runs:
-        started = record["started_at"].strftime("%Y-%m-%d %H:%M:%S")
-        ended = record.get("ended_at")
-        secs = f"{(ended - record['started_at']).total_seconds():.0f}" if ended else "-"
-        outcome = record.get("outcome") or record.get("status", "?")
-        counts = record.get("counts") or {"-": {}}
-        for name, c in counts.items():
-            print(f"{started:<20} {secs:>6} {outcome:<8} {name:<16} "
-                  f"{c.get('discovered', 0):>6} {c.get('fetched', 0):>7} "
-                  f"{c.get('not_modified', 0):>5} {c.get('stored_new', 0):>5} "
-                  f"{c.get('updated', 0):>5} {c.get('unchanged', 0):>5} "
-                  f"{c.get('rejected', 0):>5} {c.get('errors', 0):>5} "
-                  f"{c.get('skipped_too_old', 0):>5}")
-        for problem in record.get("problems") or []:
-            print(f"{'':<20} {'':>6} {'':<8} ! {problem}")
+    from crawler.report.runs import runs_lines
+
+    print("\n".join(runs_lines(runs)))
     return 0
 
 
@@ -177,6 +189,22 @@ def run_export(args: argparse.Namespace) -> int:
     finally:
         database.close()
     logger.info("Exported %d article(s) updated since %s", count, since.isoformat())
+    return 0
+
+
+def run_report(args: argparse.Namespace) -> int:
+    from crawler.export import parse_since
+    from crawler.report.html import write_report
+
+    since = parse_since(args.since)
+    database = _database(args.settings, "no report was written")
+    try:
+        data = write_report(database.db, since, args.out)
+    finally:
+        database.close()
+    failing = [name for name, state in data.sources.items() if state.failing]
+    logger.info("Report written to %s: %d sources (%d failing), %d runs since %s", args.out,
+                len(data.sources), len(failing), len(data.runs), since.isoformat())
     return 0
 
 

@@ -59,6 +59,8 @@ def article_document(item: dict[str, Any]) -> dict[str, Any]:
     }
     if doc["published"] is not None:
         doc["published_zone"] = zone_of(item["published"])
+    if isinstance(item.get("archive"), dict):  # the page's WARC record (crawler/archive.py)
+        doc["archive"] = {key: item["archive"].get(key) for key in ("file", "offset", "length")}
     for key in _SHORT_FIELDS:
         value = item.get(key)
         doc[key] = normalize_line(str(value))[:MAX_SHORT_FIELD_CHARS] or None if value else None

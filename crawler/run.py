@@ -17,7 +17,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
-from pythonjsonlogger.json import JsonFormatter
 from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.settings import Settings
 from scrapy.utils.project import get_project_settings
@@ -77,15 +76,15 @@ def build_settings(overrides: list[str], sources: str | None) -> Settings:
 
 
 def configure_logging(settings: Settings, json_lines: bool) -> None:
+    if json_lines:  # every line JSON, times with their zone (crawler/logjson.py)
+        from crawler.logjson import install
+
+        install(settings.get("LOG_LEVEL", "INFO"))
+        return
     handler = logging.StreamHandler(sys.stderr)
     handler.setLevel(settings.get("LOG_LEVEL", "INFO"))
-    if json_lines:
-        handler.setFormatter(JsonFormatter(
-            "%(asctime)s %(levelname)s %(name)s %(message)s",
-            rename_fields={"asctime": "time", "levelname": "level", "name": "logger"}))
-    else:
-        handler.setFormatter(logging.Formatter(settings.get("LOG_FORMAT"),
-                                               settings.get("LOG_DATEFORMAT")))
+    handler.setFormatter(logging.Formatter(settings.get("LOG_FORMAT"),
+                                           settings.get("LOG_DATEFORMAT")))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(settings.get("LOG_LEVEL", "INFO"))

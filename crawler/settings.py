@@ -30,6 +30,8 @@ NEWS_RETRY_BACKOFF_MAX = 30.0  # seconds, the longest wait before a retry
 NEWS_MAX_CRAWL_DELAY = 30.0  # seconds; a longer robots.txt Crawl-delay is capped; 0: ignore it
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
+# Scrapy 2.19's code-execution HTTP server (and its job files in the home folder): not for cron
+REMOTE_CONTROL_ENABLED = False
 REDIRECT_MAX_TIMES = 5
 DNS_TIMEOUT = 20  # seconds
 
@@ -45,9 +47,15 @@ EXTENSIONS = {
     # delays each retry RetryMiddleware schedules, out of the queue and the download slots
     "crawler.extensions.retry_backoff.RetryBackoff": 100,
     "crawler.extensions.run_record.RunRecorder": 500,
+    "crawler.extensions.summary.RunSummary": 520,  # after the record: logs its outcome too
+    "crawler.extensions.progress.Progress": 530,
+    "scrapy.extensions.logstats.LogStats": None,  # replaced by Progress
+    "crawler.extensions.archive.WarcArchive": 600,  # WARC archive of fetched pages
 }
 
 DOWNLOADER_MIDDLEWARES = {
+    # first: counts each request taken from the queue, for the progress lines
+    "crawler.extensions.progress.ProgressMiddleware": 50,
     # before robots.txt (100): a refused host gets no request at all, not even robots.txt
     "crawler.middlewares.url_guard.UrlGuardMiddleware": 75,
     # applies each site's robots.txt Crawl-delay, parsed by RobotsTxtMiddleware (100), to the
@@ -63,6 +71,8 @@ ADDONS = {
 SPIDER_MIDDLEWARES = {
     # the outermost: sees when the spider is done with a response (crawler/fetches.py)
     "crawler.fetches.FetchTrackerMiddleware": 10,
+    # an article item gets the place of its page's WARC record (``archive``)
+    "crawler.extensions.archive.ArchiveLocations": 950,
 }
 
 # Articles held for their site's template keep their responses counted by the scraper; past
@@ -78,6 +88,7 @@ ITEM_PIPELINES = {
 
 # -- our settings (docs/settings.md) ---------------------------------------------------------
 NEWS_SOURCES = "sources.yaml"
+NEWS_PROGRESS_INTERVAL = 60.0  # seconds between progress lines; 0: none
 NEWS_MAX_DEPTH = 2  # link hops followed from an HTML start page
 NEWS_MIN_WORDS = 80  # fewer words of main text: not an article
 NEWS_EXTRACT_WORKERS = 0  # extraction processes; 0 means one per core
@@ -103,6 +114,11 @@ NEWS_REDIS_IDLE_TIMEOUT = 60.0  # seconds the shared queue stays idle before a w
 NEWS_REDIS_HEARTBEAT_TTL = 30.0  # seconds without a heartbeat: the worker is dead, requeue
 NEWS_REDIS_DUPEFILTER_TTL = 86400.0  # seconds a run's fingerprints outlive the last heartbeat
 NEWS_REDIS_RECORD_INTERVAL = 10.0  # seconds between writes of a worker's counts to crawl_run_parts
+NEWS_ARCHIVE = True  # keep every fetched HTML page in WARC files; docs/reliability.md
+NEWS_ARCHIVE_DIR = ""  # empty: <NEWS_DATA_DIR>/archive
+NEWS_ARCHIVE_MAX_MB = 1024  # a new WARC file once the current one is this large (MiB)
+NEWS_ARCHIVE_GZIP_LEVEL = 3  # zlib level of each record's gzip member (1 fastest .. 9 smallest)
+NEWS_ARCHIVE_REQUIRED = False  # True: stop the crawl when the archive cannot be written
 NEWS_RUN_RECORD = True  # record the crawl in crawl_runs; scrapy shell and scrapy parse: False
 NEWS_RUN_ID = ""  # the crawl_runs _id of this run; empty: a new random one
 MONGO_URI = ""  # empty: start the embedded nx-27017 server; env MONGO_URI overrides

@@ -9,8 +9,7 @@ publisher's pages stay on one host. Every host also serves:
 - ``/``: a home page listing its articles as a real front page does (headline links and the
   first words of each story as teasers).
 
-Requests are recorded (host, path with query, status), so a test can tell which URLs the
-crawler asked for.
+Each host's server (tests/loopback.py) records the paths requested.
 """
 
 from __future__ import annotations
@@ -18,11 +17,7 @@ from __future__ import annotations
 import gzip
 import html
 import json
-import socketserver
-import threading
-from collections.abc import Iterator
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -30,6 +25,7 @@ from urllib.parse import urlsplit
 from xml.sax.saxutils import escape
 
 from crawler.extraction.text import word_count
+from tests.loopback import NOT_FOUND, LoopbackServer, Reply
 
 EVAL = Path(__file__).resolve().parent.parent.parent / "shared" / "eval"
 AEB = EVAL / "scrapinghub-aeb"
@@ -105,51 +101,6 @@ def fundus_pages() -> list[EvalPage]:
     return sorted(by_url.values(), key=lambda page: page.id)
 
 
-@dataclass(frozen=True)
-class Request:
-    host: str
-    path: str
-    status: int
-
-
-class _HostServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, address: tuple[str, int], sites: EvalSites) -> None:
-        super().__init__(address, _Handler)
-        self.sites = sites
-        self.routes: dict[str, tuple[bytes, str]] = {}
-
-    def server_bind(self) -> None:  # no reverse DNS lookup of the address
-        socketserver.TCPServer.server_bind(self)
-
-    @property
-    def base_url(self) -> str:
-        host, port = self.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: _HostServer
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-    def do_GET(self) -> None:
-        route = self.server.routes.get(self.path)
-        body, content_type = route or (b"Not Found", "text/plain; charset=utf-8")
-        status = 200 if route else 404
-        with self.server.sites.lock:
-            self.server.sites.requests.append(
-                Request(self.server.base_url, self.path, status))
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-
 class EvalSites:
     """``with EvalSites(pages, hosts=32) as sites:`` serves ``pages`` on ``hosts`` hosts."""
 
@@ -157,47 +108,45 @@ class EvalSites:
         self.pages = pages
         self.hosts = hosts
         self.first = first
-        self.requests: list[Request] = []
-        self.lock = threading.Lock()
-        self.servers: list[_HostServer] = []
-        self.threads: list[threading.Thread] = []
+        self.servers: list[LoopbackServer] = []
+        self.routes: dict[str, dict[str, Reply]] = {}  # base URL -> path -> reply
         self.url_of: dict[str, str] = {}  # page id -> the URL it is served at
 
     def __enter__(self) -> EvalSites:
         domains = sorted({page.domain for page in self.pages})
         host_of = {domain: i % self.hosts for i, domain in enumerate(domains)}
         for i in range(self.hosts):
-            server = _HostServer((f"127.0.0.{self.first + i}", 0), self)
+            routes: dict[str, Reply] = {}
+            server = LoopbackServer(lambda path, routes=routes: routes.get(path, NOT_FOUND),
+                                    f"127.0.0.{self.first + i}")
             self.servers.append(server)
+            self.routes[server.base] = routes
         for page in self.pages:
             server = self.servers[host_of[page.domain]]
-            if page.path in server.routes:
-                raise ValueError(f"two pages at {page.path} on {server.base_url}")
-            server.routes[page.path] = (page.body, "text/html; charset=utf-8")
-            self.url_of[page.id] = server.base_url + page.path
+            if page.path in self.routes[server.base]:
+                raise ValueError(f"two pages at {page.path} on {server.base}")
+            self.routes[server.base][page.path] = Reply(body=page.body)
+            self.url_of[page.id] = server.base + page.path
         for server in self.servers:
-            self._add_site_pages(server)
-            thread = threading.Thread(target=server.serve_forever, daemon=True)
-            thread.start()
-            self.threads.append(thread)
+            self._add_site_pages(server.base)
+            server.__enter__()
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         for server in self.servers:
-            server.shutdown()
-            server.server_close()
+            server.__exit__(exc_type, exc, tb)
 
-    def _add_site_pages(self, server: _HostServer) -> None:
-        base = server.base_url
+    def _add_site_pages(self, base: str) -> None:
+        routes = self.routes[base]
         mine = [page for page in self.pages if self.url_of[page.id].startswith(base + "/")]
         locs = "".join(f"<url><loc>{escape(base + page.path)}</loc></url>\n" for page in mine)
         sitemap = ('<?xml version="1.0" encoding="UTF-8"?>\n'
                    '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
                    f"{locs}</urlset>\n")
-        server.routes["/sitemap.xml"] = (sitemap.encode(), "application/xml")
+        routes["/sitemap.xml"] = Reply(200, "application/xml", sitemap.encode())
         robots = f"User-agent: *\nAllow: /\n\nSitemap: {base}/sitemap.xml\n"
-        server.routes["/robots.txt"] = (robots.encode(), "text/plain")
+        routes["/robots.txt"] = Reply(200, "text/plain", robots.encode())
         teasers = "".join(
             f'<article class="teaser"><h2><a href="{html.escape(page.path)}">'
             f"{html.escape(page.headline)}</a></h2>"
@@ -208,12 +157,8 @@ class EvalSites:
                 '<header><nav><a href="/">Home</a> <a href="/">Latest</a></nav></header>'
                 f"<main><h1>Latest news</h1>\n{teasers}</main>"
                 "<footer><p>© The publisher</p></footer></body></html>")
-        server.routes["/"] = (home.encode(), "text/html; charset=utf-8")
+        routes["/"] = Reply(body=home.encode())
 
     @property
     def base_urls(self) -> list[str]:
-        return [server.base_url for server in self.servers]
-
-    def requested(self) -> Iterator[Request]:
-        with self.lock:
-            yield from list(self.requests)
+        return [server.base for server in self.servers]

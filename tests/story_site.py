@@ -16,14 +16,13 @@ from __future__ import annotations
 
 import html
 import json
-import socketserver
-import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
 from typing import Any
+
+from tests.loopback import NOT_FOUND, LoopbackServer, Reply
 
 GROUND_TRUTH = (Path(__file__).resolve().parents[2] / "shared" / "eval" / "scrapinghub-aeb"
                 / "ground-truth.json")
@@ -114,58 +113,30 @@ def render(article: StoryArticle, url: str) -> str:
 <footer><p>© 2019 Metro Wire. All rights reserved.</p></footer></body></html>"""
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    routes: dict[str, tuple[str, bytes]]
-
-    def server_bind(self) -> None:  # no DNS lookup of the address
-        socketserver.TCPServer.server_bind(self)
-        self.server_name, self.server_port = str(self.server_address[0]), \
-            int(self.server_address[1])
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server
-
-    def do_GET(self) -> None:
-        reply = self.server.routes.get(self.path.split("?", 1)[0])
-        status, (content_type, body) = (200, reply) if reply else (
-            404, ("text/plain", b"Not Found"))
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
 class StorySite:
     def __init__(self) -> None:
-        self.server = _Server((HOST, 0), _Handler)
-        self.base = f"http://{HOST}:{self.server.server_port}"
+        self.routes: dict[str, Reply] = {}
+        self.server = LoopbackServer(
+            lambda path: self.routes.get(path.split("?", 1)[0], NOT_FOUND), HOST)
+        self.base = self.server.base
         self.sitemap_url = f"{self.base}/sitemap.xml"
         self.articles = {f"{self.base}{path}": article
                          for path, article in build_articles().items()}
-        routes = {url.removeprefix(self.base): ("text/html; charset=utf-8",
-                                                 render(article, url).encode())
+        routes = {url.removeprefix(self.base): Reply(body=render(article, url).encode())
                   for url, article in self.articles.items()}
         entries = "".join(f"<url><loc>{url}</loc><lastmod>{a.published.isoformat()}</lastmod>"
                           "</url>\n" for url, a in self.articles.items())
-        routes["/sitemap.xml"] = ("application/xml", (
+        routes["/sitemap.xml"] = Reply(200, "application/xml", (
             '<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="http://www.sitemaps.org/'
             f'schemas/sitemap/0.9">\n{entries}</urlset>\n').encode())
-        routes["/robots.txt"] = ("text/plain", f"User-agent: *\nAllow: /\nSitemap: "
-                                               f"{self.sitemap_url}\n".encode())
-        self.server.routes = routes
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        routes["/robots.txt"] = Reply(200, "text/plain", f"User-agent: *\nAllow: /\nSitemap: "
+                                                         f"{self.sitemap_url}\n".encode())
+        self.routes.update(routes)
 
     def __enter__(self) -> StorySite:
-        self.thread.start()
+        self.server.__enter__()
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self.server.__exit__(exc_type, exc, tb)

@@ -5,11 +5,8 @@ read with Scrapy's real robots.txt parsers."""
 from __future__ import annotations
 
 import logging
-import socketserver
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from itertools import pairwise
 from types import TracebackType
 from typing import Any
@@ -24,6 +21,7 @@ from crawler import settings as project_settings
 from crawler.middlewares.crawl_delay import CrawlDelayMiddleware
 from tests.conftest import log_of, run_crawl
 from tests.crawl_log import stats_of
+from tests.loopback import NOT_FOUND, LoopbackServer, Reply
 
 USER_AGENT = project_settings.USER_AGENT
 TOLERANCE = 0.05  # seconds: the server stamps a request a little after the crawler sends it
@@ -65,37 +63,6 @@ def _article(site: str, number: int, base: str, path: str) -> str:
     )
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    site: LoopbackSite
-
-    def server_bind(self) -> None:  # no getfqdn() DNS lookup of the address
-        socketserver.TCPServer.server_bind(self)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server
-
-    def do_GET(self) -> None:
-        site = self.server.site
-        site.record(self.path)
-        body = site.routes.get(self.path)
-        time.sleep(site.slow.get(self.path, 0.0))
-        self.send_response(200 if body is not None else 404)
-        content_type = ("text/plain" if self.path.endswith(".txt") or body is None
-                        else "application/xml" if self.path.endswith(".xml")
-                        else "text/html; charset=utf-8")
-        payload = (body or "not found").encode()
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-        site.answered(self.path)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
 class LoopbackSite:
     """A news site on its own loopback address, port 0: robots.txt, a sitemap of
     ``articles`` article pages, and the time each request arrived."""
@@ -104,11 +71,9 @@ class LoopbackSite:
                  slow: dict[str, float] | None = None) -> None:
         self.name = name
         self.slow = slow or {}  # path -> seconds the site takes to answer it
-        self._server = _Server((host, 0), _Handler)
-        self._server.site = self
-        address, port = self._server.server_address[:2]
-        self.netloc = f"{address!s}:{port}"
-        self.base = f"http://{self.netloc}"
+        self._server = LoopbackServer(self._reply, host)
+        self.netloc = self._server.netloc
+        self.base = self._server.base
         self.sitemap_url = f"{self.base}/sitemap.xml"
         self.article_urls = [f"{self.base}/news/{name}-{n}.html" for n in range(articles)]
         self.routes: dict[str, str] = {"/robots.txt": robots}
@@ -121,20 +86,19 @@ class LoopbackSite:
             + "".join(f"<url><loc>{u}</loc><lastmod>2024-03-10</lastmod></url>\n"
                       for u in self.article_urls)
             + "</urlset>\n")
-        self.requests: list[tuple[float, str]] = []  # (time.monotonic(), path) on arrival
-        self.answers: list[tuple[float, str]] = []  # ... once the response was written
-        self._lock = threading.Lock()
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        # (time.monotonic(), path) of each request on arrival, and once it was answered
+        self.requests = self._server.requests
+        self.answers = self._server.answers
 
-    def record(self, path: str) -> None:
-        now = time.monotonic()
-        with self._lock:
-            self.requests.append((now, path))
-
-    def answered(self, path: str) -> None:
-        now = time.monotonic()
-        with self._lock:
-            self.answers.append((now, path))
+    def _reply(self, path: str) -> Reply:
+        body = self.routes.get(path)
+        time.sleep(self.slow.get(path, 0.0))
+        if body is None:
+            return NOT_FOUND
+        content_type = ("text/plain" if path.endswith(".txt")
+                        else "application/xml" if path.endswith(".xml")
+                        else "text/html; charset=utf-8")
+        return Reply(200, content_type, body.encode())
 
     def overlaps(self) -> list[str]:
         """Requests that arrived while an earlier one was still being answered."""
@@ -148,13 +112,12 @@ class LoopbackSite:
         return [b - a for a, b in pairwise(stamps)]
 
     def __enter__(self) -> LoopbackSite:
-        self._thread.start()
+        self._server.__enter__()
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self._server.__exit__(exc_type, exc, tb)
 
 
 POLITE_ROBOTS = "User-agent: *\nCrawl-delay: 2\nDisallow: /private/\n"

@@ -11,10 +11,7 @@ one article linked in three spellings fetched once, and both documents counted a
 from __future__ import annotations
 
 import html
-import socketserver
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -26,6 +23,7 @@ import pytest
 from crawler.normalize import canonicalize_url
 from tests.conftest import log_of, run_crawl
 from tests.crawl_log import stats_of
+from tests.loopback import LoopbackServer, Reply
 
 PAGES = Path(__file__).resolve().parent / "fixtures" / "pages"
 HOST = "127.0.0.11"
@@ -52,43 +50,14 @@ REDIRECT = ("/go?id", "/story?id")  # published, and where the server sends it (
 LATEST = ("/latest", "/today?edition=2024-01-18")  # linked; where it leads for now (302)
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    site: ListedSite
-
-    def server_bind(self) -> None:  # no getfqdn() DNS lookup of the address
-        socketserver.TCPServer.server_bind(self)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server
-
-    def do_GET(self) -> None:
-        status, content_type, body, headers = self.server.site.reply(self.path)
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
 class ListedSite:
     """The site: the raw request path (query included) must match a published URL exactly,
     except the ``/p`` article, which (as most sites do) takes its parameters in any order and
     ignores tracking ones."""
 
     def __init__(self) -> None:
-        self._server = _Server((HOST, 0), _Handler)
-        self._server.site = self
-        self.base = f"http://{HOST}:{self._server.server_address[1]}"
-        self.requests: list[str] = []
-        self._lock = threading.Lock()
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._server = LoopbackServer(self.reply, HOST)
+        self.base = self._server.base
         self.pages: dict[str, bytes] = {}
         for path, (fixture, headline) in ARTICLES.items():
             page = (PAGES / fixture).read_text(encoding="utf-8")
@@ -102,14 +71,18 @@ class ListedSite:
         self.sitemap = self._sitemap()
         self.feed = self._feed()
 
+    @property
+    def requests(self) -> list[str]:
+        """The raw request paths (query included), in the order they arrived."""
+        return self._server.paths
+
     def __enter__(self) -> ListedSite:
-        self._thread.start()
+        self._server.__enter__()
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self._server.__exit__(exc_type, exc, tb)
 
     def _home(self) -> bytes:
         links = ["/p?a=1&b=2", "/p?b=2&a=1", "/p?b=2&utm_source=home&a=1", "/a?id", LATEST[0]]
@@ -147,29 +120,27 @@ class ListedSite:
                 "<pubDate>Wed, 14 Sep 2022 07:45:00 +0200</pubDate></item>"
                 "</channel></rss>\n").encode()
 
-    def reply(self, raw: str) -> tuple[int, str, bytes, dict[str, str]]:
-        with self._lock:
-            self.requests.append(raw)
+    def reply(self, raw: str) -> Reply:
         split = urlsplit(raw)
         if raw == "/":
-            return 200, "text/html; charset=utf-8", self.home, {}
+            return Reply(200, "text/html; charset=utf-8", self.home)
         if raw == "/news-sitemap.xml":
-            return 200, "application/xml", self.sitemap, {}
+            return Reply(200, "application/xml", self.sitemap)
         if raw == "/rss.xml":
-            return 200, "application/rss+xml", self.feed, {}
+            return Reply(200, "application/rss+xml", self.feed)
         if raw == REDIRECT[0]:
-            return 301, "text/html", b"", {"Location": REDIRECT[1]}
+            return Reply(301, "text/html", b"", {"Location": REDIRECT[1]})
         if raw == LATEST[0]:
-            return 302, "text/html", b"", {"Location": LATEST[1]}
+            return Reply(302, "text/html", b"", {"Location": LATEST[1]})
         if split.path == "/p":
             query = {k: v for k, v in parse_qsl(split.query) if not k.startswith("utm_")}
             if query == {"a": "1", "b": "2"}:
-                return 200, "text/html; charset=utf-8", self.pages["/p?a=1&b=2"], {}
+                return Reply(200, "text/html; charset=utf-8", self.pages["/p?a=1&b=2"])
         if raw in self.pages:
-            return 200, "text/html; charset=utf-8", self.pages[raw], {}
+            return Reply(200, "text/html; charset=utf-8", self.pages[raw])
         if split.path == "/a":  # the rewrite of /a?id: the home page, not the article
-            return 200, "text/html; charset=utf-8", self.home, {}
-        return 404, "text/plain", b"not found", {}
+            return Reply(200, "text/html; charset=utf-8", self.home)
+        return Reply(404, "text/plain", b"not found")
 
 
 @pytest.fixture(scope="module")

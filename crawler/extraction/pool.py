@@ -29,6 +29,7 @@ from typing import Any
 from pebble import ProcessExpired, ProcessPool
 
 from crawler.extraction.article import detected_language, extract_article
+from crawler.logjson import install_in_child
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +41,11 @@ ERROR = "error"
 # its ~200 locales: 1-3 s, once per process.
 _WARM_UP_PAGE = ("<html><body><article><p>Published on 1 January 9999 at 10:00.</p></article>"
                  "</body></html>")
+
+
+def _init_worker() -> None:
+    install_in_child()  # JSON log lines when the crawl logs them (crawler/logjson.py)
+    _warm_up()
 
 
 def _warm_up() -> None:
@@ -87,7 +93,7 @@ class ExtractionPool:
             self._executor = ProcessPool(
                 max_workers=self.workers,
                 max_tasks=max(self.max_tasks_per_child, 0),
-                initializer=_warm_up if self.task is extract_article else None,
+                initializer=_init_worker if self.task is extract_article else install_in_child,
                 context=multiprocessing.get_context("spawn"),
             )
             logger.info("Extraction pool: %d worker processes", self.workers)

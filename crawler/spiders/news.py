@@ -30,6 +30,7 @@ from crawler.discovery import DiscoveryError, Entry, detect_kind, parse_sitemap,
 from crawler.encoding import mislabeled_utf8
 from crawler.extraction.pool import ExtractionPool
 from crawler.normalize import canonicalize_url, same_site
+from crawler.report.summary import refusal_kind
 from crawler.sources import Source, SourcesError, load_sources, url_list
 from crawler.url_state import (
     KIND_ARTICLE,
@@ -301,6 +302,7 @@ class NewsSpider(scrapy.Spider):
         if not result["is_article"]:
             self._count("news/page/not_article")
             self._count_source(source, "rejected")
+            self._count_source(source, f"refused_{refusal_kind(result['page_kind'])}")
             self._fetched(response, kind=KIND_PAGE)
             logger.info("Not an article (%s): %s", result["page_kind"], response.url)
             return

@@ -1,0 +1,146 @@
+"""Progress while crawling, every ``NEWS_PROGRESS_INTERVAL`` seconds, in place of Scrapy's
+LogStats line (docs/cron.md, "Progress")::
+
+    Progress: 120 of 185 known pages done (5 in flight, 60 queued); 50 articles found, 45
+    stored (40 new, 5 updated); 38 pages/min now, 30 pages/min overall; stragglers: harbour 50 left,
+    courrier 10 left
+
+A page is *known* once it is queued; *done* once it left the downloader's hands. The
+stragglers are the sources with the most pages still queued or in flight. A last line, with
+``Progress (final)``, is logged when the crawl closes.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from typing import Any
+
+from scrapy import Request, Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+from scrapy.utils.asyncio import create_looping_call
+
+logger = logging.getLogger(__name__)
+
+STRAGGLERS = 3  # sources named in a progress line, at most
+
+# Sent by ProgressMiddleware for each request that leaves the scheduler for the downloader
+# (before any downloader middleware may refuse it: robots.txt, the URL guard).
+request_dequeued = object()
+
+
+class ProgressMiddleware:
+    """First of the downloader middlewares: tells :class:`Progress` that a request left the
+    scheduler. (Scrapy's request_reached_downloader comes after the middlewares, so a request
+    that robots.txt forbids would stay queued for ever.)"""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ProgressMiddleware:
+        return cls(crawler)
+
+    def process_request(self, request: Request) -> None:
+        self.crawler.signals.send_catch_log(request_dequeued, request=request)
+
+
+class Progress:
+    def __init__(self, interval: float) -> None:
+        self.interval = interval
+        self.crawler: Crawler | None = None
+        self.scheduled: Counter[str] = Counter()  # per source: requests queued
+        self.dropped: Counter[str] = Counter()  # ... refused by the scheduler (duplicates)
+        self.started: Counter[str] = Counter()  # ... taken from the queue to be downloaded
+        self.opened_at = time.monotonic()
+        self.last_at = self.opened_at
+        self.last_done = 0
+        self.task: Any = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Progress:
+        interval = crawler.settings.getfloat("NEWS_PROGRESS_INTERVAL", 60.0)
+        if interval <= 0:
+            raise NotConfigured
+        progress = cls(interval)
+        progress.crawler = crawler
+        crawler.signals.connect(progress.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(progress.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(progress.request_scheduled, signal=signals.request_scheduled)
+        crawler.signals.connect(progress.request_dropped, signal=signals.request_dropped)
+        crawler.signals.connect(progress.request_left_queue, signal=request_dequeued)
+        return progress
+
+    @staticmethod
+    def _source(request: Request) -> str | None:
+        source = request.meta.get("news_source")
+        return str(source) if source else None
+
+    def request_scheduled(self, request: Request, spider: Spider) -> None:
+        if (source := self._source(request)) is not None:
+            self.scheduled[source] += 1
+
+    def request_dropped(self, request: Request, spider: Spider) -> None:
+        if (source := self._source(request)) is not None:
+            self.dropped[source] += 1
+
+    def request_left_queue(self, request: Request) -> None:
+        if (source := self._source(request)) is not None:
+            self.started[source] += 1
+
+    def spider_opened(self, spider: Spider) -> None:
+        self.opened_at = self.last_at = time.monotonic()
+        self.task = create_looping_call(self.log)
+        self.task.start(self.interval, now=False)
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        if self.task is not None and self.task.running:
+            self.task.stop()
+        self.log(final=True)
+
+    def _in_flight(self) -> Counter[str]:
+        flying: Counter[str] = Counter()
+        engine = self.crawler.engine if self.crawler is not None else None
+        downloader = getattr(engine, "downloader", None)
+        for request in list(getattr(downloader, "active", ())):
+            if (source := self._source(request)) is not None:
+                flying[source] += 1
+        return flying
+
+    def snapshot(self) -> dict[str, Any]:
+        """The numbers of a progress line."""
+        flying = self._in_flight()
+        sources = set(self.scheduled) | set(self.started)
+        queued = {s: max(self.scheduled[s] - self.dropped[s] - self.started[s], 0)
+                  for s in sources}
+        left = {s: queued[s] + flying[s] for s in sources}
+        in_flight = sum(flying.values())
+        done = max(sum(self.started.values()) - in_flight, 0)
+        stats = (self.crawler.stats.get_stats()
+                 if self.crawler is not None and self.crawler.stats is not None else {})
+        new, updated = stats.get("news/mongo/stored_new", 0), stats.get("news/mongo/updated", 0)
+        stragglers = sorted(((n, s) for s, n in left.items() if n), key=lambda x: (-x[0], x[1]))
+        return {"done": done, "in_flight": in_flight, "queued": sum(queued.values()),
+                "known": done + in_flight + sum(queued.values()),
+                "found": stats.get("news/page/article", 0), "stored": new + updated,
+                "stored_new": new, "updated": updated,
+                "stragglers": [(s, n) for n, s in stragglers[:STRAGGLERS]]}
+
+    def log(self, final: bool = False) -> None:
+        now = time.monotonic()
+        numbers = self.snapshot()
+        recent = (numbers["done"] - self.last_done) / max(now - self.last_at, 1e-9) * 60
+        overall = numbers["done"] / max(now - self.opened_at, 1e-9) * 60
+        self.last_at, self.last_done = now, numbers["done"]
+        stragglers = ", ".join(f"{s} {n} left" for s, n in numbers["stragglers"]) or "none"
+        logger.info(
+            "Progress%s: %d of %d known pages done (%d in flight, %d queued); %d articles "
+            "found, %d stored (%d new, %d updated); %.0f pages/min now, %.0f pages/min overall; "
+            "stragglers: %s", " (final)" if final else "", numbers["done"], numbers["known"],
+            numbers["in_flight"], numbers["queued"], numbers["found"], numbers["stored"],
+            numbers["stored_new"], numbers["updated"], recent, overall, stragglers,
+            extra={"progress": {**numbers, "pages_per_min": round(recent, 1),
+                                "pages_per_min_overall": round(overall, 1),
+                                "final": final}})

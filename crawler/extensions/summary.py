@@ -1,0 +1,42 @@
+"""At the end of every crawl, log a short per-source table at INFO (docs/cron.md, "The summary
+table"): what was fetched and stored, what was refused and why, what was skipped as too old,
+fetch errors and the extraction health shares. With ``newscrawl run --log-json`` the same
+table is also in the line's ``summary`` field, as data."""
+
+from __future__ import annotations
+
+import logging
+
+from scrapy import Spider, signals
+from scrapy.crawler import Crawler
+
+from crawler.extensions.run_record import health, source_counts
+from crawler.report.summary import summary_rows, table_lines
+
+logger = logging.getLogger(__name__)
+
+
+class RunSummary:
+    def __init__(self) -> None:
+        self.crawler: Crawler | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RunSummary:
+        summary = cls()
+        summary.crawler = crawler
+        crawler.signals.connect(summary.spider_closed, signal=signals.spider_closed)
+        return summary
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        assert self.crawler is not None
+        if self.crawler.stats is None:
+            return
+        stats = self.crawler.stats.get_stats()
+        names = [s.name for s in getattr(spider, "sources", [])]
+        counts = source_counts(stats, names)
+        shares = health(counts)
+        outcome = stats.get("news/run/outcome")
+        title = f"Run summary ({reason}" + (f", outcome {outcome})" if outcome else ")")
+        lines = table_lines(counts, shares)
+        logger.info("%s:\n%s", title, "\n".join(lines),
+                    extra={"summary": summary_rows(counts, shares)})

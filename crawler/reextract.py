@@ -1,0 +1,544 @@
+"""``newscrawl reextract``: extract the archived pages again, without fetching anything.
+
+The pages come from the WARC archive (crawler/archive.py), the newest record of each URL. They
+go through the crawl's own code: the ``news`` spider's page callback (extraction in the same
+:class:`~crawler.extraction.pool.ExtractionPool`, article or not, the feed's hints), then the
+crawl's item pipelines (template stripping, normalisation, :class:`~pipelines.mongo.MongoPipeline`
+with its revisions), in a Scrapy crawl whose downloader answers every request from the archive
+(:class:`ArchiveReplay`). So an article changes exactly as a recrawl of the same page would
+change it: a new revision when its title or text changed, nothing when not. What a crawl does
+for a fetch (URL state, run record, archiving) is left out: nothing was fetched.
+
+Counted: ``changed`` (stored article with new content), ``unchanged``, ``new_articles`` (a page
+stored for the first time: not an article before), ``newly_refused`` (a stored article whose
+page is no article any more: counted, the article is kept), ``still_refused``.
+
+Progress is kept in MongoDB (``reextract_checkpoints``): after each batch of articles written
+(and for the pages that give no article), the archive records done. A run killed midway, run
+again with the same arguments, skips what was done; a run that ends clears its checkpoints,
+so the next one starts over. ``--dry-run`` writes nothing (articles, revisions, checkpoints):
+it compares the new extraction with the stored articles and reports which fields would change.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import resource
+import threading
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pymongo import ASCENDING
+from pymongo.errors import PyMongoError
+from scrapy import signals
+from scrapy.crawler import Crawler, CrawlerProcess
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Request, Response
+from scrapy.http.headers import Headers
+from scrapy.responsetypes import responsetypes
+from scrapy.settings import SETTINGS_PRIORITIES, Settings
+
+from crawler.archive import (
+    ArchiveError,
+    Location,
+    archive_files,
+    decode_meta,
+    iter_responses,
+    read_response,
+)
+from crawler.database import Database
+from crawler.extensions.archive import archive_dir
+from crawler.extraction.article import detected_language
+from crawler.normalize import canonicalize_url
+from crawler.spiders.news import NewsSpider
+from pipelines.article_store import WriteResult
+from pipelines.mongo import MongoPipeline
+from pipelines.template_store import TemplateStore
+from pipelines.templates import LocalCounts, TemplateStripPipeline
+
+logger = logging.getLogger(__name__)
+
+REPLAY_KEY = "news_replay"  # request.meta: the Location of the record to answer with
+DATE_KEY = "news_replay_date"
+# The fields a dry run compares (those a reader of the article sees).
+COMPARED = ("title", "text", "language", "published", "published_zone", "modified", "authors",
+            "tags", "section", "site_name", "description", "image", "paywalled", "word_count")
+OUTCOMES = ("changed", "unchanged", "new_articles", "newly_refused", "still_refused", "failed")
+OUTCOME_KEY = "news_replay_outcome"  # response.meta: refused or not, for the checkpoint
+_OUTCOME = {"updated": "changed", "unchanged": "unchanged", "new": "new_articles"}
+_WARM_PAGE = "<html><body><p>warm up</p></body></html>"
+_WARM_TEXT = ["The language detector loads its model the first time it is asked for a language, "
+              "which takes a second or two."]
+
+
+def job_key(source: str | None, since: datetime | None, overrides: list[str]) -> str:
+    """The same arguments make the same job: its checkpoints are resumed."""
+    raw = json.dumps([source, since.isoformat() if since else None, sorted(overrides)])
+    return hashlib.sha256(raw.encode()).hexdigest()[:16]
+
+
+class Checkpoints:
+    """The records done by a reextract job, in ``reextract_checkpoints``: insert-only documents
+    ``{job, at, done: [[file, offset], ...], counts: {outcome: n}}``, summed when resumed."""
+
+    def __init__(self, collection: Any, job: str, enabled: bool = True) -> None:
+        self.collection = collection
+        self.job = job
+        self.enabled = enabled
+        self.pending: list[tuple[str, int]] = []
+        self.pending_counts: Counter[str] = Counter()
+        self._lock = threading.Lock()
+
+    def load(self) -> tuple[set[tuple[str, int]], Counter[str]]:
+        done: set[tuple[str, int]] = set()
+        counts: Counter[str] = Counter()
+        if not self.enabled:
+            return done, counts
+        self.collection.create_index([("job", ASCENDING)], name="job")
+        for doc in self.collection.find({"job": self.job}):
+            done.update((str(f), int(o)) for f, o in doc.get("done", []))
+            counts.update({k: int(v) for k, v in (doc.get("counts") or {}).items()})
+        return done, counts
+
+    def add(self, records: Iterable[tuple[str, int]], counts: dict[str, int] | None = None,
+            ) -> None:
+        with self._lock:
+            self.pending.extend(records)
+            self.pending_counts.update(counts or {})
+
+    def flush(self) -> None:
+        """Write what is pending (in a worker thread, or at the end)."""
+        with self._lock:
+            done, self.pending = self.pending, []
+            counts, self.pending_counts = self.pending_counts, Counter()
+        if not done or not self.enabled:
+            return
+        try:
+            self.collection.insert_one({"job": self.job, "at": datetime.now(UTC),
+                                        "done": [[f, o] for f, o in done],
+                                        "counts": dict(counts)})
+        except PyMongoError as exc:  # redone next time, which changes nothing
+            logger.warning("reextract checkpoint not written (%s)", type(exc).__name__)
+
+    def clear(self) -> None:
+        if self.enabled:
+            self.collection.delete_many({"job": self.job})
+
+
+class ReextractSpider(NewsSpider):
+    """The ``news`` spider's page handling over archived responses instead of fetches."""
+
+    name = "reextract"
+
+    def __init__(self, *args: Any, since: datetime | None = None, dry_run: bool = False,
+                 job: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.since = since
+        self.dry_run = dry_run
+        self.job = job
+        self.archive = Path("data/archive")
+        self.checkpoints: Checkpoints | None = None
+        self.planned: set[tuple[str, int]] = set()
+        self.done: set[tuple[str, int]] = set()
+        self.counts: Counter[str] = Counter()  # this run
+        self.before: Counter[str] = Counter()  # runs of the same job that were killed
+        self.stored_records: set[tuple[str, int]] = set()
+        self.stored_urls: set[str] = set()
+        self.articles: Any = None  # the articles collection
+        self.batch_size = 100
+        self.first = 0.0  # monotonic time of the first page handed to extraction
+        self.last = 0.0  # ... and of the last page done
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> ReextractSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        assert isinstance(spider, ReextractSpider)
+        spider.archive = archive_dir(crawler.settings)
+        database = Database.for_crawler(crawler)
+        spider.checkpoints = Checkpoints(database.db["reextract_checkpoints"], spider.job,
+                                         enabled=not spider.dry_run)
+        spider.articles = database.db["articles"]
+        spider.batch_size = max(crawler.settings.getint("NEWS_MONGO_BATCH_SIZE", 100), 1)
+        crawler.signals.connect(spider._finish, signal=signals.spider_closed)
+        return spider
+
+    # -- what to do ------------------------------------------------------------------------
+
+    def _plan(self) -> list[tuple[Location, str, str | None, datetime, dict[str, Any]]]:
+        """The newest record of each URL (of the source, since the time), not done before."""
+        assert self.checkpoints is not None
+        done, self.before = self.checkpoints.load()
+        names = {s.name for s in self.sources}
+        newest: dict[str, tuple[Location, str, str | None, datetime, dict[str, Any]]] = {}
+        files = archive_files(self.archive)
+        for path in files:
+            for record in iter_responses(path):
+                if self.source_name and record.source not in names:
+                    continue
+                if self.since is not None and record.date < self.since:
+                    continue
+                newest[record.url] = (record.location, record.url, record.source, record.date,
+                                      record.meta)
+        query: dict[str, Any] = {"archive": {"$exists": True}}
+        if self.source_name:
+            query["source"] = self.source_name
+        for doc in self.articles.find(query, {"url": 1, "fetched_url": 1, "archive": 1,
+                                              "_id": 0}):
+            where = doc.get("archive") or {}
+            self.stored_records.add((str(where.get("file")), int(where.get("offset") or 0)))
+            self.stored_urls.add(doc["url"])
+        plan = sorted(newest.values(), key=lambda r: (files.index(self.archive / r[0].file),
+                                                      r[0].offset))
+        self.planned = {(r[0].file, r[0].offset) for r in plan}
+        todo = [r for r in plan if (r[0].file, r[0].offset) not in done]
+        self.done = self.planned - {(r[0].file, r[0].offset) for r in todo}
+        logger.info("Reextracting %d archived page(s) of %d WARC file(s) in %s%s", len(todo),
+                    len(files), self.archive,
+                    f" ({len(self.done)} done by an earlier run of this job)" if self.done else "")
+        return todo
+
+    async def start(self) -> AsyncIterator[Request]:
+        # The extraction workers start (and warm up) and the language detector's model loads
+        # while the archive is read.
+        warm = [self.extractor.extract(_WARM_PAGE, "http://warm.up/")
+                for _ in range(self.extractor.workers)]
+        plan = asyncio.ensure_future(asyncio.to_thread(self._plan))
+        await asyncio.gather(plan, *warm, asyncio.to_thread(detected_language, _WARM_TEXT))
+        for location, url, source, date, meta in plan.result():
+            request_meta = decode_meta(meta, self._zone(source))
+            request_meta.update({"news_source": source, "news_depth": self.max_depth,
+                                 REPLAY_KEY: location, DATE_KEY: date})
+            yield Request(url, callback=self.parse_page, errback=self.on_error,
+                          dont_filter=True, meta=request_meta)
+
+    # -- what a crawl does for a fetch, left out ---------------------------------------------
+
+    def _fetched(self, response: Response, kind: str) -> None:
+        """A page that gives no article: no URL state to write (nothing was fetched)."""
+        location = response.meta.get(REPLAY_KEY)
+        if not isinstance(location, Location):
+            return
+        was_article = ((location.file, location.offset) in self.stored_records
+                       or canonicalize_url(response.url) in self.stored_urls)
+        response.meta[OUTCOME_KEY] = "newly_refused" if was_article else "still_refused"
+
+    def count(self, outcome: str, value: int = 1) -> None:
+        self.counts[outcome] += value
+        self._count(f"news/reextract/{outcome}", value)
+
+    def record_done(self, records: list[tuple[str, int]],
+                    counts: dict[str, int] | None = None) -> None:
+        """Records done (their articles written, or none to write); called in the reactor
+        thread and in the store's writer thread."""
+        self.done.update(records)
+        self.last = time.monotonic()
+        if self.checkpoints is not None:
+            self.checkpoints.add(records, counts)
+
+    def pages_done(self, location: Location, outcome: str) -> None:
+        """A record that gave no article (refused, or its extraction failed): done now;
+        checkpointed with the next batch, or in a thread once a batch's worth is pending."""
+        self.count(outcome)
+        self.record_done([(location.file, location.offset)], {outcome: 1})
+        checkpoints = self.checkpoints
+        if checkpoints is not None and len(checkpoints.pending) >= self.batch_size:
+            asyncio.get_running_loop().run_in_executor(None, checkpoints.flush)
+
+    def _finish(self, reason: str) -> None:
+        if self.checkpoints is not None:
+            self.checkpoints.flush()
+            if reason == "finished" and self.planned <= self.done:
+                self.checkpoints.clear()
+        total = self.before + self.counts
+        stats = self.crawler.stats
+        if stats is not None:
+            for outcome in OUTCOMES:
+                stats.set_value(f"news/reextract/total/{outcome}", total[outcome])
+            usage = resource.getrusage(resource.RUSAGE_SELF)  # this process, not its workers
+            stats.set_value("news/reextract/process_cpu_ms",
+                            round(1000 * (usage.ru_utime + usage.ru_stime)))
+            if self.first and self.last > self.first:
+                stats.set_value("news/reextract/pages_per_second",
+                                round(sum(self.counts[o] for o in OUTCOMES)
+                                      / (self.last - self.first), 2))
+        logger.info("Reextract %s%s: %d changed, %d unchanged, %d newly articles, "
+                    "%d newly refused (%d still refused, %d failed)%s", reason,
+                    " (dry run)" if self.dry_run else "", total["changed"], total["unchanged"],
+                    total["new_articles"], total["newly_refused"], total["still_refused"],
+                    total["failed"],
+                    f"; {sum(self.before.values())} done by an earlier run" if self.before
+                    else "")
+
+
+class ArchiveReplay:
+    """Downloader middleware (first of all): answers each request from the archive record
+    named in its meta, and refuses any other request, so reextract never goes to the network."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.crawler: Crawler | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ArchiveReplay:
+        replay = cls(archive_dir(crawler.settings))
+        replay.crawler = crawler
+        return replay
+
+    def process_request(self, request: Request) -> Response:
+        location = request.meta.get(REPLAY_KEY)
+        if not isinstance(location, Location):
+            raise IgnoreRequest(f"reextract fetches nothing: {request.url}")
+        spider = getattr(self.crawler, "spider", None)
+        if isinstance(spider, ReextractSpider) and not spider.first:
+            spider.first = time.monotonic()
+        try:
+            record = read_response(self.directory, location)
+        except ArchiveError as exc:
+            raise IgnoreRequest(str(exc)) from None
+        headers = Headers(record.headers)
+        cls = responsetypes.from_args(headers=headers, url=record.url, body=record.body)
+        request.meta["news_replayed"] = True
+        return cls(url=record.url, status=record.status, headers=headers, body=record.body,
+                   request=request)
+
+
+class ReplayTracker:
+    """Spider middleware: an article re-extracted from a record points to that record and keeps
+    the time its page was fetched; a record that gives no article is done at once."""
+
+    def __init__(self) -> None:
+        self.crawler: Crawler | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ReplayTracker:
+        tracker = cls()
+        tracker.crawler = crawler
+        return tracker
+
+    def _spider(self) -> ReextractSpider | None:
+        spider = getattr(self.crawler, "spider", None)
+        return spider if isinstance(spider, ReextractSpider) else None
+
+    def _mark(self, response: Response, output: Any) -> bool:
+        location = response.meta.get(REPLAY_KEY)
+        if isinstance(output, dict) and "url" in output and isinstance(location, Location):
+            output["archive"] = location.as_dict()
+            if isinstance(response.meta.get(DATE_KEY), datetime):
+                output["fetched_at"] = response.meta[DATE_KEY]
+            return True
+        return False
+
+    def _no_article(self, response: Response) -> None:
+        location = response.meta.get(REPLAY_KEY)
+        spider = self._spider()
+        if spider is not None and isinstance(location, Location):
+            spider.pages_done(location, response.meta.get(OUTCOME_KEY) or "failed")
+
+    async def process_spider_output_async(self, response: Response,
+                                          result: AsyncIterator[Any]) -> AsyncIterator[Any]:
+        items = 0
+        async for output in result:
+            items += self._mark(response, output)
+            yield output
+        if not items:
+            self._no_article(response)
+
+    def process_spider_output(self, response: Response, result: Iterable[Any]) -> Iterable[Any]:
+        items = 0
+        for output in result:
+            items += self._mark(response, output)
+            yield output
+        if not items:
+            self._no_article(response)
+
+
+class ReextractStore(MongoPipeline):
+    """MongoPipeline (batches, revisions, spool) without the URL state: nothing was fetched.
+    After each batch is written, its records are done (checkpoint)."""
+
+    def _spider(self) -> ReextractSpider | None:
+        spider = getattr(self.crawler, "spider", None)
+        return spider if isinstance(spider, ReextractSpider) else None
+
+    def _record_states(self, updates: list[dict[str, Any]]) -> None:
+        return None
+
+    def _write_or_spool(self, batch: list[dict[str, Any]]) -> WriteResult | None:
+        result = super()._write_or_spool(batch)
+        spider = self._spider()
+        if result is not None and spider is not None:
+            self._done(spider, batch, result)
+            assert spider.checkpoints is not None
+            spider.checkpoints.flush()
+        return result
+
+    @staticmethod
+    def _done(spider: ReextractSpider, batch: list[dict[str, Any]],
+              result: WriteResult) -> None:
+        counts: Counter[str] = Counter()
+        for url, outcome in result.outcomes.items():
+            counts[_OUTCOME[outcome]] += 1
+            spider.count(_OUTCOME[outcome])
+            if outcome != "unchanged":
+                logger.info("Reextract: %s %s", _OUTCOME[outcome], url)
+        records = [(str(d["archive"]["file"]), int(d["archive"]["offset"]))
+                   for d in batch if isinstance(d.get("archive"), dict)]
+        spider.record_done(records, dict(counts))
+
+
+class DryRunStore(ReextractStore):
+    """What ReextractStore would write, compared with the stored articles; writes nothing.
+    ``NEWS_REEXTRACT_REPORT``: a JSON Lines file of the pages that would change, with the
+    fields that would (each ``[stored, new]``)."""
+
+    report: Any = None
+
+    async def open_spider(self) -> None:
+        assert self.database is not None and self.crawler is not None
+        from pipelines.article_store import ArticleStore
+
+        self.store = ArticleStore(self.database.db["articles"])
+        path = self.crawler.settings.get("NEWS_REEXTRACT_REPORT")
+        if path:
+            self.report = open(path, "w", encoding="utf-8")  # noqa: SIM115 - closed at close
+        self._lock = asyncio.Lock()
+
+    async def close_spider(self) -> None:
+        await self.flush()
+        if self.report is not None:
+            self.report.close()
+
+    async def _replay_spool(self) -> None:
+        return None
+
+    def _write_or_spool(self, batch: list[dict[str, Any]]) -> WriteResult | None:
+        assert self.store is not None
+        latest = {doc["url"]: doc for doc in batch}
+        stored = {doc["url"]: doc for doc in self.store.collection.find(
+            {"url": {"$in": list(latest)}}, {"_id": 0})}
+        result = WriteResult()
+        for url, doc in latest.items():
+            old = stored.get(url)
+            if old is None:
+                outcome = "new"
+            elif old.get("content_hash") == doc.get("content_hash"):
+                outcome = "unchanged"
+            else:
+                outcome = "updated"
+            setattr(result, outcome, getattr(result, outcome) + 1)
+            result.outcomes[url] = outcome
+            self._count(f"dry_run_{outcome}", source=doc.get("source"))
+            fields = {key: [_plain(old.get(key)), _plain(doc.get(key))] for key in COMPARED
+                      if old is not None and _plain(old.get(key)) != _plain(doc.get(key))}
+            if self.crawler is not None and self.crawler.stats is not None:
+                for key in fields:
+                    self.crawler.stats.inc_value(f"news/reextract/field/{key}")
+            if self.report is not None and (fields or old is None):
+                self.report.write(json.dumps({"url": url, "outcome": _OUTCOME[outcome],
+                                              "fields": fields}, ensure_ascii=False) + "\n")
+        spider = self._spider()
+        if spider is not None:
+            self._done(spider, batch, result)
+        return result
+
+
+class _ReadOnlyTemplateStore(TemplateStore):
+    def save(self, template: Any) -> None:
+        return None
+
+
+class DryRunTemplates(TemplateStripPipeline):
+    """The template pipeline of a dry run: strips with what was learned, saves nothing."""
+
+    async def open_spider(self) -> None:
+        await super().open_spider()
+        counts = self.counts
+        if isinstance(counts, LocalCounts) and counts.store is not None:
+            counts.store = _ReadOnlyTemplateStore(counts.store.collection)
+
+
+def _plain(value: Any) -> Any:
+    """A value as stored: BSON keeps dates to the millisecond."""
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(UTC).replace(tzinfo=None)
+        return value.replace(microsecond=value.microsecond // 1000 * 1000).isoformat()
+    return value
+
+
+def reextract_settings(settings: Settings, dry_run: bool) -> None:
+    """The crawl's settings, turned into a replay of the archive."""
+    def replaced(name: str, changes: dict[str, Any]) -> dict[str, Any]:
+        current = dict(settings.getdict(name))
+        current.update(changes)
+        return current
+
+    settings.set("DOWNLOADER_MIDDLEWARES",
+                 replaced("DOWNLOADER_MIDDLEWARES", {"crawler.reextract.ArchiveReplay": 1}),
+                 priority="cmdline")
+    settings.set("SPIDER_MIDDLEWARES", replaced("SPIDER_MIDDLEWARES", {
+        "crawler.extensions.archive.ArchiveLocations": None,
+        "crawler.reextract.ReplayTracker": 950}), priority="cmdline")
+    settings.set("EXTENSIONS", replaced("EXTENSIONS", {
+        "crawler.extensions.archive.WarcArchive": None,
+        "crawler.extensions.run_record.RunRecorder": None,
+        "crawler.extensions.summary.RunSummary": None,
+        "crawler.extensions.progress.Progress": None}), priority="cmdline")
+    store = "crawler.reextract.DryRunStore" if dry_run else "crawler.reextract.ReextractStore"
+    pipelines = {name: order for name, order in settings.getdict("ITEM_PIPELINES").items()
+                 if name != "pipelines.mongo.MongoPipeline"}
+    pipelines[store] = 900
+    templates = "pipelines.templates.TemplateStripPipeline"
+    if dry_run and templates in pipelines:  # and a dry run saves no template counts
+        pipelines["crawler.reextract.DryRunTemplates"] = pipelines.pop(templates)
+    settings.set("ITEM_PIPELINES", pipelines, priority="cmdline")
+    settings.set("NEWS_REDIS_URL", "", priority="cmdline")  # one process, never the shared queue
+    settings.set("DOWNLOAD_DELAY", 0, priority="cmdline")
+    if (settings.getpriority("NEWS_MONGO_FLUSH_INTERVAL") or 0) < SETTINGS_PRIORITIES["cmdline"]:
+        # Pages come faster than from the network: the last ones are not left waiting 2 s.
+        settings.set("NEWS_MONGO_FLUSH_INTERVAL", 0.5, priority="cmdline")
+    settings.set("AUTOTHROTTLE_ENABLED", False, priority="cmdline")
+
+
+def run_reextract(source: str | None, since: str | None, dry_run: bool, overrides: list[str],
+                  json_lines: bool = False) -> int:
+    from crawler.export import parse_since
+    from crawler.run import EXIT_ERROR, EXIT_FAILED, EXIT_OK, build_settings, configure_logging
+    from crawler.sources import SourcesError, load_sources
+
+    settings = build_settings(overrides, None)
+    configure_logging(settings, json_lines)
+    try:
+        names = [s.name for s in load_sources(settings.get("NEWS_SOURCES"))]
+    except SourcesError as exc:
+        logger.error("%s", exc)
+        return EXIT_ERROR
+    if source and source not in names:
+        logger.error("%s: no source named %r (have: %s)", settings.get("NEWS_SOURCES"), source,
+                     ", ".join(names))
+        return EXIT_ERROR
+    start = parse_since(since) if since else None
+    directory = archive_dir(settings)
+    if not archive_files(directory):
+        logger.error("No WARC archive in %s (setting NEWS_ARCHIVE_DIR): nothing to reextract",
+                     directory)
+        return EXIT_ERROR
+    reextract_settings(settings, dry_run)
+    process = CrawlerProcess(settings, install_root_handler=False)
+    crawler = process.create_crawler(ReextractSpider)
+    process.crawl(crawler, since=start, dry_run=dry_run, job=job_key(source, start, overrides),
+                  **({"source": source} if source else {}))
+    process.start()
+    stats = crawler.stats.get_stats() if crawler.stats is not None else {}
+    reason = stats.get("finish_reason")
+    if reason is None:
+        logger.error("reextract did not run; see the errors above")
+        return EXIT_ERROR
+    return EXIT_OK if reason == "finished" else EXIT_FAILED

@@ -1,0 +1,38 @@
+"""``newscrawl runs``: the recent runs from ``crawl_runs``, one line per run and source, with
+the columns of the end-of-run summary table (crawler.report.summary)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from crawler.extensions.run_record import EVENTS, health
+from crawler.report.summary import Row, format_rows, refusals
+
+PREFIX = (("started (UTC)", 19, "<"), ("secs", 5, ">"), ("outcome", 8, "<"))
+
+
+def runs_lines(records: Iterable[dict[str, Any]]) -> list[str]:
+    """The table of ``crawl_runs`` documents, in the order given; under a run, its problems,
+    each after a ``!``."""
+    runs: list[tuple[list[Row], list[str]]] = []
+    for record in records:
+        started = record["started_at"].strftime("%Y-%m-%d %H:%M:%S")
+        ended = record.get("ended_at")
+        secs = f"{(ended - record['started_at']).total_seconds():.0f}" if ended else "-"
+        outcome = str(record.get("outcome") or record.get("status", "?"))
+        counts: dict[str, dict[str, int]] = {
+            name: {**dict.fromkeys(EVENTS, 0), **c}
+            for name, c in (record.get("counts") or {}).items()}
+        shares = record.get("health") or health(counts)
+        rows: list[Row] = [((started, secs, outcome), name, c, shares.get(name, {}),
+                            refusals(c))
+                           for name, c in (counts or {"-": {}}).items()]
+        runs.append((rows, [str(p) for p in record.get("problems") or []]))
+    width = max([0, *(len(row[1]) for rows, _ in runs for row in rows)])
+    lines = format_rows([], PREFIX, width=width)
+    indent = sum(w + 1 for _, w, _ in PREFIX)
+    for rows, problems in runs:
+        lines += format_rows(rows, PREFIX, header=False, width=width)
+        lines += [f"{'':<{indent}}! {problem}" for problem in problems]
+    return lines
