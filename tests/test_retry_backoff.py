@@ -4,11 +4,7 @@ the healthy site is fetched; each retry still comes after its back-off, doubled.
 
 from __future__ import annotations
 
-import socketserver
-import threading
-import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from itertools import pairwise
 from typing import Any
 
@@ -17,56 +13,27 @@ import pytest
 
 from tests.conftest import log_of, run_crawl
 from tests.crawl_log import stats_of
+from tests.loopback import NOT_FOUND, LoopbackServer, Reply
 from tests.test_crawl_delay import FAST_ROBOTS, LoopbackSite
 
 BACKOFF = 2.0  # NEWS_RETRY_BACKOFF: the first retry waits 2 s, the second 4 s
 RETRIES = 2
+UNAVAILABLE = Reply(503, "text/plain", b"unavailable")
 
 
-class _Down(ThreadingHTTPServer):
-    daemon_threads = True
-    hits: list[tuple[float, str]]
-
-    def server_bind(self) -> None:  # no getfqdn() DNS lookup of the address
-        socketserver.TCPServer.server_bind(self)
+def _down(path: str) -> Reply:
+    """A site that is down: no robots.txt (404), every page 503 Service Unavailable."""
+    return NOT_FOUND if path == "/robots.txt" else UNAVAILABLE
 
 
-class _Unavailable(BaseHTTPRequestHandler):
-    """No robots.txt (404); every other page: 503 Service Unavailable."""
-
-    server: _Down
-
-    def do_GET(self) -> None:
-        self.server.hits.append((time.monotonic(), self.path))
-        self.send_response(404 if self.path == "/robots.txt" else 503)
-        self.send_header("Content-Type", "text/plain")
-        self.send_header("Content-Length", "11")
-        self.end_headers()
-        self.wfile.write(b"unavailable")
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
-class FailingSite:
+class FailingSite(LoopbackServer):
     def __init__(self, host: str) -> None:
-        self._server = _Down((host, 0), _Unavailable)
-        self._server.hits = []
-        address, port = self._server.server_address[:2]
-        self.url = f"http://{address!s}:{port}/"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        super().__init__(_down, host)
+        self.url = f"{self.base}/"
 
     def attempts(self) -> list[float]:
         """When each request for the start page arrived."""
-        return sorted(t for t, path in self._server.hits if path == "/")
-
-    def __enter__(self) -> FailingSite:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        return sorted(t for t, path in self.requests if path == "/")
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +41,8 @@ def crawl(tmp_path_factory: pytest.TempPathFactory,
           mongo_uri: str) -> Iterator[dict[str, Any]]:
     tmp = tmp_path_factory.mktemp("retry_backoff")
     articles = 12
-    with (FailingSite("127.0.0.41") as down_a, FailingSite("127.0.0.42") as down_b,
+    with (FailingSite("127.0.0.41") as down_a,
+          FailingSite("127.0.0.42") as down_b,
           LoopbackSite("healthy", "127.0.0.43", FAST_ROBOTS, articles,
                        slow={f"/news/healthy-{n}.html": 0.3 for n in range(articles)})
           as healthy):
