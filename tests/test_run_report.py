@@ -17,8 +17,8 @@ import pymongo
 import pytest
 
 from crawler.demo.server import DemoServer, write_sources_file
-from crawler.extraction.classify import PageKind
-from crawler.report.summary import REFUSAL_KINDS, refusal_kind, refusals
+from crawler.extraction.classify import REFUSAL_KINDS, PageKind, refusal_kind
+from crawler.report.summary import refusals
 from crawler.run import EXIT_OK
 from tests.conftest import ROOT, log_of, run_crawl
 from tests.test_cron import newscrawl

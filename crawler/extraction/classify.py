@@ -53,6 +53,26 @@ _LETTER = re.compile(r"[^\W\d_]")
 _NUMERIC_ID = re.compile(r"\d{4,}")
 
 
+# Why a page is not an article: the first words of the reasons below, as a small fixed set of
+# kinds. The spider counts news/source/<name>/refused_<slug>, an event of the source like the
+# others (in crawl_runs.counts, summed over the workers of a distributed run).
+REFUSAL_KINDS: dict[str, str] = {
+    "too_short": "too short",
+    "mostly_links": "mostly links",
+    "declared_listing": "declared listing",
+    "no_type_no_date": "no article type and no date",
+    "not_prose": "not prose",
+    "other": "other",
+}
+_KIND_OF_LABEL = {label: slug for slug, label in REFUSAL_KINDS.items()}
+
+
+def refusal_kind(reason: str) -> str:
+    """The kind (a slug of :data:`REFUSAL_KINDS`) of a reason such as ``"mostly links (72%)"``
+    or ``"too short (12 words)"``."""
+    return _KIND_OF_LABEL.get(reason.split(" (", 1)[0].strip(), "other")
+
+
 @dataclass(frozen=True)
 class PageKind:
     is_article: bool

@@ -12,19 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-# Why a fetched page was not an article: the first words of the classifier's reason
-# (crawler/extraction/classify.py), kept to a small fixed set of kinds. The spider counts
-# news/source/<name>/refused_<slug>: an event of the source like the others, so that it is in
-# crawl_runs.counts (summed over the workers of a distributed run too).
-REFUSAL_KINDS: dict[str, str] = {
-    "too_short": "too short",
-    "mostly_links": "mostly links",
-    "declared_listing": "declared listing",
-    "no_type_no_date": "no article type and no date",
-    "not_prose": "not prose",
-    "other": "other",
-}
-_BY_LABEL = {label: slug for slug, label in REFUSAL_KINDS.items()}
+from crawler.extraction.classify import REFUSAL_KINDS
 
 HEALTH_COLUMNS = (("empty_text", "empty"), ("no_date", "nodate"), ("no_author", "noauth"),
                   ("paywalled", "paywl"))
@@ -38,13 +26,6 @@ def judged(counts: Mapping[str, int], metric: str) -> bool:
     share of the articles extracted needs articles (else it is shown as ``-``)."""
     base = "fetched" if metric in ("empty_text", "rejected") else "articles"
     return int(counts.get(base, 0)) > 0
-
-
-def refusal_kind(page_kind: str) -> str:
-    """The kind (a slug of :data:`REFUSAL_KINDS`) of a classifier reason such as
-    ``"mostly links (72%)"`` or ``"too short (12 words)"``."""
-    label = page_kind.split(" (", 1)[0].strip()
-    return _BY_LABEL.get(label, "other")
 
 
 def refusals(counts: Mapping[str, int]) -> dict[str, int]:

@@ -28,9 +28,9 @@ from crawler.database import Database
 from crawler.dates import SourceZone, resolve_naive, zone_from, zone_of
 from crawler.discovery import DiscoveryError, Entry, detect_kind, parse_sitemap, read_feed
 from crawler.encoding import mislabeled_utf8
+from crawler.extraction.classify import refusal_kind
 from crawler.extraction.pool import ExtractionPool
 from crawler.normalize import canonicalize_url, same_site
-from crawler.report.summary import refusal_kind
 from crawler.sources import Source, SourcesError, load_sources, url_list
 from crawler.url_state import (
     KIND_ARTICLE,
@@ -96,10 +96,6 @@ class NewsSpider(scrapy.Spider):
 
     def _close_pool(self) -> None:
         self.extractor.close()
-
-    @property
-    def extractions_in_flight(self) -> int:
-        return self.extractor.in_flight
 
     def source(self, name: str) -> Source | None:
         return next((s for s in self.sources if s.name == name), None)
