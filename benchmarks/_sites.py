@@ -72,7 +72,7 @@ def usable(page: bytes, line: str) -> bool:
         return False
     html = html_to_unicode("text/html", injected)[1]
     result = extract_article(html, "http://127.0.0.2/articles/0.html", detect_language=False)
-    return bool(result["is_article"]) and line in (result.get("text") or "")
+    return result.is_article and line in result.item.text
 
 
 def choose_pages(count: int, min_bytes: int) -> list[bytes]:

@@ -125,8 +125,9 @@ def _ours(html: str, url: str) -> Prediction:
     from crawler.extraction import extract_article
 
     result = extract_article(html, url)
-    return Prediction(result["text"], result["title"], result["authors"], result["published"],
-                      is_article=result["is_article"])
+    item = result.item
+    return Prediction(item.text, item.title, item.authors, item.published,
+                      is_article=result.is_article)
 
 
 _RUNNERS: dict[str, Callable[[str, str], Prediction]] = {

@@ -25,6 +25,7 @@ import statistics
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -49,17 +50,14 @@ from pipelines.article_store import ArticleStore
 
 def documents(count: int, pages_dir: Path) -> list[dict[str, Any]]:
     """``count`` stored-shape documents with distinct URLs, from the real benchmark pages."""
-    extracted = []
-    for i, html in enumerate(decoded_pages(pages_dir)):
-        item = extract_article(html, f"http://127.0.0.1/articles/{i}.html")
-        item.pop("is_article", None)
-        extracted.append(item)
+    extracted = [extract_article(html, f"http://127.0.0.1/articles/{i}.html").item
+                 for i, html in enumerate(decoded_pages(pages_dir))]
     now = datetime.now(UTC)
     docs = []
     for i in range(count):
-        item = dict(extracted[i % len(extracted)])
-        item["url"] = item["fetched_url"] = f"http://127.0.0.1/articles/{i}.html"
-        item.update(source="bench", fetched_at=now, http_status=200)
+        url = f"http://127.0.0.1/articles/{i}.html"
+        item = replace(extracted[i % len(extracted)], url=url, fetched_url=url, source="bench",
+                       fetched_at=now)
         docs.append(article_document(item))
     return docs
 

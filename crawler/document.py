@@ -10,6 +10,7 @@ from typing import Any
 
 from crawler.dates import sane_date, zone_of
 from crawler.extraction.fingerprint import fingerprint
+from crawler.items import ArticleItem
 from crawler.normalize import (
     canonicalize_url,
     content_hash,
@@ -26,53 +27,54 @@ MAX_SHORT_FIELD_CHARS = 2_000
 MAX_LIST_ITEMS = 50
 
 _SHORT_FIELDS = ("site_name", "description", "image", "section", "published_source",
-                 "modified_source", "language_source", "fetched_url")
+                 "modified_source", "language_source", "fetched_url", "authors_source",
+                 "paywall_source")
 
 
-def article_document(item: dict[str, Any]) -> dict[str, Any]:
+def article_document(item: ArticleItem) -> dict[str, Any]:
     """Turn an extracted (and template-stripped) article into the stored document.
 
     ``first_seen`` and ``updated_at`` are left to the store, which knows what is stored.
     """
-    text = normalize_text(item.get("text") or "")
-    title = normalize_line(item.get("title") or "")[:MAX_TITLE_CHARS] or None
-    url = canonicalize_url(item["url"])
+    text = normalize_text(item.text or "")
+    title = normalize_line(item.title or "")[:MAX_TITLE_CHARS] or None
+    url = canonicalize_url(item.url)
     doc: dict[str, Any] = {
         "url": url,
-        "source": item.get("source"),
+        "source": item.source,
         "site": site_of(url),
         "title": title,
         "text": text,
-        "language": _language(item.get("language")),
-        "published": _date(item.get("published")),
+        "language": _language(item.language),
+        "published": _date(item.published),
         "published_zone": None,
-        "modified": _date(item.get("modified")),
-        "authors": _strings(item.get("authors")),
-        "tags": _strings(item.get("tags")),
-        "paywalled": bool(item.get("paywalled")),
-        "template_lines_removed": int(item.get("template_lines_removed") or 0),
+        "modified": _date(item.modified),
+        "authors": _strings(item.authors),
+        "tags": _strings(item.tags),
+        "paywalled": bool(item.paywalled),
+        "template_lines_removed": int(item.template_lines_removed or 0),
         "content_hash": content_hash(text, title),
         "word_count": word_count(text),
         "fingerprint": _fingerprint(item, text),
-        "fetched_at": _date(item.get("fetched_at")),
+        "fetched_at": _date(item.fetched_at),
         "schema_version": SCHEMA_VERSION,
     }
-    if doc["published"] is not None:
-        doc["published_zone"] = zone_of(item["published"])
-    if isinstance(item.get("archive"), dict):  # the page's WARC record (crawler/archive.py)
-        doc["archive"] = {key: item["archive"].get(key) for key in ("file", "offset", "length")}
+    if doc["published"] is not None and item.published is not None:
+        doc["published_zone"] = zone_of(item.published)
+    if isinstance(item.archive, dict):  # the page's WARC record (crawler/archive.py)
+        doc["archive"] = {key: item.archive.get(key) for key in ("file", "offset", "length")}
     for key in _SHORT_FIELDS:
-        value = item.get(key)
+        value = getattr(item, key)
         doc[key] = normalize_line(str(value))[:MAX_SHORT_FIELD_CHARS] or None if value else None
     return doc
 
 
-def _fingerprint(item: dict[str, Any], text: str) -> str | None:
+def _fingerprint(item: ArticleItem, text: str) -> str | None:
     """The extraction's fingerprint when no template line was stripped since, else anew."""
     if not text:
         return None
-    given = item.get("fingerprint")
-    if isinstance(given, str) and not item.get("template_lines_removed"):
+    given = item.fingerprint
+    if isinstance(given, str) and not item.template_lines_removed:
         return given
     return fingerprint(text)
 

@@ -56,6 +56,7 @@ from crawler.archive import (
 from crawler.database import Database
 from crawler.extensions.archive import archive_dir
 from crawler.extraction.article import detected_language
+from crawler.items import ArticleItem
 from crawler.normalize import canonicalize_url
 from crawler.spiders.news import NewsSpider
 from pipelines.article_store import WriteResult
@@ -328,10 +329,10 @@ class ReplayTracker:
 
     def _mark(self, response: Response, output: Any) -> bool:
         location = response.meta.get(REPLAY_KEY)
-        if isinstance(output, dict) and "url" in output and isinstance(location, Location):
-            output["archive"] = location.as_dict()
+        if isinstance(output, ArticleItem) and isinstance(location, Location):
+            output.archive = location.as_dict()
             if isinstance(response.meta.get(DATE_KEY), datetime):
-                output["fetched_at"] = response.meta[DATE_KEY]
+                output.fetched_at = response.meta[DATE_KEY]
             return True
         return False
 

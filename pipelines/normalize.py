@@ -1,14 +1,15 @@
-"""Turn an extracted article into the stored document shape (see crawler.document)."""
+"""Turn an article item into the stored document shape (see crawler.document)."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
-from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
 from crawler.document import article_document
+from crawler.items import ArticleItem
 
 
 class NormalizePipeline:
@@ -22,13 +23,19 @@ class NormalizePipeline:
         return pipeline
 
     def process_item(self, item: Any) -> dict[str, Any]:
-        fields = ItemAdapter(item).asdict()
-        if not fields.get("url"):
+        if not isinstance(item, ArticleItem):  # a bug: the spider yields nothing else
+            self._count("news/normalize/not_article_item")
+            raise DropItem(f"not an article item: {type(item).__name__}")
+        if not item.url:
             raise DropItem("article without a URL")
-        doc = article_document(fields)
-        doc["_fetch"] = fields.get("_fetch") or {}  # HTTP validators for the URL state
-        if self.crawler is not None and self.crawler.stats is not None:
-            self.crawler.stats.inc_value("news/normalize/articles")
-            if not doc["text"]:
-                self.crawler.stats.inc_value("news/normalize/empty_text")
+        doc = article_document(item)
+        # HTTP validators for the URL state; internal (``_``): never stored nor exported.
+        doc["_fetch"] = dataclasses.asdict(item.fetch) if item.fetch is not None else {}
+        self._count("news/normalize/articles")
+        if not doc["text"]:
+            self._count("news/normalize/empty_text")
         return doc
+
+    def _count(self, key: str) -> None:
+        if self.crawler is not None and self.crawler.stats is not None:
+            self.crawler.stats.inc_value(key)

@@ -29,7 +29,6 @@ import time
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from itemadapter import ItemAdapter
 from pymongo.errors import PyMongoError
 from redis.exceptions import RedisError
 from scrapy.crawler import Crawler
@@ -37,6 +36,7 @@ from scrapy.crawler import Crawler
 from crawler.database import Database
 from crawler.distributed import redis_url
 from crawler.fetches import FetchTracker
+from crawler.items import ArticleItem
 from crawler.normalize import join_paragraphs, site_of, split_paragraphs
 from crawler.templates import SiteTemplate
 from pipelines.template_store import TemplateStore
@@ -126,7 +126,7 @@ class LocalCounts:
 
 @dataclass
 class _Held:
-    fields: dict[str, Any]
+    item: ArticleItem
     future: asyncio.Future[None]
     size: int
 
@@ -217,31 +217,30 @@ class TemplateStripPipeline:
         self.sites[site] = template
         return template
 
-    async def process_item(self, item: Any) -> Any:
-        fields = ItemAdapter(item).asdict()
-        site = site_of(fields["url"])
+    async def process_item(self, item: ArticleItem) -> ArticleItem:
+        site = site_of(item.url)
         template = await self._template(site)
         size = self.fetches.item_bytes(item) if self.fetches is not None else 0
-        await self.counts.observe(template, split_paragraphs(fields.get("text") or ""))
+        await self.counts.observe(template, split_paragraphs(item.text or ""))
         if self.fetches is not None:
             self.fetches.item_counted(item)
         if template.pages >= self.warmup:
             self.release(site, "warmup", "warm-up reached")
-            return await self._strip(fields)
+            return await self._strip(item)
         if not self._may_grow(site):
             self.release(site, "all_seen", "all its pages seen")
-            return await self._strip(fields)
+            return await self._strip(item)
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.held.setdefault(site, []).append(
-            _Held(fields, future, max(size, _MIN_RESPONSE_SIZE)))
+            _Held(item, future, max(size, _MIN_RESPONSE_SIZE)))
         self.held_since.setdefault(site, time.monotonic())
         self.held_bytes += max(size, _MIN_RESPONSE_SIZE)
         self._count("held")
         if self.shared is not None:
-            self._settle(fields)
+            self._settle(item)
         self._keep_within_budget()
         await future
-        return await self._strip(fields)
+        return await self._strip(item)
 
     def _may_grow(self, site: str) -> bool:
         """Can the site still show pages this crawl? Always, as far as this process knows, in
@@ -256,9 +255,9 @@ class TemplateStripPipeline:
             if name in self.held and not self._may_grow(name):
                 self.release(name, "all_seen", "all its pages seen")
 
-    def _settle(self, fields: dict[str, Any]) -> None:
+    def _settle(self, item: ArticleItem) -> None:
         """A held article's request will produce nothing more: tell the other workers."""
-        qid = (fields.get("_fetch") or {}).get("queue_id")
+        qid = item.fetch.queue_id if item.fetch is not None else None
         if isinstance(qid, int):
             try:
                 self.shared.settle([qid])
@@ -272,29 +271,30 @@ class TemplateStripPipeline:
         while self.held_bytes > self.hold_max_bytes and self.held_since:
             self.release(next(iter(self.held_since)), "budget", "held bytes over the budget")
 
-    async def _strip(self, fields: dict[str, Any]) -> dict[str, Any]:
-        site = site_of(fields["url"])
-        lines = split_paragraphs(fields.get("text") or "")
+    async def _strip(self, item: ArticleItem) -> ArticleItem:
+        site = site_of(item.url)
+        lines = split_paragraphs(item.text or "")
         stripping = await self.counts.stripping(self.sites[site], lines)
-        return self.strip(fields, stripping)
+        return self.strip(item, stripping)
 
-    def strip(self, fields: dict[str, Any], template: SiteTemplate | None = None
-              ) -> dict[str, Any]:
-        template = template or self.sites[site_of(fields["url"])]
-        kept, removed = template.strip(split_paragraphs(fields.get("text") or ""))
-        patterns = self._source_patterns(fields.get("source"))
+    def strip(self, item: ArticleItem, template: SiteTemplate | None = None) -> ArticleItem:
+        """Remove the template's lines and the source's ``boilerplate`` from the article's
+        text (``text``, ``paragraphs``), counting them in ``template_lines_removed``."""
+        template = template or self.sites[site_of(item.url)]
+        kept, removed = template.strip(split_paragraphs(item.text or ""))
+        patterns = self._source_patterns(item.source)
         if patterns:
             extra = [line for line in kept if any(p.search(line) for p in patterns)]
             kept = [line for line in kept if line not in extra]
             removed += extra
-        fields["text"] = join_paragraphs(kept)
-        fields["paragraphs"] = kept
-        fields["template_lines_removed"] = len(removed)
+        item.text = join_paragraphs(kept)
+        item.paragraphs = kept
+        item.template_lines_removed = len(removed)
         self._count("lines_removed", len(removed))
         if removed:
-            logger.debug("Removed %d template line(s) from %s: %r", len(removed),
-                         fields["url"], removed[:5])
-        return fields
+            logger.debug("Removed %d template line(s) from %s: %r", len(removed), item.url,
+                         removed[:5])
+        return item
 
     def _source_patterns(self, name: str | None) -> tuple[Any, ...]:
         spider = getattr(self.crawler, "spider", None)

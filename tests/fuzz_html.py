@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -153,9 +154,9 @@ def check_page(html: str, url: str = URL) -> None:
     result = extract_article(html, url)
     elapsed = time.monotonic() - started
     assert elapsed < WELL_UNDER, f"extraction took {elapsed:.1f} s"
-    assert isinstance(result["is_article"], bool)
-    assert isinstance(result["text"], str)
-    document = article_document({**result, "source": "fuzz"})
+    assert isinstance(result.is_article, bool)
+    assert isinstance(result.item.text, str)
+    document = article_document(replace(result.item, source="fuzz"))
     title = document["title"]
     assert title is None or (isinstance(title, str) and len(title) <= MAX_TITLE_CHARS)
     for key in ("title", "text", "site_name", "description", "image", "section"):

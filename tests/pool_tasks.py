@@ -8,23 +8,24 @@ import time
 from typing import Any
 
 from crawler.extraction import extract_article
+from crawler.items import Extraction
 
 
-def slow_on_marker(html: str, url: str, **kwargs: Any) -> dict[str, Any]:
+def slow_on_marker(html: str, url: str, **kwargs: Any) -> Extraction:
     """extract_article, except that a page containing ``SLOW`` hangs for a minute."""
     if "SLOW" in html:
         time.sleep(60)
     return extract_article(html, url, **kwargs)
 
 
-def crash_on_marker(html: str, url: str, **kwargs: Any) -> dict[str, Any]:
+def crash_on_marker(html: str, url: str, **kwargs: Any) -> Extraction:
     """extract_article, except that a page containing ``CRASH`` kills its worker process."""
     if "CRASH" in html:
         os._exit(9)
     return extract_article(html, url, **kwargs)
 
 
-def raise_on_marker(html: str, url: str, **kwargs: Any) -> dict[str, Any]:
+def raise_on_marker(html: str, url: str, **kwargs: Any) -> Extraction:
     """extract_article, except that a page containing ``RAISE`` raises (an extractor bug)."""
     if "RAISE" in html:
         raise ValueError("extractor bug")

@@ -78,6 +78,7 @@ def test_a_changed_article_keeps_its_previous_version(mongo_db: Any) -> None:
 def test_wire_copies_share_a_story(mongo_db: Any) -> None:
     from crawler.demo.content import load_site
     from crawler.document import article_document
+    from crawler.items import ArticleItem
 
     paragraphs = list(load_site("harbour").articles[0].paragraphs)
     agency = "\n\n".join(paragraphs)
@@ -86,8 +87,8 @@ def test_wire_copies_share_a_story(mongo_db: Any) -> None:
     other = "\n\n".join(load_site("harbour").articles[4].paragraphs)
 
     def doc(url: str, text: str, hours: int) -> dict[str, Any]:
-        return article_document({"url": url, "title": "T", "text": text,
-                                 "fetched_at": T0 + timedelta(hours=hours)})
+        return article_document(ArticleItem(url=url, title="T", text=text,
+                                            fetched_at=T0 + timedelta(hours=hours)))
 
     store = ArticleStore(mongo_db.articles)
     store.ensure_indexes()

@@ -114,13 +114,14 @@ def test_spooled_articles_are_written_at_the_next_start(demo: DemoServer, mongo_
     from datetime import UTC, datetime
 
     from crawler.document import article_document
+    from crawler.items import ArticleItem
     from pipelines.spool import Spool
 
-    spooled = article_document({
-        "url": "https://spooled.example/2024/story.html", "source": "earlier",
-        "title": "Kept through an outage", "text": "First paragraph.\n\nSecond paragraph.",
-        "published": datetime(2024, 5, 1, 6, 0, tzinfo=UTC),
-        "fetched_at": datetime(2024, 5, 1, 7, 0, tzinfo=UTC)})
+    spooled = article_document(ArticleItem(
+        url="https://spooled.example/2024/story.html", source="earlier",
+        title="Kept through an outage", text="First paragraph.\n\nSecond paragraph.",
+        published=datetime(2024, 5, 1, 6, 0, tzinfo=UTC),
+        fetched_at=datetime(2024, 5, 1, 7, 0, tzinfo=UTC)))
     spool = Spool(tmp_path / "spool.jsonl")
     spool.append([spooled])
     proc = run_crawl("-a", f"url={demo.site('rundschau').feed_url}", mongo_uri=mongo_uri,

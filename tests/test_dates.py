@@ -23,6 +23,7 @@ from crawler.dates import (
 from crawler.discovery import parse_feed, parse_sitemap
 from crawler.document import article_document
 from crawler.extraction.metadata import parse_datetime
+from crawler.items import ArticleItem
 from crawler.sources import SourcesError, load_sources
 
 NOW = datetime(2025, 7, 1, 12, 0, tzinfo=UTC)
@@ -232,7 +233,7 @@ def test_a_naive_time_takes_the_zone_of_the_same_wall_clock_time() -> None:
 
 def test_document_records_how_the_zone_was_known() -> None:
     def doc(published: datetime) -> dict[str, object]:
-        return article_document({"url": "https://e.com/a", "published": published})
+        return article_document(ArticleItem(url="https://e.com/a", published=published))
 
     stated = doc(datetime(2025, 6, 10, 10, tzinfo=timezone(timedelta(hours=-4))))
     assert stated["published"] == _utc(2025, 6, 10, 14)
@@ -244,15 +245,16 @@ def test_document_records_how_the_zone_was_known() -> None:
     assert naive["published"] == _utc(2025, 6, 10, 10)  # the wall clock, flagged
     assert naive["published_zone"] == "none"
     assert doc(datetime(2025, 6, 10))["published_zone"] == "day"
-    empty = article_document({"url": "https://e.com/a"})
+    empty = article_document(ArticleItem(url="https://e.com/a"))
     assert empty["published"] is None and empty["published_zone"] is None
 
 
 def test_document_uses_the_same_year_floor() -> None:
-    old = article_document({"url": "https://e.com/a",
-                            "published": _utc(MIN_YEAR - 1, 12, 31, 12)})
+    old = article_document(ArticleItem(url="https://e.com/a",
+                                       published=_utc(MIN_YEAR - 1, 12, 31, 12)))
     assert old["published"] is None
-    kept = article_document({"url": "https://e.com/a", "published": _utc(MIN_YEAR, 1, 1, 12)})
+    kept = article_document(ArticleItem(url="https://e.com/a",
+                                        published=_utc(MIN_YEAR, 1, 1, 12)))
     assert kept["published"] == _utc(MIN_YEAR, 1, 1, 12)
 
 

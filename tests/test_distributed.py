@@ -32,6 +32,7 @@ from crawler.demo.server import DemoServer, write_sources_file
 from crawler.demo.truth import article_truth
 from crawler.distributed.addon import DistributedAddon
 from crawler.distributed.shared import SharedCrawl
+from crawler.items import ArticleItem
 from crawler.run import EXIT_LOCKED, EXIT_OK
 from crawler.templates import SiteTemplate, line_signature
 from pipelines.shared_template_store import SharedTemplateStore
@@ -545,12 +546,12 @@ def test_the_shared_pipeline_strips_every_article_of_a_site(mongo_db: Any) -> No
     # for the warm-up).
     pipeline = TemplateStripPipeline(counts, tick=0.02)
 
-    def item(n: int) -> dict[str, Any]:
+    def item(n: int) -> ArticleItem:
         text = "\n\n".join([*_page(n)[:1], f"Body of story {n}, {'x' * n}. {_paragraph(n)}",
                             *_page(n)[2:]])
-        return {"url": f"http://example.com/story-{n}", "text": text, "_fetch": {}}
+        return ArticleItem(url=f"http://example.com/story-{n}", text=text)
 
-    async def crawl() -> list[dict[str, Any]]:
+    async def crawl() -> list[ArticleItem]:
         await pipeline.open_spider()
         # The first pages arrive together and wait for the warm-up (10 pages) ...
         out = list(await asyncio.gather(*(pipeline.process_item(item(n)) for n in range(10))))
@@ -560,9 +561,9 @@ def test_the_shared_pipeline_strips_every_article_of_a_site(mongo_db: Any) -> No
         return out
 
     stored = asyncio.run(crawl())
-    assert all(doc["template_lines_removed"] == 2 for doc in stored), [
-        (doc["url"], doc["text"]) for doc in stored if doc["template_lines_removed"] != 2]
-    assert all(doc["text"].startswith("Body of story") for doc in stored)
+    assert all(item.template_lines_removed == 2 for item in stored), [
+        (item.url, item.text) for item in stored if item.template_lines_removed != 2]
+    assert all(item.text.startswith("Body of story") for item in stored)
     assert counts.store.pages_of(["example.com"]) == {"example.com": 45}
     assert stored[-1] is not None and counts.steady == 30
     assert TemplateStore(mongo_db.site_templates).load(SiteTemplate("example.com")).pages == 45

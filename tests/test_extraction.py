@@ -26,32 +26,32 @@ def _extract(name: str) -> tuple[dict[str, Any], dict[str, Any]]:
 @pytest.mark.parametrize("name", sorted(n for n, e in EXPECTED.items() if e["is_article"]))
 def test_article_text_and_metadata(name: str) -> None:
     result, expected = _extract(name)
-    assert result["is_article"], result["page_kind"]
-    assert result["title"] == expected["title"]
-    assert result["language"] == expected["language"]
-    assert result["authors"] == expected["authors"]
-    assert result["published"] == datetime.fromisoformat(expected["published"])
-    assert result["url"] == expected["url"]
+    assert result.is_article, result.page_kind
+    assert result.item.title == expected["title"]
+    assert result.item.language == expected["language"]
+    assert result.item.authors == expected["authors"]
+    assert result.item.published == datetime.fromisoformat(expected["published"])
+    assert result.item.url == expected["url"]
     # One page alone cannot tell the site's template lines from text: they are still here,
     # and everything else is exactly the article (no headline, byline, teasers or comments).
     templates = set(expected["template_lines"])
-    leftover = [p for p in result["paragraphs"] if p not in templates]
+    leftover = [p for p in result.item.paragraphs if p not in templates]
     assert leftover == expected["paragraphs"]
-    assert [p for p in result["paragraphs"] if p in templates]
-    assert result["text"] == "\n\n".join(result["paragraphs"])
+    assert [p for p in result.item.paragraphs if p in templates]
+    assert result.item.text == "\n\n".join(result.item.paragraphs)
 
 
 @pytest.mark.parametrize("name", sorted(n for n, e in EXPECTED.items() if not e["is_article"]))
 def test_listing_and_static_pages_are_not_articles(name: str) -> None:
     result, _ = _extract(name)
-    assert not result["is_article"]
+    assert not result.is_article
 
 
 def test_canonical_url_drops_tracking_and_uses_rel_canonical() -> None:
     name = "harbour-article"
     html = (PAGES / f"{name}.html").read_text(encoding="utf-8")
     result = extract_article(html, EXPECTED[name]["url"] + "?utm_source=home&utm_medium=teaser")
-    assert result["url"] == EXPECTED[name]["url"]
+    assert result.item.url == EXPECTED[name]["url"]
 
 
 @pytest.mark.parametrize("html", ["", "   ", "<html></html>", "\x00\x01binary\xff",
@@ -59,8 +59,8 @@ def test_canonical_url_drops_tracking_and_uses_rel_canonical() -> None:
                                   "<div>" * 5000 + "deep" + "</div>" * 10])
 def test_degenerate_input_is_not_an_article_and_does_not_raise(html: str) -> None:
     result = extract_article(html, "https://example.com/x")
-    assert result["is_article"] is False
-    assert result["text"] == "" or isinstance(result["text"], str)
+    assert result.is_article is False
+    assert result.item.text == "" or isinstance(result.item.text, str)
 
 
 def _signals(url: str = "https://news.example/", types: tuple[str, ...] = (), words: int = 300,
@@ -151,12 +151,12 @@ def test_the_pages_own_lead_is_article_text() -> None:
     html = (Path(__file__).parent / "fixtures" / "lead" / "article-with-lead.html").read_text(
         encoding="utf-8")
     result = extract_article(html, "https://www.mdn.example/nachrichten/hitze-verkehr-100.html")
-    assert result["paragraphs"][0].startswith("Auch bei aktuell erträglichen Temperaturen")
-    assert result["paragraphs"][1].startswith("Wenn das Thermometer über 35 Grad")
-    assert len(result["paragraphs"]) == 7
+    assert result.item.paragraphs[0].startswith("Auch bei aktuell erträglichen Temperaturen")
+    assert result.item.paragraphs[1].startswith("Wenn das Thermometer über 35 Grad")
+    assert len(result.item.paragraphs) == 7
     assert not any("Katrin Wendt" in p or "Mehr zum Thema" in p or "Hitze: So schützen" in p
-                   for p in result["paragraphs"])
-    assert result["authors"] == ["Katrin Wendt"]
+                   for p in result.item.paragraphs)
+    assert result.item.authors == ["Katrin Wendt"]
 
 
 def test_a_paragraph_without_spaces_that_names_the_reporters_is_not_a_byline() -> None:

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from crawler.extraction.pool import ERROR, TIMEOUT, ExtractionPool
+from crawler.items import ArticleItem, Extraction
 from tests import pool_tasks
 
 ARTICLE = (Path(__file__).parent / "fixtures" / "pages" / "harbour-article.html").read_text(
@@ -28,7 +29,7 @@ URL = "http://127.0.0.3:8601/2024/01/18/waterfront-businesses-storm-cleanup/"
 def make_pool() -> Iterator[Callable[..., ExtractionPool]]:
     pools: list[ExtractionPool] = []
 
-    def make(task: Callable[..., dict[str, Any]], **kwargs: Any) -> ExtractionPool:
+    def make(task: Callable[..., Extraction], **kwargs: Any) -> ExtractionPool:
         pool = ExtractionPool(workers=kwargs.pop("workers", 2), task=task, **kwargs)
         pools.append(pool)
         return pool
@@ -42,16 +43,19 @@ def test_a_page_over_the_time_limit_is_skipped_and_the_pool_goes_on(
         make_pool: Callable[..., ExtractionPool], caplog: pytest.LogCaptureFixture) -> None:
     pool = make_pool(pool_tasks.slow_on_marker, workers=1, timeout=1.0)
 
-    async def run() -> tuple[dict[str, Any], dict[str, Any], float]:
+    async def run() -> tuple[Extraction, Extraction, float]:
         started = time.monotonic()
         stuck = await pool.extract("<html><body>SLOW</body></html>", "http://127.0.0.1/slow")
         elapsed = time.monotonic() - started
         return stuck, await pool.extract(ARTICLE, URL), elapsed
 
     stuck, good, elapsed = asyncio.run(run())
-    assert stuck["extract_error"] == TIMEOUT and stuck["is_article"] is False
+    assert stuck == Extraction(ArticleItem(url="http://127.0.0.1/slow",
+                                           fetched_url="http://127.0.0.1/slow"),
+                               is_article=False, page_kind="extraction timeout",
+                               extract_error=TIMEOUT)
     assert elapsed < 15  # the hung worker was killed, not waited for (it sleeps 60 s)
-    assert good["is_article"] and "extract_error" not in good  # the only worker was replaced
+    assert good.is_article and good.extract_error is None  # the only worker was replaced
     assert "took more than 1.0 s" in caplog.text
 
 
@@ -59,15 +63,17 @@ def test_a_worker_that_dies_is_replaced(make_pool: Callable[..., ExtractionPool]
                                         caplog: pytest.LogCaptureFixture) -> None:
     pool = make_pool(pool_tasks.crash_on_marker, workers=1)
 
-    async def run() -> list[dict[str, Any]]:
+    async def run() -> list[Extraction]:
         return [await pool.extract("<p>CRASH</p>", "http://127.0.0.1/crash"),
                 await pool.extract(ARTICLE, URL),
                 await pool.extract("<p>CRASH</p>", "http://127.0.0.1/crash-again"),
                 await pool.extract(ARTICLE, URL)]
 
     crashed, good, crashed_again, good_again = asyncio.run(run())
-    assert crashed["extract_error"] == ERROR == crashed_again["extract_error"]
-    assert good["is_article"] and good_again["is_article"]
+    assert crashed.extract_error == ERROR == crashed_again.extract_error
+    assert isinstance(crashed, Extraction) and crashed.page_kind == "extraction error"
+    assert crashed.item.text == "" and crashed.item.fetched_url == "http://127.0.0.1/crash"
+    assert good.is_article and good_again.is_article
     assert "Extraction worker died on http://127.0.0.1/crash (exit code 9)" in caplog.text
 
 
@@ -75,13 +81,13 @@ def test_an_exception_in_the_extractor_skips_the_page(
         make_pool: Callable[..., ExtractionPool], caplog: pytest.LogCaptureFixture) -> None:
     pool = make_pool(pool_tasks.raise_on_marker, workers=1)
 
-    async def run() -> list[dict[str, Any]]:
+    async def run() -> list[Extraction]:
         return [await pool.extract("<p>RAISE</p>", "http://127.0.0.1/bug"),
                 await pool.extract(ARTICLE, URL)]
 
     failed, good = asyncio.run(run())
-    assert failed["extract_error"] == ERROR
-    assert good["is_article"]
+    assert failed.extract_error == ERROR
+    assert good.is_article
     assert "Extraction of http://127.0.0.1/bug failed" in caplog.text
     assert "extractor bug" in caplog.text
 
@@ -91,10 +97,10 @@ def test_a_broken_pool_is_recreated(make_pool: Callable[..., ExtractionPool]) ->
     new pool."""
     pool = make_pool(pool_tasks.raise_on_marker, workers=2)
 
-    async def first() -> dict[str, Any]:
+    async def first() -> Extraction:
         return await pool.extract(ARTICLE, URL)
 
-    assert asyncio.run(first())["is_article"]
+    assert asyncio.run(first()).is_article
     workers = [c for c in multiprocessing.active_children() if c.name == "pebble_pool_worker"]
     assert len(workers) == 2
     for worker in workers:
@@ -104,11 +110,11 @@ def test_a_broken_pool_is_recreated(make_pool: Callable[..., ExtractionPool]) ->
     while pool._executor is not None and pool._executor.active and time.monotonic() < deadline:
         time.sleep(0.1)
 
-    async def after() -> list[dict[str, Any]]:
+    async def after() -> list[Extraction]:
         return [await pool.extract(ARTICLE, URL) for _ in range(3)]
 
     results = asyncio.run(after())
-    assert all(r["is_article"] for r in results)
+    assert all(r.is_article for r in results)
     assert pool.restarts == 1
 
 
@@ -138,15 +144,15 @@ def test_the_pool_returns_what_extract_article_returns_language_detected_in_the_
     assert undeclared != ARTICLE
     pool = make_pool(extract_article, workers=1)
 
-    async def run() -> list[dict[str, Any]]:
+    async def run() -> list[Extraction]:
         return [await pool.extract(page, URL) for page in (ARTICLE, undeclared)]
 
     declared_result, undeclared_result = asyncio.run(run())
     assert declared_result == extract_article(ARTICLE, URL)
-    assert (declared_result["language"], declared_result["language_source"]) == (
+    assert (declared_result.item.language, declared_result.item.language_source) == (
         "en", "declared")
     assert undeclared_result == extract_article(undeclared, URL)
-    assert (undeclared_result["language"], undeclared_result["language_source"]) == (
+    assert (undeclared_result.item.language, undeclared_result.item.language_source) == (
         "en", "detected")
 
 
@@ -160,10 +166,10 @@ def test_a_metadata_failure_in_the_worker_comes_back_with_the_result(
                            + "]" * 5000 + "</script></head>", 1)
     pool = make_pool(extract_article, workers=1)
 
-    async def run() -> list[dict[str, Any]]:
+    async def run() -> list[Extraction]:
         return [await pool.extract(page, URL) for page in (ARTICLE, deep)]
 
     fine, failed = asyncio.run(run())
-    assert fine["metadata_error"] is False
-    assert failed["metadata_error"] is True
-    assert failed["text"] == fine["text"]
+    assert fine.metadata_error is False
+    assert failed.metadata_error is True
+    assert failed.item.text == fine.item.text

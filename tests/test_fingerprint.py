@@ -132,6 +132,6 @@ def test_extract_article_carries_the_fingerprint() -> None:
     html = (f"<html><head><title>Bridge closed</title></head><body><article><h1>Bridge closed"
             f"</h1>{paragraphs}</article></body></html>")
     result = extract_article(html, "https://news.example/bridge")
-    assert result["fingerprint"] == fingerprint(result["text"])
-    assert near_duplicates(result["fingerprint"], fingerprint(WIRE))
-    assert extract_article("", "https://news.example/x")["fingerprint"] is None
+    assert result.item.fingerprint == fingerprint(result.item.text)
+    assert near_duplicates(result.item.fingerprint, fingerprint(WIRE))
+    assert extract_article("", "https://news.example/x").item.fingerprint is None

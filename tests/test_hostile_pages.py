@@ -16,6 +16,7 @@ from crawler.discovery import parse_feed
 from crawler.document import article_document
 from crawler.encoding import mislabeled_utf8
 from crawler.extraction.metadata import normalize_language
+from crawler.items import ArticleItem
 from tests.conftest import log_of, run_crawl
 from tests.crawl_log import stats_of
 from tests.hostile_site import (
@@ -182,10 +183,10 @@ def test_out_of_range_feed_dates_are_dropped() -> None:
 
 def test_absurd_dates_never_reach_a_document() -> None:
     minus5 = timezone(timedelta(hours=-5))
-    doc = article_document({"url": "https://e.com/a", "published": datetime(9999, 12, 31, 23,
-                                                                            tzinfo=minus5),
-                            "modified": datetime(1900, 1, 1, tzinfo=UTC),
-                            "fetched_at": datetime(2024, 5, 1, tzinfo=UTC)})
+    doc = article_document(ArticleItem(url="https://e.com/a",
+                                       published=datetime(9999, 12, 31, 23, tzinfo=minus5),
+                                       modified=datetime(1900, 1, 1, tzinfo=UTC),
+                                       fetched_at=datetime(2024, 5, 1, tzinfo=UTC)))
     assert doc["published"] is None and doc["modified"] is None
     assert doc["fetched_at"] == datetime(2024, 5, 1, tzinfo=UTC)
 

@@ -447,10 +447,10 @@ def test_paywalled_teaser_is_still_an_article() -> None:
         f"<p>{lead}</p></article></body></html>"
     )
     result = extract_article(html, "https://zeitung.example/haushalt")
-    assert result["paywalled"] is True
-    assert result["paywall_source"] == "jsonld:isAccessibleForFree"
-    assert result["is_article"], result["page_kind"]
-    assert result["text"]
+    assert result.item.paywalled is True
+    assert result.item.paywall_source == "jsonld:isAccessibleForFree"
+    assert result.is_article, result.page_kind
+    assert result.item.text
 
 
 # --------------------------------------------------------------------------- visible dates
@@ -533,9 +533,9 @@ def test_bold_byline_paragraph_gives_the_authors() -> None:
     html = _article_page(head, ["<p><strong>Jane Doe/John Smith</strong></p>",
                                 *[f"<p>{LONG} ({i})</p>" for i in range(4)]])
     result = extract_article(html, "https://valleytimes.example/news/quarry")
-    assert result["authors"] == ["Jane Doe", "John Smith"]
-    assert result["authors_source"] == "text:bold"
-    assert "Jane Doe" not in result["text"]
+    assert result.item.authors == ["Jane Doe", "John Smith"]
+    assert result.item.authors_source == "text:bold"
+    assert "Jane Doe" not in result.item.text
 
 
 def test_bold_subheading_is_not_a_byline() -> None:
@@ -545,7 +545,7 @@ def test_bold_subheading_is_not_a_byline() -> None:
                               "<p><strong>What Happens Next</strong></p>",
                               *[f"<p>{LONG} ({i})</p>" for i in range(3)]])
     result = extract_article(html, "https://valleytimes.example/news/quarry")
-    assert result["authors_source"] != "text:bold"
+    assert result.item.authors_source != "text:bold"
 
 
 # --------------------------------------------------------------------------- page furniture
@@ -584,7 +584,7 @@ def test_comments_teasers_and_newsletter_boxes_are_not_text() -> None:
         "</section></body></html>"
     )
     result = extract_article(html, "https://valleytimes.example/news/quarry")
-    assert result["paragraphs"][0].startswith("Residents of the village")
-    assert len(result["paragraphs"]) == 6
+    assert result.item.paragraphs[0].startswith("Residents of the village")
+    assert len(result.item.paragraphs) == 6
     for leftover in ("Read more", "inbox", "Storm closes", "Mayor resigns", "outrageous"):
-        assert leftover not in result["text"]
+        assert leftover not in result.item.text

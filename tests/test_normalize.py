@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from crawler.document import SCHEMA_VERSION, article_document
+from crawler.items import ArticleItem
 from crawler.normalize import canonicalize_url, content_hash, normalize_text, site_of
 
 
@@ -36,14 +37,13 @@ def test_site_of() -> None:
 
 def test_article_document() -> None:
     cet = timezone(timedelta(hours=1))
-    doc = article_document({
-        "url": "https://Example.com/a.html?utm_source=x", "source": "ex",
-        "title": "  Title\u00a0here ", "text": "One.\nTwo  words.", "language": "DE",
-        "published": datetime(2024, 1, 15, 10, 30, tzinfo=cet),
-        "modified": "not a date", "authors": ["Jane Doe", "Jane Doe", " "],
-        "fetched_at": datetime(2024, 1, 16, tzinfo=UTC), "paragraphs": ["x"],
-        "title_extra": "ignored",
-    })
+    doc = article_document(ArticleItem(
+        url="https://Example.com/a.html?utm_source=x", source="ex",
+        title="  Title\u00a0here ", text="One.\nTwo  words.", language="DE",
+        published=datetime(2024, 1, 15, 10, 30, tzinfo=cet),
+        modified="not a date", authors=["Jane Doe", "Jane Doe", " "],
+        fetched_at=datetime(2024, 1, 16, tzinfo=UTC), paragraphs=["x"],
+    ))
     assert doc["url"] == "https://example.com/a.html"
     assert doc["site"] == "example.com"
     assert doc["title"] == "Title here"
@@ -54,11 +54,11 @@ def test_article_document() -> None:
     assert doc["authors"] == ["Jane Doe"]
     assert doc["word_count"] == 3
     assert doc["schema_version"] == SCHEMA_VERSION
-    assert "paragraphs" not in doc and "title_extra" not in doc
+    assert "paragraphs" not in doc and "fetch" not in doc
 
 
 def test_absurd_values_are_bounded() -> None:
-    doc = article_document({"url": "https://e.com/a", "title": "x" * 100_000,
-                            "language": "xx-garbage"})
+    doc = article_document(ArticleItem(url="https://e.com/a", title="x" * 100_000,
+                                       language="xx-garbage"))
     assert len(doc["title"]) == 1000
     assert doc["language"] is None

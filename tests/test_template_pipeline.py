@@ -4,8 +4,8 @@ Releases that need a crawl (nothing of a site pending) are in tests/test_crawl.p
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
+from crawler.items import ArticleItem
 from pipelines.templates import TemplateStripPipeline
 
 # One topic per story: pages that differ by a word or two would be one story told again
@@ -14,10 +14,10 @@ TOPICS = ["harbour ferry strike", "council budget vote", "school roof repairs",
           "river flood warning", "market fire rebuild"]
 
 
-def _item(site: int, n: int) -> dict[str, Any]:
+def _item(site: int, n: int) -> ArticleItem:
     text = "\n\n".join([f"Story {n} of site {site}: {TOPICS[n % len(TOPICS)]}.",
                         f"Follow site {site} for live updates."])
-    return {"url": f"http://site{site}.example/story-{n}", "text": text}
+    return ArticleItem(url=f"http://site{site}.example/story-{n}", text=text)
 
 
 def test_held_articles_past_the_budget_release_the_site_held_longest() -> None:
@@ -26,7 +26,7 @@ def test_held_articles_past_the_budget_release_the_site_held_longest() -> None:
     size counts as Scrapy's minimum, 1 kB)."""
     pipeline = TemplateStripPipeline(warmup=4, hold_max_bytes=2048, tick=0.01)
 
-    async def crawl() -> tuple[list[bool], dict[str, Any]]:
+    async def crawl() -> tuple[list[bool], ArticleItem]:
         await pipeline.open_spider()
         first = asyncio.ensure_future(pipeline.process_item(_item(1, 1)))
         second = asyncio.ensure_future(pipeline.process_item(_item(2, 1)))
@@ -41,14 +41,14 @@ def test_held_articles_past_the_budget_release_the_site_held_longest() -> None:
 
     waiting, first = asyncio.run(crawl())
     assert waiting == [True, True, False, True, True]  # site 1, held longest, went first
-    assert first["template_lines_removed"] == 0  # one page: nothing learned, nothing removed
+    assert first.template_lines_removed == 0  # one page: nothing learned, nothing removed
     assert pipeline.held == {} and pipeline.held_bytes == 0
 
 
 def test_a_sites_articles_wait_for_the_warm_up_and_are_all_clean() -> None:
     pipeline = TemplateStripPipeline(warmup=4, tick=0.01)
 
-    async def crawl() -> tuple[list[bool], list[dict[str, Any]]]:
+    async def crawl() -> tuple[list[bool], list[ArticleItem]]:
         await pipeline.open_spider()
         held = [asyncio.ensure_future(pipeline.process_item(_item(2, n))) for n in range(1, 4)]
         await asyncio.sleep(0.05)
@@ -59,5 +59,6 @@ def test_a_sites_articles_wait_for_the_warm_up_and_are_all_clean() -> None:
 
     waiting, docs = asyncio.run(crawl())
     assert waiting == [True, True, True]
-    assert [doc["template_lines_removed"] for doc in docs] == [1, 1, 1, 1]
-    assert all("Follow site 2" not in doc["text"] for doc in docs)
+    assert [item.template_lines_removed for item in docs] == [1, 1, 1, 1]
+    assert all("Follow site 2" not in item.text for item in docs)
+    assert all(item.paragraphs == item.text.split("\n\n") for item in docs)

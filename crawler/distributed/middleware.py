@@ -4,7 +4,7 @@
   a new run or joins the current one before its start requests go to the shared queue, and is
   counted as seeding until they all are there (so no worker takes the crawl for finished in
   between). A worker sends no start request at all.
-- Articles carry the id of the queue entry they came from (``_fetch.queue_id``), so that the
+- Articles carry the id of the queue entry they came from (``fetch.queue_id``), so that the
   entry is acknowledged once they are stored.
 """
 
@@ -20,6 +20,7 @@ from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
 
 from crawler.distributed import QUEUE_ID
 from crawler.distributed.shared import SharedCrawl
+from crawler.items import ArticleItem
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +51,6 @@ class SharedQueueMiddleware(BaseSpiderMiddleware):
 
     def get_processed_item(self, item: Any, response: Response | None) -> Any:
         qid = response.meta.get(QUEUE_ID) if response is not None else None
-        if qid is not None and isinstance(item, dict) and isinstance(item.get("_fetch"), dict):
-            item["_fetch"]["queue_id"] = qid
+        if isinstance(qid, int) and isinstance(item, ArticleItem) and item.fetch is not None:
+            item.fetch.queue_id = qid
         return item

@@ -31,6 +31,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import HtmlResponse, Request, Response
 
 from crawler.archive import ArchiveError, ArchiveWriter, Exchange, Location
+from crawler.items import ArticleItem
 
 logger = logging.getLogger(__name__)
 
@@ -206,15 +207,15 @@ class ArchiveLocations:
         middleware.crawler = crawler
         return middleware
 
-    def _located(self, item: Any, location: Location | None) -> bool:
+    def _located(self, item: ArticleItem, location: Location | None) -> bool:
         """Put the location in an article item; False when the item must not be stored."""
         if location is not None:
-            item["archive"] = location.as_dict()
+            item.archive = location.as_dict()
             return True
         if self.required:
             if self.crawler is not None and self.crawler.stats is not None:
                 self.crawler.stats.inc_value("news/archive/articles_dropped")
-            logger.warning("Not stored, its page could not be archived: %s", item.get("url"))
+            logger.warning("Not stored, its page could not be archived: %s", item.url)
             return False
         return True
 
@@ -222,7 +223,7 @@ class ArchiveLocations:
                                           result: AsyncIterator[Any]) -> AsyncIterator[Any]:
         future = response.meta.get(META_KEY)
         async for output in result:
-            if isinstance(output, dict) and "url" in output and isinstance(future, Future):
+            if isinstance(output, ArticleItem) and isinstance(future, Future):
                 location = await asyncio.wrap_future(future)
                 if not self._located(output, location):
                     continue
@@ -232,7 +233,7 @@ class ArchiveLocations:
                               result: Iterable[Any]) -> Iterator[Any]:
         future = response.meta.get(META_KEY)
         for output in result:
-            if (isinstance(output, dict) and "url" in output and isinstance(future, Future)
+            if (isinstance(output, ArticleItem) and isinstance(future, Future)
                     and not self._located(output, future.result())):
                 continue
             yield output

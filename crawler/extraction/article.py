@@ -25,6 +25,7 @@ from crawler.extraction.fingerprint import fingerprint
 from crawler.extraction.metadata import PageMetadata, clean_title, page_metadata
 from crawler.extraction.text import word_count
 from crawler.extraction.visible_dates import searched_date
+from crawler.items import ArticleItem, Extraction
 from crawler.normalize import canonicalize_url, normalize_line, same_site
 
 logger = logging.getLogger(__name__)
@@ -35,21 +36,22 @@ _MIN_WORDS_FOR_DETECTION = 15
 
 def extract_article(html: str, url: str, *, min_words: int = 80, hinted: bool = False,
                     not_before: datetime | None = None,
-                    detect_language: bool = True) -> dict[str, Any]:
+                    detect_language: bool = True) -> Extraction:
     """Extract the article of one HTML page.
 
-    Returns a dict with the schema's fields (``url``, ``title``, ``text``, ``authors``,
-    ``published``, ``modified``, ``language``, ...) and ``is_article``/``page_kind`` saying
-    whether the page is one article. ``text`` holds paragraphs separated by a blank line;
-    ``paragraphs`` holds the same as a list. ``not_before`` (the site's first article, when
-    the caller knows it) rejects older dates as implausible, as dates in the future are.
-    With ``detect_language=False`` a page that declares no language gets ``language: None``
-    and the caller may run :func:`detected_language` on the paragraphs itself (the extraction
-    pool does, so that only the crawl process holds the 74 MB language model).
+    Returns an :class:`~crawler.items.Extraction`: the article (``item``: ``url``, ``title``,
+    ``text``, ``authors``, ``published``, ``modified``, ``language``, ...) and
+    ``is_article``/``page_kind`` saying whether the page is one article. ``text`` holds
+    paragraphs separated by a blank line; ``paragraphs`` holds the same as a list.
+    ``not_before`` (the site's first article, when the caller knows it) rejects older dates
+    as implausible, as dates in the future are. With ``detect_language=False`` a page that
+    declares no language gets ``language`` None and the caller may run
+    :func:`detected_language` on the paragraphs itself (the extraction pool does, so that only
+    the crawl process holds the 74 MB language model).
     """
     tree = load_html(html)
     if tree is None:
-        return _empty(url, "unparseable HTML")
+        return Extraction.nothing(url, "unparseable HTML")
     bounds = DateBounds(not_before=not_before)
     meta = page_metadata(tree, url, not_before=not_before)
     canonical = _canonical_url(tree, url)
@@ -76,44 +78,31 @@ def extract_article(html: str, url: str, *, min_words: int = 80, hinted: bool = 
         text_link_density=body.link_density, declared_date=meta.published is not None,
         found_date=published is not None)
     kind = classify_page(signals, min_words=min_words, hinted=hinted, paywalled=paywalled)
-    return {
-        "url": canonical,
-        "fetched_url": url,
-        "title": title,
-        "paragraphs": paragraphs,
-        "text": text,
-        "fingerprint": fingerprint(text) if text else None,
-        "authors": authors,
-        "authors_source": authors_source,
-        "published": published,
-        "published_source": published_source,
-        "modified": meta.modified,
-        "modified_source": meta.modified_source,
-        "language": language,
-        "language_source": language_source,
-        "site_name": meta.site_name or _found(found, "sitename") or None,
-        "description": meta.description or _found(found, "description") or None,
-        "image": meta.image or _found(found, "image") or None,
-        "tags": meta.tags or _split_tags(_found(found, "tags")),
-        "section": meta.section,
-        "paywalled": paywalled,
-        "paywall_source": meta.paywall_source,
-        "is_article": kind.is_article,
-        "page_kind": kind.reason,
-        "metadata_error": meta.failed,  # not stored: the spider counts it
-    }
-
-
-def _empty(url: str, reason: str) -> dict[str, Any]:
-    return {"url": canonicalize_url(url), "fetched_url": url, "title": None, "paragraphs": [],
-            "text": "", "fingerprint": None, "authors": [], "authors_source": None,
-            "published": None,
-            "published_source": None,
-            "modified": None, "modified_source": None, "language": None,
-            "language_source": None, "site_name": None, "description": None, "image": None,
-            "tags": [], "section": None, "paywalled": False, "paywall_source": None,
-            "is_article": False,
-            "page_kind": reason}
+    item = ArticleItem(
+        url=canonical,
+        fetched_url=url,
+        title=title,
+        paragraphs=paragraphs,
+        text=text,
+        fingerprint=fingerprint(text) if text else None,
+        authors=authors,
+        authors_source=authors_source,
+        published=published,
+        published_source=published_source,
+        modified=meta.modified,
+        modified_source=meta.modified_source,
+        language=language,
+        language_source=language_source,
+        site_name=meta.site_name or _found(found, "sitename") or None,
+        description=meta.description or _found(found, "description") or None,
+        image=meta.image or _found(found, "image") or None,
+        tags=meta.tags or _split_tags(_found(found, "tags")),
+        section=meta.section,
+        paywalled=paywalled,
+        paywall_source=meta.paywall_source,
+    )
+    return Extraction(item, is_article=kind.is_article, page_kind=kind.reason,
+                      metadata_error=meta.failed)
 
 
 def _canonical_url(tree: HtmlElement, url: str) -> str:

@@ -29,6 +29,7 @@ from typing import Any
 from pebble import ProcessExpired, ProcessPool
 
 from crawler.extraction.article import detected_language, extract_article
+from crawler.items import ArticleItem, Extraction
 from crawler.logjson import install_in_child
 
 logger = logging.getLogger(__name__)
@@ -55,26 +56,24 @@ def _warm_up() -> None:
     extract_article(_WARM_UP_PAGE, "http://warm.up/")
 
 
-def _detect_language(result: dict[str, Any]) -> None:
+def _detect_language(item: ArticleItem) -> None:
     """Fill in the language of a page that declares none; a failing detector costs the
     language, never the page."""
     try:
-        result["language"], result["language_source"] = detected_language(
-            result.get("paragraphs") or [])
+        item.language, item.language_source = detected_language(item.paragraphs)
     except Exception:
-        logger.exception("Language detection failed for %s", result.get("url"))
+        logger.exception("Language detection failed for %s", item.url)
 
 
-def failed_result(url: str, error: str) -> dict[str, Any]:
+def failed_result(url: str, error: str) -> Extraction:
     """What :meth:`ExtractionPool.extract` returns for a page it could not extract."""
-    return {"url": url, "fetched_url": url, "title": None, "text": "", "paragraphs": [],
-            "is_article": False, "page_kind": f"extraction {error}", "extract_error": error}
+    return Extraction.nothing(url, f"extraction {error}", extract_error=error)
 
 
 class ExtractionPool:
     def __init__(self, workers: int | None = None, max_tasks_per_child: int = 1000,
                  min_words: int = 80, timeout: float = 30.0,
-                 task: Callable[..., dict[str, Any]] = extract_article) -> None:
+                 task: Callable[..., Extraction] = extract_article) -> None:
         self.workers = workers or os.cpu_count() or 1
         self.max_tasks_per_child = max_tasks_per_child
         self.min_words = min_words
@@ -99,7 +98,7 @@ class ExtractionPool:
             logger.info("Extraction pool: %d worker processes", self.workers)
         return self._executor
 
-    async def extract(self, html: str, url: str, *, hinted: bool = False) -> dict[str, Any]:
+    async def extract(self, html: str, url: str, *, hinted: bool = False) -> Extraction:
         """Extract one page in a worker process without blocking the event loop.
 
         Never raises for a page: a page that times out or kills its worker gets
@@ -114,9 +113,9 @@ class ExtractionPool:
             future = self._pool().schedule(
                 self.task, args=(html, url), kwargs=kwargs,
                 timeout=self.timeout if self.timeout > 0 else None)
-            result: dict[str, Any] = await asyncio.wrap_future(future)
-            if detect_here and result.get("language") is None:
-                _detect_language(result)
+            result: Extraction = await asyncio.wrap_future(future)
+            if detect_here and result.item.language is None:
+                _detect_language(result.item)
             return result
         except TimeoutError:
             logger.warning("Extraction of %s took more than %s s: page skipped, worker replaced",

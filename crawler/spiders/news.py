@@ -30,6 +30,7 @@ from crawler.discovery import DiscoveryError, Entry, detect_kind, parse_sitemap,
 from crawler.encoding import mislabeled_utf8
 from crawler.extraction.classify import refusal_kind
 from crawler.extraction.pool import ExtractionPool
+from crawler.items import ArticleItem, Fetch
 from crawler.normalize import canonicalize_url, same_site
 from crawler.sources import Source, SourcesError, load_sources, url_list
 from crawler.url_state import (
@@ -287,22 +288,22 @@ class NewsSpider(scrapy.Spider):
             html = repaired
         result = await self.extractor.extract(
             html, response.url, hinted=bool(response.meta.get("news_hinted")))
-        if result.pop("metadata_error", False):  # page_metadata raised in the worker
+        if result.metadata_error:  # page_metadata raised in the worker
             self._count("news/extract/metadata_errors")
-        if result.get("extract_error"):  # over NEWS_EXTRACT_TIMEOUT, or its worker died
-            self._count(f"news/extract/{result['extract_error']}")
+        if result.extract_error:  # over NEWS_EXTRACT_TIMEOUT, or its worker died
+            self._count(f"news/extract/{result.extract_error}")
             return
         self._count("news/page/extracted")
-        if not result["text"]:
+        if not result.item.text:
             self._count_source(source, "empty_text")
-        if not result["is_article"]:
+        if not result.is_article:
             self._count("news/page/not_article")
             self._count_source(source, "rejected")
-            self._count_source(source, f"refused_{refusal_kind(result['page_kind'])}")
+            self._count_source(source, f"refused_{refusal_kind(result.page_kind)}")
             self._fetched(response, kind=KIND_PAGE)
-            logger.info("Not an article (%s): %s", result["page_kind"], response.url)
+            logger.info("Not an article (%s): %s", result.page_kind, response.url)
             return
-        yield self._item(response, result)
+        yield self._item(response, result.item)
 
     def _fetched(self, response: Response, kind: str) -> None:
         """Report the URL state of a fetch that yields no article to store."""
@@ -339,46 +340,50 @@ class NewsSpider(scrapy.Spider):
                 continue
             yield self._page_request(url, source, depth=depth, state=state)
 
-    def _item(self, response: Response, result: dict[str, Any]) -> dict[str, Any]:
+    def _item(self, response: Response, item: ArticleItem) -> ArticleItem:
+        """The extracted article with what the crawl knows of it: its source, its fetch, the
+        feed's or sitemap's title and date when the page has none, the source's language."""
         hint: dict[str, Any] = response.meta.get("news_hint") or {}
-        item = dict(result)
-        item.pop("is_article", None)
-        item["source"] = response.meta.get("news_source")
-        item["fetched_at"] = datetime.now(UTC)
-        item["_fetch"] = {"status": response.status, "url": canonicalize_url(response.url),
-                          "listed": _listed_key(response), **self._validators(response)}
-        if not item.get("title") and hint.get("title"):
-            item["title"] = hint["title"]
-        if item.get("published") is None and hint.get("published") is not None:
-            item["published"] = hint["published"]
-            item["published_source"] = response.meta.get("news_via")
-        source = self.source(item["source"] or "")
-        if not item.get("language") and source and source.language:
-            item["language"], item["language_source"] = source.language, "source"
+        validators = self._validators(response)
+        item.source = response.meta.get("news_source")
+        item.fetched_at = datetime.now(UTC)
+        item.fetch = Fetch(status=response.status, url=canonicalize_url(response.url),
+                           listed=_listed_key(response), etag=validators.get("etag"),
+                           last_modified=validators.get("last_modified"))
+        if not item.title and hint.get("title"):
+            item.title = hint["title"]
+        if item.published is None and hint.get("published") is not None:
+            item.published = hint["published"]
+            item.published_source = response.meta.get("news_via")
+        source = self.source(item.source or "")
+        if not item.language and source and source.language:
+            item.language, item.language_source = source.language, "source"
         self._date_zones(item, hint, source.zone if source is not None else None)
         self._count("news/page/article")
-        name = item["source"]
+        name = item.source
         self._count_source(name, "articles")
-        self._count_source(name, "no_date", int(item.get("published") is None))
-        self._count_source(name, "no_author", int(not item.get("authors")))
-        self._count_source(name, "paywalled", int(bool(item.get("paywalled"))))
+        self._count_source(name, "no_date", int(item.published is None))
+        self._count_source(name, "no_author", int(not item.authors))
+        self._count_source(name, "paywalled", int(bool(item.paywalled)))
         return item
 
-    def _date_zones(self, item: dict[str, Any], hint: dict[str, Any],
+    def _date_zones(self, item: ArticleItem, hint: dict[str, Any],
                     zone: SourceZone | None) -> None:
         """The page's times that state no zone take the zone of the feed's or sitemap's date
         for the article when that shows the same wall-clock time, else the source's
         ``timezone``; what stays without zone is counted, and stored as its wall clock
         (docs/dates.md)."""
-        for key in ("published", "modified"):
-            if isinstance(item.get(key), datetime):
-                listed = hint.get(key) if isinstance(hint.get(key), datetime) else None
-                item[key] = resolve_naive(zone_from(item[key], listed), zone)
-        if isinstance(item.get("published"), datetime):
-            kind = zone_of(item["published"])
+        if isinstance(item.published, datetime):
+            item.published = resolve_naive(zone_from(item.published, _dated(hint, "published")),
+                                           zone)
+        if isinstance(item.modified, datetime):
+            item.modified = resolve_naive(zone_from(item.modified, _dated(hint, "modified")),
+                                          zone)
+        if isinstance(item.published, datetime):
+            kind = zone_of(item.published)
             if kind == "none":
                 self._count("news/dates/naive")
-                self._report_naive(item.get("source"), str(item.get("url")), item["published"])
+                self._report_naive(item.source, item.url, item.published)
             elif kind == "source":
                 self._count("news/dates/source_zone")
 
@@ -425,6 +430,11 @@ class NewsSpider(scrapy.Spider):
 
 
 _PERMANENT_REDIRECTS = {301, 308}
+
+
+def _dated(hint: dict[str, Any], key: str) -> datetime | None:
+    value = hint.get(key)
+    return value if isinstance(value, datetime) else None
 
 
 def _listed_key(response: Response) -> str | None:
