@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from crawler.normalize import canonicalize_url
+from crawler.canonical import canonicalize_url
 
 
 @dataclass(slots=True)

@@ -19,7 +19,6 @@ from scrapy.exporters import JsonLinesItemExporter
 from scrapy.http import HtmlResponse, Request
 from scrapy.utils.test import get_crawler
 
-from crawler.archive import Location
 from crawler.database import Database
 from crawler.distributed import QUEUE_ID
 from crawler.distributed.middleware import SharedQueueMiddleware
@@ -29,6 +28,7 @@ from crawler.extraction import extract_article
 from crawler.extraction.pool import ERROR, TIMEOUT, failed_result
 from crawler.items import ArticleItem, Extraction, Fetch
 from crawler.spiders.news import NewsSpider
+from crawler.warc import Location
 from pipelines.normalize import NormalizePipeline
 
 PAGES = Path(__file__).parent / "fixtures" / "pages"

@@ -115,7 +115,7 @@ def test_spooled_articles_are_written_at_the_next_start(demo: DemoServer, mongo_
 
     from crawler.document import article_document
     from crawler.items import ArticleItem
-    from pipelines.spool import Spool
+    from crawler.storage.spool import Spool
 
     spooled = article_document(ArticleItem(
         url="https://spooled.example/2024/story.html", source="earlier",

@@ -20,7 +20,7 @@ from urllib.parse import parse_qsl, urlsplit
 import pymongo
 import pytest
 
-from crawler.normalize import canonicalize_url
+from crawler.canonical import canonicalize_url
 from tests.conftest import log_of, run_crawl
 from tests.crawl_log import stats_of
 from tests.loopback import LoopbackServer, Reply
