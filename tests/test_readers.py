@@ -83,6 +83,37 @@ def test_feed_export_items_have_the_stored_shape(mongo_uri: str, tmp_path: Path)
         assert item["story_id"] == stored[item["url"]]["story_id"]
 
 
+def test_feed_export_without_pipelines_has_the_item_shape(mongo_uri: str,
+                                                         tmp_path: Path) -> None:
+    """``-s ITEM_PIPELINES={}``: nothing stored, each exported item is the spider's
+    ArticleItem (crawler/items.py), its fetch an object, its dates ISO 8601."""
+    from dataclasses import fields
+
+    from crawler.items import ArticleItem
+
+    out = tmp_path / "out.jsonl"
+    with DemoServer() as demo:
+        proc = run_crawl("-a", f"url={demo.site('rundschau').feed_url}", "-o", str(out),
+                         mongo_uri=mongo_uri, database="readers_raw", data_dir=tmp_path,
+                         settings={"ITEM_PIPELINES": "{}"})
+    client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(mongo_uri)
+    try:
+        assert client.readers_raw.articles.count_documents({}) == 0
+    finally:
+        client.drop_database("readers_raw")
+        client.close()
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, log_of(proc)
+    items = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert len(items) == 7
+    for item in items:
+        assert set(item) == {f.name for f in fields(ArticleItem)}
+        assert set(item["fetch"]) == {"status", "url", "listed", "etag", "last_modified",
+                                      "queue_id"}
+        assert item["fetch"]["status"] == 200 and item["source"] == "adhoc"
+        assert datetime.fromisoformat(item["fetched_at"]).tzinfo is not None
+        assert item["text"] and item["paragraphs"]
+
+
 def test_an_unchanged_article_is_handed_on_as_stored(mongo_db: Any) -> None:
     store = ArticleStore(mongo_db.articles, mongo_db.article_revisions)
     store.ensure_indexes()
