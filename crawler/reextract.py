@@ -367,9 +367,6 @@ class ReextractStore(MongoPipeline):
         spider = getattr(self.crawler, "spider", None)
         return spider if isinstance(spider, ReextractSpider) else None
 
-    def _record_states(self, updates: list[dict[str, Any]]) -> None:
-        return None
-
     def _write_or_spool(self, batch: list[dict[str, Any]]) -> WriteResult | None:
         result = super()._write_or_spool(batch)
         spider = self._spider()
@@ -484,6 +481,7 @@ def reextract_settings(settings: Settings, dry_run: bool) -> None:
                  replaced("DOWNLOADER_MIDDLEWARES", {"crawler.reextract.ArchiveReplay": 1}),
                  priority="cmdline")
     settings.set("SPIDER_MIDDLEWARES", replaced("SPIDER_MIDDLEWARES", {
+        "crawler.middlewares.incremental.IncrementalStateMiddleware": None,  # nothing fetched
         "crawler.extensions.archive.ArchiveLocations": None,
         "crawler.reextract.ReplayTracker": 950}), priority="cmdline")
     settings.set("EXTENSIONS", replaced("EXTENSIONS", {
