@@ -47,8 +47,8 @@ sys.path.sort(key=lambda p: Path(p or ".").resolve() == Path(__file__).resolve()
 from _serve import DEFAULT_PAGES
 from throughput import Server, run_project, write_section
 
-from crawler.archive import archive_files, iter_responses
 from crawler.database import EmbeddedMongo
+from crawler.warc import archive_files, iter_responses
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable

@@ -7,7 +7,7 @@ Builds real article documents (the 181 benchmark pages through ``extract_article
 embedded nx-27017 server, writes the same documents into fresh collections with the same
 indexes (``ArticleStore.ensure_indexes``):
 
-- batched: ``pipelines.article_store.ArticleStore.write`` in batches of ``--batch``
+- batched: ``crawler.storage.article_store.ArticleStore.write`` in batches of ``--batch``
   (``NEWS_MONGO_BATCH_SIZE``): it reads the stored state of the batch's URLs and the wire-copy
   candidates, links stories, and inserts the new articles with one ``insert_many``;
 - one by one: ``collection.insert_one`` per document (the goal's baseline);
@@ -44,7 +44,7 @@ from throughput import write_section
 from crawler.database import EmbeddedMongo
 from crawler.document import article_document
 from crawler.extraction.article import extract_article
-from pipelines.article_store import ArticleStore
+from crawler.storage.article_store import ArticleStore
 
 
 def documents(count: int, pages_dir: Path) -> list[dict[str, Any]]:

@@ -8,9 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from crawler.dates import sane_date, zone_of
-from crawler.extraction.fingerprint import fingerprint
-from crawler.normalize import (
+from crawler.canonical import (
     canonicalize_url,
     content_hash,
     normalize_line,
@@ -19,6 +17,8 @@ from crawler.normalize import (
     to_utc,
     word_count,
 )
+from crawler.dates import sane_date, zone_of
+from crawler.extraction.fingerprint import fingerprint
 
 SCHEMA_VERSION = 1
 MAX_TITLE_CHARS = 1_000
@@ -59,7 +59,7 @@ def article_document(item: dict[str, Any]) -> dict[str, Any]:
     }
     if doc["published"] is not None:
         doc["published_zone"] = zone_of(item["published"])
-    if isinstance(item.get("archive"), dict):  # the page's WARC record (crawler/archive.py)
+    if isinstance(item.get("archive"), dict):  # the page's WARC record (crawler/warc.py)
         doc["archive"] = {key: item["archive"].get(key) for key in ("file", "offset", "length")}
     for key in _SHORT_FIELDS:
         value = item.get(key)

@@ -6,7 +6,7 @@ pipeline. Retries and redirects continue the fetch they come from (the request i
 ``meta`` carries the fetch's token). The template pipeline holds a new site's first articles
 until the site's template is learned; once nothing of the site is pending, the site cannot
 show any more pages in this crawl and its articles are released at once (see
-pipelines/templates.py).
+pipelines/template_strip.py).
 
 What is tracked, with Scrapy's public API only:
 
@@ -40,7 +40,7 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response
 
 from crawler import signals as news_signals
-from crawler.normalize import site_of
+from crawler.canonical import site_of
 
 logger = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """``newscrawl reextract``: extract the archived pages again, without fetching anything.
 
-The pages come from the WARC archive (crawler/archive.py), the newest record of each URL. They
+The pages come from the WARC archive (crawler/warc.py), the newest record of each URL. They
 go through the crawl's own code: the ``news`` spider's page callback (extraction in the same
 :class:`~crawler.extraction.pool.ExtractionPool`, article or not, the feed's hints), then the
 crawl's item pipelines (template stripping, normalisation, :class:`~pipelines.mongo.MongoPipeline`
@@ -45,7 +45,12 @@ from scrapy.http.headers import Headers
 from scrapy.responsetypes import responsetypes
 from scrapy.settings import SETTINGS_PRIORITIES, Settings
 
-from crawler.archive import (
+from crawler.canonical import canonicalize_url
+from crawler.database import Database
+from crawler.extensions.archive import archive_dir
+from crawler.extraction.article import detected_language
+from crawler.spiders.news import NewsSpider
+from crawler.warc import (
     ArchiveError,
     Location,
     archive_files,
@@ -53,15 +58,6 @@ from crawler.archive import (
     iter_responses,
     read_response,
 )
-from crawler.database import Database
-from crawler.extensions.archive import archive_dir
-from crawler.extraction.article import detected_language
-from crawler.normalize import canonicalize_url
-from crawler.spiders.news import NewsSpider
-from pipelines.article_store import WriteResult
-from pipelines.mongo import MongoPipeline
-from pipelines.template_store import TemplateStore
-from pipelines.templates import LocalCounts, TemplateStripPipeline
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +68,7 @@ COMPARED = ("title", "text", "language", "published", "published_zone", "modifie
             "tags", "section", "site_name", "description", "image", "paywalled", "word_count")
 OUTCOMES = ("changed", "unchanged", "new_articles", "newly_refused", "still_refused", "failed")
 OUTCOME_KEY = "news_replay_outcome"  # response.meta: refused or not, for the checkpoint
-_OUTCOME = {"updated": "changed", "unchanged": "unchanged", "new": "new_articles"}
+OUTCOME_OF_WRITE = {"updated": "changed", "unchanged": "unchanged", "new": "new_articles"}
 _WARM_PAGE = "<html><body><p>warm up</p></body></html>"
 _WARM_TEXT = ["The language detector loads its model the first time it is asked for a language, "
               "which takes a second or two."]
@@ -359,117 +355,6 @@ class ReplayTracker:
             self._no_article(response)
 
 
-class ReextractStore(MongoPipeline):
-    """MongoPipeline (batches, revisions, spool) without the URL state: nothing was fetched.
-    After each batch is written, its records are done (checkpoint)."""
-
-    def _spider(self) -> ReextractSpider | None:
-        spider = getattr(self.crawler, "spider", None)
-        return spider if isinstance(spider, ReextractSpider) else None
-
-    def _write_or_spool(self, batch: list[dict[str, Any]]) -> WriteResult | None:
-        result = super()._write_or_spool(batch)
-        spider = self._spider()
-        if result is not None and spider is not None:
-            self._done(spider, batch, result)
-            assert spider.checkpoints is not None
-            spider.checkpoints.flush()
-        return result
-
-    @staticmethod
-    def _done(spider: ReextractSpider, batch: list[dict[str, Any]],
-              result: WriteResult) -> None:
-        counts: Counter[str] = Counter()
-        for url, outcome in result.outcomes.items():
-            counts[_OUTCOME[outcome]] += 1
-            spider.count(_OUTCOME[outcome])
-            if outcome != "unchanged":
-                logger.info("Reextract: %s %s", _OUTCOME[outcome], url)
-        records = [(str(d["archive"]["file"]), int(d["archive"]["offset"]))
-                   for d in batch if isinstance(d.get("archive"), dict)]
-        spider.record_done(records, dict(counts))
-
-
-class DryRunStore(ReextractStore):
-    """What ReextractStore would write, compared with the stored articles; writes nothing.
-    ``NEWS_REEXTRACT_REPORT``: a JSON Lines file of the pages that would change, with the
-    fields that would (each ``[stored, new]``)."""
-
-    report: Any = None
-
-    async def open_spider(self) -> None:
-        assert self.database is not None and self.crawler is not None
-        from pipelines.article_store import ArticleStore
-
-        self.store = ArticleStore(self.database.db["articles"])
-        path = self.crawler.settings.get("NEWS_REEXTRACT_REPORT")
-        if path:
-            self.report = open(path, "w", encoding="utf-8")  # noqa: SIM115 - closed at close
-        self._lock = asyncio.Lock()
-
-    async def close_spider(self) -> None:
-        await self.flush()
-        if self.report is not None:
-            self.report.close()
-
-    async def _replay_spool(self) -> None:
-        return None
-
-    def _write_or_spool(self, batch: list[dict[str, Any]]) -> WriteResult | None:
-        assert self.store is not None
-        latest = {doc["url"]: doc for doc in batch}
-        stored = {doc["url"]: doc for doc in self.store.collection.find(
-            {"url": {"$in": list(latest)}}, {"_id": 0})}
-        result = WriteResult()
-        for url, doc in latest.items():
-            old = stored.get(url)
-            if old is None:
-                outcome = "new"
-            elif old.get("content_hash") == doc.get("content_hash"):
-                outcome = "unchanged"
-            else:
-                outcome = "updated"
-            setattr(result, outcome, getattr(result, outcome) + 1)
-            result.outcomes[url] = outcome
-            self._count(f"dry_run_{outcome}", source=doc.get("source"))
-            fields = {key: [_plain(old.get(key)), _plain(doc.get(key))] for key in COMPARED
-                      if old is not None and _plain(old.get(key)) != _plain(doc.get(key))}
-            if self.crawler is not None and self.crawler.stats is not None:
-                for key in fields:
-                    self.crawler.stats.inc_value(f"news/reextract/field/{key}")
-            if self.report is not None and (fields or old is None):
-                self.report.write(json.dumps({"url": url, "outcome": _OUTCOME[outcome],
-                                              "fields": fields}, ensure_ascii=False) + "\n")
-        spider = self._spider()
-        if spider is not None:
-            self._done(spider, batch, result)
-        return result
-
-
-class _ReadOnlyTemplateStore(TemplateStore):
-    def save(self, template: Any) -> None:
-        return None
-
-
-class DryRunTemplates(TemplateStripPipeline):
-    """The template pipeline of a dry run: strips with what was learned, saves nothing."""
-
-    async def open_spider(self) -> None:
-        await super().open_spider()
-        counts = self.counts
-        if isinstance(counts, LocalCounts) and counts.store is not None:
-            counts.store = _ReadOnlyTemplateStore(counts.store.collection)
-
-
-def _plain(value: Any) -> Any:
-    """A value as stored: BSON keeps dates to the millisecond."""
-    if isinstance(value, datetime):
-        if value.tzinfo is not None:
-            value = value.astimezone(UTC).replace(tzinfo=None)
-        return value.replace(microsecond=value.microsecond // 1000 * 1000).isoformat()
-    return value
-
-
 def reextract_settings(settings: Settings, dry_run: bool) -> None:
     """The crawl's settings, turned into a replay of the archive."""
     def replaced(name: str, changes: dict[str, Any]) -> dict[str, Any]:
@@ -489,13 +374,14 @@ def reextract_settings(settings: Settings, dry_run: bool) -> None:
         "crawler.extensions.run_record.RunRecorder": None,
         "crawler.extensions.summary.RunSummary": None,
         "crawler.extensions.progress.Progress": None}), priority="cmdline")
-    store = "crawler.reextract.DryRunStore" if dry_run else "crawler.reextract.ReextractStore"
+    store = ("pipelines.reextract_store.DryRunStore" if dry_run
+             else "pipelines.reextract_store.ReextractStore")
     pipelines = {name: order for name, order in settings.getdict("ITEM_PIPELINES").items()
                  if name != "pipelines.mongo.MongoPipeline"}
     pipelines[store] = 900
-    templates = "pipelines.templates.TemplateStripPipeline"
+    templates = "pipelines.template_strip.TemplateStripPipeline"
     if dry_run and templates in pipelines:  # and a dry run saves no template counts
-        pipelines["crawler.reextract.DryRunTemplates"] = pipelines.pop(templates)
+        pipelines["pipelines.reextract_store.DryRunTemplates"] = pipelines.pop(templates)
     settings.set("ITEM_PIPELINES", pipelines, priority="cmdline")
     settings.set("NEWS_REDIS_URL", "", priority="cmdline")  # one process, never the shared queue
     settings.set("DOWNLOAD_DELAY", 0, priority="cmdline")

@@ -3,7 +3,7 @@
 The spider requests a URL exactly as its feed, sitemap or page publishes it (resolved against
 the base; Scrapy's ``Request`` makes it requestable with ``safe_url_string``): sites answer a
 rewritten URL (``/a?id`` as ``/a``, ``q=a/b`` as ``q=a%2Fb``) with a 404 or another page. Only
-the *identity* of a request is its canonical URL (:func:`crawler.normalize.canonicalize_url`:
+the *identity* of a request is its canonical URL (:func:`crawler.canonical.canonicalize_url`:
 no tracking parameters, no fragment, sorted query, lower-cased host), so the dupefilter still
 drops ``/a?utm_source=x`` after ``/a``, and ``?b=2&a=1`` after ``?a=1&b=2``.
 
@@ -21,7 +21,7 @@ from weakref import WeakKeyDictionary
 from scrapy import Request
 from scrapy.utils.request import fingerprint
 
-from crawler.normalize import canonicalize_url
+from crawler.canonical import canonicalize_url
 
 _cache: WeakKeyDictionary[Request, bytes] = WeakKeyDictionary()
 

@@ -84,7 +84,7 @@ SPIDER_MIDDLEWARES = {
 SCRAPER_SLOT_MAX_ACTIVE_SIZE = 96 * 1024 * 1024  # bytes
 
 ITEM_PIPELINES = {
-    "pipelines.templates.TemplateStripPipeline": 100,
+    "pipelines.template_strip.TemplateStripPipeline": 100,
     "pipelines.normalize.NormalizePipeline": 200,
     "pipelines.mongo.MongoPipeline": 900,
 }

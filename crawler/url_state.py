@@ -18,7 +18,7 @@ from pymongo import ASCENDING, ReplaceOne
 from pymongo.collection import Collection
 from scrapy.http import Response
 
-from crawler.normalize import canonicalize_url
+from crawler.canonical import canonicalize_url
 
 KIND_ARTICLE = "article"
 KIND_PAGE = "page"  # fetched, not an article (listing, section, static): always fetched again

@@ -21,8 +21,8 @@ from scrapy.crawler import Crawler
 
 from crawler import signals as news_signals
 from crawler.database import Database, mask_uri
-from pipelines.article_store import ArticleStore, WriteResult
-from pipelines.spool import Spool
+from crawler.storage.article_store import ArticleStore, WriteResult
+from crawler.storage.spool import Spool
 
 logger = logging.getLogger(__name__)
 

@@ -21,9 +21,9 @@ import pymongo
 import pytest
 import yaml
 
-from crawler.archive import ArchiveWriter, Exchange, archive_files, iter_responses, read_response
 from crawler.demo.server import DemoServer, write_sources_file
 from crawler.demo.truth import article_truth, non_article_urls
+from crawler.warc import ArchiveWriter, Exchange, archive_files, iter_responses, read_response
 from tests.conftest import ROOT, log_of, run_crawl
 from tests.test_archive_files import warcio_accepts
 
@@ -113,7 +113,7 @@ def test_every_fetched_html_page_is_archived_and_warcio_reads_every_file(
 
 
 def _location(doc: dict[str, Any]) -> Any:
-    from crawler.archive import Location
+    from crawler.warc import Location
 
     return Location(**doc["archive"])
 

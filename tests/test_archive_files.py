@@ -1,4 +1,4 @@
-"""The WARC writer and reader (crawler/archive.py) on their own: records, rotation, a file
+"""The WARC writer and reader (crawler/warc.py) on their own: records, rotation, a file
 cut off in any place, a write that fails midway, and an independent reader (warcio) accepting
 every file."""
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.archive import (
+from crawler.warc import (
     ArchiveError,
     ArchiveWriter,
     Exchange,
@@ -99,7 +99,7 @@ def test_a_write_that_fails_leaves_the_file_readable(tmp_path: Path) -> None:
         ArchiveWriter(blocker / "archive").open()
     script = (
         "import resource, signal, sys\n"
-        "from crawler.archive import ArchiveWriter, ArchiveError\n"
+        "from crawler.warc import ArchiveWriter, ArchiveError\n"
         "from tests.test_archive_files import _exchange\n"
         "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
         "resource.setrlimit(resource.RLIMIT_FSIZE, (12000, 12000))\n"

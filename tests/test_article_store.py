@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from pipelines.article_store import ArticleStore
-from pipelines.spool import Spool
+from crawler.storage.article_store import ArticleStore
+from crawler.storage.spool import Spool
 
 T0 = datetime(2024, 3, 1, 8, 0, tzinfo=UTC)
 

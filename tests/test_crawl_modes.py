@@ -114,7 +114,7 @@ def test_spooled_articles_are_written_at_the_next_start(demo: DemoServer, mongo_
     from datetime import UTC, datetime
 
     from crawler.document import article_document
-    from pipelines.spool import Spool
+    from crawler.storage.spool import Spool
 
     spooled = article_document({
         "url": "https://spooled.example/2024/story.html", "source": "earlier",

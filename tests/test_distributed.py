@@ -33,9 +33,9 @@ from crawler.demo.truth import article_truth
 from crawler.distributed.addon import DistributedAddon
 from crawler.distributed.shared import SharedCrawl
 from crawler.run import EXIT_LOCKED, EXIT_OK
-from crawler.templates import SiteTemplate, line_signature
-from pipelines.shared_template_store import SharedTemplateStore
-from pipelines.template_store import TemplateStore
+from crawler.templates.local_store import TemplateStore
+from crawler.templates.model import SiteTemplate, line_signature
+from crawler.templates.shared_store import SharedTemplateStore
 from tests.conftest import ROOT
 
 REDIS_SERVER = shutil.which("redis-server")
@@ -465,7 +465,7 @@ def test_without_redis_url_nothing_changes(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.delenv("REDIS_URL", raising=False)
     settings = _addon_settings()
     assert settings.get("SCHEDULER") == "scrapy.core.scheduler.Scheduler"
-    assert "pipelines.templates.TemplateStripPipeline" in settings.getdict("ITEM_PIPELINES")
+    assert "pipelines.template_strip.TemplateStripPipeline" in settings.getdict("ITEM_PIPELINES")
     assert "crawler.extensions.run_record.RunRecorder" in settings.getdict("EXTENSIONS")
 
 
@@ -480,7 +480,8 @@ def test_redis_url_switches_to_the_shared_queue(how: str,
         settings = _addon_settings(NEWS_REDIS_URL="redis://127.0.0.1:1/0")
     assert settings.get("SCHEDULER") == "crawler.distributed.scheduler.RedisScheduler"
     # One template pipeline: its from_crawler picks the shared count store.
-    assert settings.getdict("ITEM_PIPELINES")["pipelines.templates.TemplateStripPipeline"] == 100
+    pipelines = settings.getdict("ITEM_PIPELINES")
+    assert pipelines["pipelines.template_strip.TemplateStripPipeline"] == 100
     extensions = {getattr(k, "__name__", k) for k in settings.getdict("EXTENSIONS")}
     assert {"DistributedRunRecorder", "IdleExit"} <= extensions
     assert "crawler.extensions.run_record.RunRecorder" not in extensions
@@ -537,8 +538,8 @@ def test_workers_count_one_sites_pages_together(mongo_db: Any) -> None:
 def test_the_shared_pipeline_strips_every_article_of_a_site(mongo_db: Any) -> None:
     """The first articles wait for the shared count to reach the warm-up, later ones
     are counted in batches and stripped with the cached template lines; all are clean."""
-    from pipelines.shared_templates import SharedCounts
-    from pipelines.templates import TemplateStripPipeline
+    from crawler.templates.shared_counts import SharedCounts
+    from pipelines.template_strip import TemplateStripPipeline
 
     counts = SharedCounts(SharedTemplateStore(mongo_db, TemplateStore(mongo_db.site_templates)))
     # No crawler: no fetch tracker, so pages of the site may always come (the pipeline waits

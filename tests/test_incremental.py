@@ -197,7 +197,8 @@ def test_no_state_without_stored_articles(caplog: pytest.LogCaptureFixture) -> N
 
 def test_stores_articles_knows_the_storage_pipeline() -> None:
     assert stores_articles(Settings({"ITEM_PIPELINES": STORING}))
-    assert stores_articles(Settings({"ITEM_PIPELINES": {"crawler.reextract.ReextractStore": 9}}))
+    assert stores_articles(Settings({"ITEM_PIPELINES": {  # a subclass stores too
+        "pipelines.reextract_store.ReextractStore": 900}}))
     assert not stores_articles(Settings({"ITEM_PIPELINES": {}}))
     assert not stores_articles(Settings({"ITEM_PIPELINES": {
         "pipelines.mongo.MongoPipeline": None, "pipelines.normalize.NormalizePipeline": 200}}))

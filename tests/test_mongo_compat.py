@@ -122,7 +122,7 @@ def test_multikey_index_and_in_on_arrays(mongo_db: Any) -> None:
 
 
 def test_inc_upserts_and_id_inserts_for_shared_templates(mongo_db: Any) -> None:
-    """Distributed mode (pipelines/shared_template_store.py): line counts are ``$inc`` upserts
+    """Distributed mode (crawler/templates/shared_store.py): line counts are ``$inc`` upserts
     with ``$setOnInsert``, unordered; a page is counted by whoever inserts its ``_id`` first."""
     from pymongo import UpdateOne
 
@@ -152,7 +152,7 @@ def test_inc_upserts_and_id_inserts_for_shared_templates(mongo_db: Any) -> None:
 
 
 def test_conditional_replace_for_distributed_run_records(mongo_db: Any) -> None:
-    """crawler/distributed/run_record.py: a run's record is replaced only by one summing at
+    """crawler/distributed/run_parts.py: a run's record is replaced only by one summing at
     least as many workers' parts (``$lte`` in the filter); dates keep their type."""
     runs = mongo_db.crawl_runs
     runs.insert_one({"_id": "r", "started_at": WHEN, "finalized_parts": -1, "counts": {}})
@@ -169,7 +169,7 @@ def test_conditional_replace_for_distributed_run_records(mongo_db: Any) -> None:
 
 
 def test_fingerprint_heads_lookup_and_marking(mongo_db: Any) -> None:
-    """pipelines/article_store.py: wire-copy candidates are the heads sharing a band (``$in``
+    """crawler/storage/article_store.py: wire-copy candidates are the heads sharing a band (``$in``
     on an array AND a boolean); heads are marked by replacing the whole document; the
     one-time marking reads fingerprints with ``$type``; ``migrations`` is read by ``_id``."""
     coll = mongo_db.articles

@@ -4,8 +4,8 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
+from crawler.canonical import canonicalize_url, content_hash, normalize_text, site_of
 from crawler.document import SCHEMA_VERSION, article_document
-from crawler.normalize import canonicalize_url, content_hash, normalize_text, site_of
 
 
 @pytest.mark.parametrize(("url", "expected"), [

@@ -19,7 +19,7 @@ import pymongo
 import pytest
 
 from crawler.demo.server import DemoServer
-from pipelines.article_store import ArticleStore
+from crawler.storage.article_store import ArticleStore
 from tests.conftest import ROOT, log_of, run_crawl
 
 

@@ -17,7 +17,7 @@ import pymongo
 import pytest
 
 from crawler.demo.server import DemoServer, write_sources_file
-from crawler.report.summary import judged
+from crawler.report.table import judged
 from crawler.run import EXIT_FAILED
 from tests.test_cron import newscrawl
 

@@ -18,7 +18,7 @@ import pytest
 
 from crawler.demo.server import DemoServer, write_sources_file
 from crawler.extraction.classify import REFUSAL_KINDS, PageKind, refusal_kind
-from crawler.report.summary import refusals
+from crawler.report.table import refusals
 from crawler.run import EXIT_OK
 from tests.conftest import ROOT, log_of, run_crawl
 from tests.test_cron import newscrawl
@@ -204,7 +204,7 @@ def test_log_json_operator_error_is_json_too(db: Any, mongo_uri: str, tmp_path: 
 
 
 def test_refusals_are_counts_so_distributed_parts_sum_them() -> None:
-    from crawler.distributed.run_record import add
+    from crawler.distributed.run_parts import add
     from crawler.report.runs import runs_lines
 
     total: dict[str, dict[str, int]] = {}

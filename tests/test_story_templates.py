@@ -10,7 +10,7 @@ from typing import Any
 import pymongo
 import pytest
 
-from crawler.normalize import normalize_line, split_paragraphs
+from crawler.canonical import normalize_line, split_paragraphs
 from tests.conftest import log_of, run_crawl
 from tests.story_site import StorySite, available
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from pipelines.templates import TemplateStripPipeline
+from pipelines.template_strip import TemplateStripPipeline
 
 # One topic per story: pages that differ by a word or two would be one story told again
-# (crawler/templates.py), and a site's warm-up counts stories.
+# (crawler/templates/model.py), and a site's warm-up counts stories.
 TOPICS = ["harbour ferry strike", "council budget vote", "school roof repairs",
           "river flood warning", "market fire rebuild"]
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from crawler.templates import SiteTemplate, line_signature, page_signature
-from pipelines.shared_template_store import SharedTemplateStore
-from pipelines.template_store import TemplateStore
+from crawler.templates.local_store import TemplateStore
+from crawler.templates.model import SiteTemplate, line_signature, page_signature
+from crawler.templates.shared_store import SharedTemplateStore
 from tests.test_templates import _body, _page, _story
 
 SITE = "example.com"

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from crawler.templates import SiteTemplate, line_signature
+from crawler.templates.model import SiteTemplate, line_signature
 
 TOPICS = ("the harbour", "the budget", "the election", "the storm", "the museum", "the league",
           "the railway", "the hospital", "the bridge", "the festival", "the court", "the port")

@@ -24,7 +24,7 @@ class DistributedAddon:
             return
         from crawler.distributed.idle import IdleExit
         from crawler.distributed.middleware import SharedQueueMiddleware
-        from crawler.distributed.run_record import DistributedRunRecorder
+        from crawler.distributed.run_parts import DistributedRunRecorder
         from crawler.extensions.run_record import RunRecorder
 
         settings.set("SCHEDULER", "crawler.distributed.scheduler.RedisScheduler", PRIORITY)
@@ -33,8 +33,8 @@ class DistributedAddon:
         settings.set_in_component_priority_dict("SPIDER_MIDDLEWARES", SharedQueueMiddleware, 950)
         settings.set_in_component_priority_dict("EXTENSIONS", IdleExit, 510)
         _replace(settings, "EXTENSIONS", RunRecorder, DistributedRunRecorder, 500)
-        # pipelines.templates.TemplateStripPipeline stays: with NEWS_REDIS_URL set, its
-        # from_crawler picks the shared count store (pipelines/shared_templates.py).
+        # pipelines.template_strip.TemplateStripPipeline stays: with NEWS_REDIS_URL set, its
+        # from_crawler picks the shared count store (crawler/templates/shared_counts.py).
 
 
 def _replace(settings: BaseSettings, name: str, old: type, new: type, priority: int) -> None:

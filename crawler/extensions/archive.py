@@ -1,4 +1,4 @@
-"""Archive every fetched HTML page in WARC files, off the reactor thread (crawler/archive.py).
+"""Archive every fetched HTML page in WARC files, off the reactor thread (crawler/warc.py).
 
 :class:`WarcArchive` (an extension) hands each HTML response with a 2xx status, and the request
 that got it, to one writer thread as soon as Scrapy has received it, so the record is written
@@ -30,7 +30,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.http import HtmlResponse, Request, Response
 
-from crawler.archive import ArchiveError, ArchiveWriter, Exchange, Location
+from crawler.warc import ArchiveError, ArchiveWriter, Exchange, Location
 
 logger = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 
 from crawler.extensions.run_record import health, source_counts
-from crawler.report.summary import summary_rows, table_lines
+from crawler.report.table import summary_rows, table_lines
 
 logger = logging.getLogger(__name__)
 

@@ -16,16 +16,16 @@ import py3langid
 from lxml.html import HtmlElement
 from trafilatura.utils import load_html
 
+from crawler.canonical import canonicalize_url, normalize_line, same_site
 from crawler.extraction.body import TrafilaturaMetadata, extract_body
 from crawler.extraction.bylines import bold_byline, drop_bylines
 from crawler.extraction.classify import PageSignals, classify_page, link_density, prose_words
-from crawler.extraction.dates import DateBounds, parse_datetime
 from crawler.extraction.edges import drop_edge_furniture
 from crawler.extraction.fingerprint import fingerprint
 from crawler.extraction.metadata import PageMetadata, clean_title, page_metadata
+from crawler.extraction.page_dates import DateBounds, parse_datetime
 from crawler.extraction.text import word_count
 from crawler.extraction.visible_dates import searched_date
-from crawler.normalize import canonicalize_url, normalize_line, same_site
 
 logger = logging.getLogger(__name__)
 

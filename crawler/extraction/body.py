@@ -29,9 +29,9 @@ from trafilatura.metadata import extract_metadata
 from trafilatura.settings import Document, Extractor
 from trafilatura.xml import xmltotxt
 
+from crawler.canonical import split_paragraphs
 from crawler.extraction.boilerplate import drop_link_blocks, prune_page
 from crawler.extraction.text import squash
-from crawler.normalize import split_paragraphs
 
 logger = logging.getLogger(__name__)
 

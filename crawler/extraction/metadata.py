@@ -26,13 +26,6 @@ from lxml import etree
 
 from crawler.extraction.author_sources import choose_authors
 from crawler.extraction.authors import clean_authors
-from crawler.extraction.dates import (
-    DateBounds,
-    choose_modified,
-    choose_published,
-    date_from_url,
-    parse_datetime,
-)
 from crawler.extraction.dom import MetaIndex, element_value, itemprop, meta_index, to_root
 from crawler.extraction.jsonld import (
     JsonLd,
@@ -43,6 +36,13 @@ from crawler.extraction.jsonld import (
     types_of,
 )
 from crawler.extraction.language import choose_language, normalize_language
+from crawler.extraction.page_dates import (
+    DateBounds,
+    choose_modified,
+    choose_published,
+    date_from_url,
+    parse_datetime,
+)
 from crawler.extraction.paywall import paywall_status
 from crawler.extraction.text import dedupe, text_value
 from crawler.extraction.titles import choose_headline, clean_title

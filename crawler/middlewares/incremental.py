@@ -36,8 +36,8 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import Request, Response
 
 from crawler import signals as news_signals
+from crawler.canonical import canonicalize_url
 from crawler.database import Database, stores_articles
-from crawler.normalize import canonicalize_url
 from crawler.url_state import (
     RecrawlPolicy,
     UrlStateStore,

@@ -24,7 +24,7 @@ from plotly.offline import get_plotlyjs
 from plotly.subplots import make_subplots
 
 from crawler.extensions.run_record import EVENTS, health
-from crawler.report.summary import judged
+from crawler.report.table import judged
 
 HEALTH_METRICS = (("empty_text", "empty text (of pages)"), ("rejected", "refused (of pages)"),
                   ("no_date", "no date (of articles)"), ("no_author", "no author (of articles)"))

@@ -1,5 +1,5 @@
 """``newscrawl runs``: the recent runs from ``crawl_runs``, one line per run and source, with
-the columns of the end-of-run summary table (crawler.report.summary)."""
+the columns of the end-of-run summary table (crawler.report.table)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from crawler.extensions.run_record import EVENTS, health
-from crawler.report.summary import Row, format_rows, refusals
+from crawler.report.table import Row, format_rows, refusals
 
 PREFIX = (("started (UTC)", 19, "<"), ("secs", 5, ">"), ("outcome", 8, "<"))
 

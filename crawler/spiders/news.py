@@ -22,12 +22,12 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.gz import gunzip
 
 from crawler import signals as news_signals
+from crawler.canonical import canonicalize_url, same_site
 from crawler.dates import SourceZone, resolve_naive, zone_from, zone_of
 from crawler.discovery import DiscoveryError, Entry, detect_kind, parse_sitemap, read_feed
 from crawler.encoding import mislabeled_utf8
 from crawler.extraction.classify import refusal_kind
 from crawler.extraction.pool import ExtractionPool
-from crawler.normalize import canonicalize_url, same_site
 from crawler.sources import Source, SourcesError, load_sources, url_list
 from crawler.url_state import KIND_ARTICLE, KIND_PAGE, listed_key, validators
 

@@ -32,8 +32,8 @@ from pymongo import ASCENDING, DESCENDING, UpdateOne
 from pymongo.collection import Collection
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
-from crawler.templates import SiteTemplate, line_weights, page_signature
-from pipelines.template_store import TemplateStore
+from crawler.templates.local_store import TemplateStore
+from crawler.templates.model import SiteTemplate, line_weights, page_signature
 
 logger = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from pymongo.collection import Collection
 
-from crawler.templates import SiteTemplate
+from crawler.templates.model import SiteTemplate
 
 
 class TemplateStore:

@@ -1,6 +1,6 @@
 """The count store of a distributed crawl: a site's line counts shared live by every worker.
 
-Used by :class:`pipelines.templates.TemplateStripPipeline` when the crawl is distributed
+Used by :class:`pipelines.template_strip.TemplateStripPipeline` when the crawl is distributed
 (``NEWS_REDIS_URL``): a site's pages are counted in MongoDB (:class:`SharedTemplateStore`),
 whichever worker fetched them, and an article is stripped with the counts of all of them.
 
@@ -20,8 +20,8 @@ from typing import Any
 
 from pymongo.errors import PyMongoError
 
-from crawler.templates import SiteTemplate
-from pipelines.shared_template_store import SharedTemplateStore
+from crawler.templates.model import SiteTemplate
+from crawler.templates.shared_store import SharedTemplateStore
 
 logger = logging.getLogger(__name__)
 
