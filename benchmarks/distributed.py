@@ -168,7 +168,7 @@ def redis_memory(rds: RedisServer, urls: int) -> dict[str, float]:
     for i in range(urls):
         request = spider._page_request(
             f"https://www.example-news.com/2024/06/01/article-{i}-a-headline-of-some-words.html",
-            "example-news", depth=2, state=None,
+            "example-news", depth=2,
             meta={"news_via": "sitemap", "news_hinted": True,
                   "news_hint": {"title": f"A headline of some words, number {i}",
                                 "published": published, "modified": None}})

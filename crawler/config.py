@@ -16,7 +16,7 @@ from typing import Any
 
 from pymongo.errors import ConfigurationError as MongoConfigurationError
 
-from crawler.database import DatabaseUnavailable, configured_uri, mask_uri
+from crawler.database import DatabaseUnavailable, configured_uri, mask_uri, stores_articles
 from crawler.sources import SourcesError
 
 EXIT_CONFIG = 2  # configuration error or database unreachable: nothing was crawled (docs/cron.md)
@@ -89,6 +89,8 @@ def _check_special(settings: Any) -> None:
 
 def _check_mongo_uri(settings: Any) -> None:
     uri = configured_uri(settings.get("MONGO_URI"))
+    if not stores_articles(settings):  # no database used: its URI does not matter
+        return
     if not uri or uri.startswith("mongodb+srv://"):  # an SRV URI is checked by a DNS lookup
         return
     from pymongo.uri_parser import parse_uri

@@ -52,6 +52,32 @@ def mask_uri(uri: str) -> str:
     return urlunsplit((parts.scheme, f"{user}:***@{hostinfo}", parts.path, parts.query, ""))
 
 
+STORAGE_PIPELINE = "pipelines.mongo.MongoPipeline"
+
+
+def stores_articles(settings: Any) -> bool:
+    """Whether a crawl with these settings stores its articles: the storage pipeline
+    (``pipelines.mongo.MongoPipeline``, or a subclass of it) is enabled in ``ITEM_PIPELINES``.
+    Without it a crawl needs no database at all (``-s ITEM_PIPELINES={} -o out.jsonl``): no
+    URL state, no run record, nothing opened or started."""
+    from scrapy.utils.misc import load_object
+
+    for component, order in settings.getwithbase("ITEM_PIPELINES").items():
+        if order is None:
+            continue
+        if component == STORAGE_PIPELINE:
+            return True
+        try:
+            cls = load_object(component) if isinstance(component, str) else component
+        except (ImportError, NameError, ValueError):
+            continue  # Scrapy itself says so when it builds the pipelines
+        if isinstance(cls, type) and any(
+                f"{base.__module__}.{base.__qualname__}" == STORAGE_PIPELINE
+                for base in cls.__mro__):
+            return True
+    return False
+
+
 def configured_uri(setting: str | None) -> str | None:
     """The environment variable MONGO_URI wins over the setting; empty means none."""
     return os.environ.get(ENV_URI) or setting or None

@@ -367,6 +367,7 @@ def reextract_settings(settings: Settings, dry_run: bool) -> None:
                  replaced("DOWNLOADER_MIDDLEWARES", {"crawler.reextract.ArchiveReplay": 1}),
                  priority="cmdline")
     settings.set("SPIDER_MIDDLEWARES", replaced("SPIDER_MIDDLEWARES", {
+        "crawler.middlewares.incremental.IncrementalStateMiddleware": None,  # nothing fetched
         "crawler.extensions.archive.ArchiveLocations": None,
         "crawler.reextract.ReplayTracker": 950}), priority="cmdline")
     settings.set("EXTENSIONS", replaced("EXTENSIONS", {

@@ -71,6 +71,9 @@ ADDONS = {
 SPIDER_MIDDLEWARES = {
     # the outermost: sees when the spider is done with a response (crawler/fetches.py)
     "crawler.fetches.FetchTrackerMiddleware": 10,
+    # drops listed entries and links that are not new, changed or due, makes the others
+    # conditional, and keeps the URL state of each fetch (only when articles are stored)
+    "crawler.middlewares.incremental.IncrementalStateMiddleware": 930,
     # an article item gets the place of its page's WARC record (``archive``)
     "crawler.extensions.archive.ArchiveLocations": 950,
 }

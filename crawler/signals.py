@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-# A page was fetched and is not an article to store (304 Not Modified, or not an article):
-# handlers get ``update`` (a dict for crawler.url_state.UrlStateStore.record).
-url_fetched = object()
-
 # A batch of article documents was written to MongoDB, or to the local spool when the database
-# was down (durable either way): handlers get ``docs``.
+# was down (durable either way): handlers get ``docs`` and ``spooled`` (True: in the spool).
 articles_stored = object()
+
+# Spooled article documents were written to MongoDB (pipelines.mongo.MongoPipeline replaying
+# its spool): handlers get ``docs``. They had their articles_stored (spooled) already.
+articles_replayed = object()
 
 # A request failed for good (the spider's errback ran; retries are over): handlers get
 # ``request``. Read by crawler.fetches.FetchTracker.

@@ -16,6 +16,9 @@ from typing import Any
 
 from pymongo import ASCENDING, ReplaceOne
 from pymongo.collection import Collection
+from scrapy.http import Response
+
+from crawler.canonical import canonicalize_url
 
 KIND_ARTICLE = "article"
 KIND_PAGE = "page"  # fetched, not an article (listing, section, static): always fetched again
@@ -157,3 +160,51 @@ class UrlStateStore:
                 else self.policy.next_recrawl(doc["published"], doc["first_seen"], now))
             operations.append(ReplaceOne({"_id": url}, doc, upsert=True))
         self.collection.bulk_write(operations, ordered=False)
+
+
+def validators(response: Response) -> dict[str, Any]:
+    """The response's ``ETag`` and ``Last-Modified``: what the next fetch sends back."""
+    found = {}
+    for header, key in ((b"ETag", "etag"), (b"Last-Modified", "last_modified")):
+        value = response.headers.get(header)
+        if value:
+            found[key] = value.decode("latin-1")
+    return found
+
+
+_PERMANENT_REDIRECTS = {301, 308}
+
+
+def listed_key(response: Response) -> str | None:
+    """The identity of the URL that was requested (as the feed, sitemap or page listed it),
+    before its redirects, when they were all permanent: the key its URL state is looked up by
+    next time. After a temporary one (``/latest`` -> today's story) it is not this page's."""
+    redirects = response.meta.get("redirect_urls")
+    if not redirects:
+        return canonicalize_url(response.url)
+    if not set(response.meta.get("redirect_reasons") or [None]) <= _PERMANENT_REDIRECTS:
+        return None
+    return canonicalize_url(redirects[0])
+
+
+def page_updates(response: Response, kind: str, now: datetime) -> list[dict[str, Any]]:
+    """The URL state a fetch that yields no article leaves behind (``kind``: a 304 of an
+    article, or a page that is not one), under the canonical URL the server answered and the
+    listed key."""
+    update = {**validators(response), "source": response.meta.get("news_source"),
+              "kind": kind, "status": response.status, "fetched_at": now}
+    keys = dict.fromkeys([canonicalize_url(response.url), listed_key(response)])
+    return [dict(update, url=key) for key in keys if key]
+
+
+def article_updates(doc: dict[str, Any], fetch: dict[str, Any]) -> list[dict[str, Any]]:
+    """The URL state a stored article document's fetch (``fetch``: status, url, listed, etag,
+    last_modified) leaves behind, under its canonical URL and, when they differ, the canonical
+    forms of the URL the server answered and of the URL that was requested before permanent
+    redirects (which is what feeds list next time)."""
+    update = {"url": doc["url"], "source": doc.get("source"), "kind": KIND_ARTICLE,
+              "status": fetch.get("status", 200), "etag": fetch.get("etag"),
+              "last_modified": fetch.get("last_modified"), "content_hash": doc.get("content_hash"),
+              "published": doc.get("published"), "fetched_at": doc.get("fetched_at")}
+    keys = dict.fromkeys([doc["url"], fetch.get("url"), fetch.get("listed")])
+    return [dict(update, url=key) for key in keys if key]

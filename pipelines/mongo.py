@@ -23,7 +23,6 @@ from crawler import signals as news_signals
 from crawler.database import Database, mask_uri
 from crawler.storage.article_store import ArticleStore, WriteResult
 from crawler.storage.spool import Spool
-from crawler.url_state import KIND_ARTICLE, RecrawlPolicy, UrlStateStore
 
 logger = logging.getLogger(__name__)
 
@@ -38,12 +37,9 @@ class MongoPipeline:
         self.retries = retries
         self.retry_delay = retry_delay
         self.buffer: list[dict[str, Any]] = []
-        self.state_updates: list[dict[str, Any]] = []
         self.crawler: Crawler | None = None
         self.database: Database | None = None
         self.store: ArticleStore | None = None
-        self.url_state: UrlStateStore | None = None
-        self.policy = RecrawlPolicy([], None)
         self._lock = asyncio.Lock()
         self._timer: asyncio.Task[None] | None = None
         # With a feed export (-o out.jsonl): each item waits for its batch to be written and
@@ -63,16 +59,10 @@ class MongoPipeline:
         )
         pipeline.crawler = crawler
         pipeline.export_stored = bool(settings.getdict("FEEDS"))
-        pipeline.policy = RecrawlPolicy.from_settings(settings)
         # Fail before anything is fetched when the database does not answer.
         pipeline.database = Database.for_crawler(crawler)
         pipeline.database.check()
-        crawler.signals.connect(pipeline.record_fetch, signal=news_signals.url_fetched)
         return pipeline
-
-    def record_fetch(self, update: dict[str, Any]) -> None:
-        """A fetched URL that is not an article to store (304, not an article): keep its state."""
-        self.state_updates.append(update)
 
     def _count(self, key: str, value: int = 1, source: str | None = None) -> None:
         if self.crawler is not None and self.crawler.stats is not None and value:
@@ -84,9 +74,7 @@ class MongoPipeline:
         assert self.database is not None
         self.store = ArticleStore(self.database.db["articles"],
                                   self.database.db["article_revisions"])
-        self.url_state = UrlStateStore(self.database.db["url_state"], self.policy)
         await asyncio.to_thread(self.store.ensure_indexes)
-        await asyncio.to_thread(self.url_state.ensure_indexes)
         logger.info("Storing articles in %s, database %r, collection 'articles'",
                     mask_uri(self.database.uri), self.database.name)
         await self._replay_spool()
@@ -123,7 +111,7 @@ class MongoPipeline:
     async def _flush_periodically(self) -> None:
         while True:
             await asyncio.sleep(self.flush_interval)
-            if self.buffer or self.state_updates:
+            if self.buffer:
                 # Shielded: cancelling this timer at close must not abandon a batch mid-write;
                 # close_spider's own flush waits on the lock until this one has finished.
                 await asyncio.shield(self.flush())
@@ -131,33 +119,21 @@ class MongoPipeline:
     async def flush(self) -> None:
         async with self._lock:
             batch, self.buffer = self.buffer, []
-            states, self.state_updates = self.state_updates, []
-            if batch:
-                result = None
-                try:
-                    result = await asyncio.to_thread(self._write_or_spool, batch)
-                finally:
-                    self._release(batch, result)
-                if self.crawler is not None:  # written or spooled: durable either way
-                    self.crawler.signals.send_catch_log(news_signals.articles_stored, docs=batch)
-                if result is None:
-                    return  # spooled: their URL state is written when they are
-                if len(self.spool):
-                    await self._replay_spool()
-            # Articles first, then their URL state: a crash in between refetches, never skips.
-            states += [update for doc in batch for update in _state_updates(doc)]
-            if states:
-                await asyncio.to_thread(self._record_states, states)
-
-    def _record_states(self, updates: list[dict[str, Any]]) -> None:
-        assert self.url_state is not None
-        try:
-            self.url_state.record(updates)
-        except PyMongoError as exc:
-            # Losing a state only means a refetch next run; the articles are safe.
-            self._count("state_write_errors")
-            logger.warning("URL state of %d page(s) not written: %s", len(updates),
-                           type(exc).__name__)
+            if not batch:
+                return
+            result = None
+            try:
+                result = await asyncio.to_thread(self._write_or_spool, batch)
+            finally:
+                self._release(batch, result)
+            if self.crawler is not None:  # written or spooled: durable either way
+                # Articles first, then their URL state (crawler/middlewares/incremental.py,
+                # on this signal): a crash in between refetches, never skips. A spooled
+                # batch gets its URL state when it is replayed (articles_replayed).
+                self.crawler.signals.send_catch_log(news_signals.articles_stored, docs=batch,
+                                                    spooled=result is None)
+            if result is not None and len(self.spool):
+                await self._replay_spool()
 
     def _write_or_spool(self, batch: list[dict[str, Any]]) -> WriteResult | None:
         assert self.store is not None
@@ -196,8 +172,8 @@ class MongoPipeline:
         self._count("replayed", len(docs))
         self._count("stored_new", result.new)
         self._count("updated", result.updated)
-        await asyncio.to_thread(self._record_states,
-                                [update for doc in docs for update in _state_updates(doc)])
+        if self.crawler is not None:
+            self.crawler.signals.send_catch_log(news_signals.articles_replayed, docs=docs)
         logger.info("Replayed %d spooled article(s) into MongoDB", len(docs))
 
 
@@ -209,15 +185,3 @@ def export_shape(doc: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in doc.items()
             if key != "_id" and not key.startswith("_")}
 
-
-def _state_updates(doc: dict[str, Any]) -> list[dict[str, Any]]:
-    """The URL state an article document's fetch leaves behind, under its canonical URL and,
-    when they differ, the canonical forms of the URL the server answered and of the URL that was
-    requested before permanent redirects (which is what feeds list next time)."""
-    fetch = doc.get("_fetch") or {}
-    update = {"url": doc["url"], "source": doc.get("source"), "kind": KIND_ARTICLE,
-              "status": fetch.get("status", 200), "etag": fetch.get("etag"),
-              "last_modified": fetch.get("last_modified"), "content_hash": doc.get("content_hash"),
-              "published": doc.get("published"), "fetched_at": doc.get("fetched_at")}
-    keys = dict.fromkeys([doc["url"], fetch.get("url"), fetch.get("listed")])
-    return [dict(update, url=key) for key in keys if key]

@@ -22,15 +22,13 @@ logger = logging.getLogger(__name__)
 
 
 class ReextractStore(MongoPipeline):
-    """MongoPipeline (batches, revisions, spool) without the URL state: nothing was fetched.
-    After each batch is written, its records are done (checkpoint)."""
+    """MongoPipeline (batches, revisions, spool) without the URL state: nothing was fetched
+    (reextract turns the incremental state middleware off). After each batch is written, its
+    records are done (checkpoint)."""
 
     def _spider(self) -> ReextractSpider | None:
         spider = getattr(self.crawler, "spider", None)
         return spider if isinstance(spider, ReextractSpider) else None
-
-    def _record_states(self, updates: list[dict[str, Any]]) -> None:
-        return None
 
     def _write_or_spool(self, batch: list[dict[str, Any]]) -> WriteResult | None:
         result = super()._write_or_spool(batch)

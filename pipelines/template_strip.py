@@ -33,7 +33,7 @@ from redis.exceptions import RedisError
 from scrapy.crawler import Crawler
 
 from crawler.canonical import join_paragraphs, site_of, split_paragraphs
-from crawler.database import Database
+from crawler.database import Database, stores_articles
 from crawler.distributed import redis_url
 from crawler.fetches import FetchTracker
 from crawler.items import ArticleItem
@@ -97,7 +97,8 @@ class TemplateStripPipeline:
         return pipeline
 
     async def open_spider(self) -> None:
-        if self.crawler is not None:
+        if self.crawler is not None and stores_articles(self.crawler.settings):
+            # Without the storage pipeline no database: templates learned in this run only.
             db = Database.for_crawler(self.crawler).db
             store = TemplateStore(db["site_templates"])
             if self.shared is not None:

@@ -25,7 +25,7 @@ from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
-from crawler.database import Database
+from crawler.database import Database, stores_articles
 from crawler.distributed.shared import SharedCrawl
 from crawler.extensions.run_record import EVENTS, judge, source_counts
 
@@ -139,6 +139,10 @@ class DistributedRunRecorder:
     def from_crawler(cls, crawler: Crawler) -> DistributedRunRecorder:
         if not crawler.settings.getbool("NEWS_RUN_RECORD", True):
             raise NotConfigured("not a crawl: scrapy shell or scrapy parse")
+        if not stores_articles(crawler.settings):
+            logger.info("Run not recorded in crawl_runs: articles are not stored "
+                        "(pipelines.mongo.MongoPipeline is not in ITEM_PIPELINES)")
+            raise NotConfigured("articles are not stored: no crawl_runs record")
         recorder = cls(crawler.settings.getfloat("NEWS_REDIS_RECORD_INTERVAL", 10.0))
         recorder.crawler = crawler
         recorder.shared = SharedCrawl.for_crawler(crawler)

@@ -22,7 +22,7 @@ from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
-from crawler.database import Database
+from crawler.database import Database, stores_articles
 
 logger = logging.getLogger(__name__)
 
@@ -59,11 +59,17 @@ def health(counts: dict[str, dict[str, int]]) -> dict[str, dict[str, float]]:
     return shares
 
 
-def judge(counts: dict[str, dict[str, int]]) -> list[str]:
+def _kept(c: dict[str, int], storing: bool) -> int:
+    """The articles a run kept: those stored, or, when it stores none (no storage pipeline:
+    a feed export), those it found."""
+    return c["stored_new"] + c["updated"] + c["unchanged"] if storing else c["articles"]
+
+
+def judge(counts: dict[str, dict[str, int]], storing: bool = True) -> list[str]:
     """The problems of a run, one sentence per failing source; empty when all went well."""
     problems = []
     for name, c in sorted(counts.items()):
-        stored = c["stored_new"] + c["updated"] + c["unchanged"]
+        stored = _kept(c, storing)
         seen = c["discovered"] + c["fetched"] + c["not_modified"]
         if seen == 0 and c["errors"] > 0:
             problems.append(f"source {name}: failed entirely ({c['errors']} fetch errors, "
@@ -82,12 +88,13 @@ def judge(counts: dict[str, dict[str, int]]) -> list[str]:
 
 
 def summarize(counts: dict[str, dict[str, int]], max_age_days: float,
-              problems: list[str] | None = None) -> list[tuple[int, str]]:
+              problems: list[str] | None = None, storing: bool = True,
+              ) -> list[tuple[int, str]]:
     """What happened to each source, as (log level, line): its counts, the listed entries
     skipped as too old and the setting that keeps them, and why nothing was stored."""
     lines: list[tuple[int, str]] = []
     for name, c in sorted(counts.items()):
-        stored = c["stored_new"] + c["updated"] + c["unchanged"]
+        stored = _kept(c, storing)
         lines.append((logging.INFO, (
             f"Source {name}: {c['discovered']} listed, {c['fetched']} fetched, "
             f"{c['not_modified']} not modified, {c['stored_new']} new, {c['updated']} updated, "
@@ -115,8 +122,9 @@ def summarize(counts: dict[str, dict[str, int]], max_age_days: float,
 
 
 class RunRecorder:
-    def __init__(self, run_id: str | None = None) -> None:
+    def __init__(self, run_id: str | None = None, recorded: bool = True) -> None:
         self.run_id = run_id or uuid.uuid4().hex
+        self.recorded = recorded  # False: articles are not stored, no database (logs only)
         self.crawler: Crawler | None = None
         self.started_at = datetime.now(UTC)
         self.record: dict[str, Any] = {}
@@ -125,7 +133,8 @@ class RunRecorder:
     def from_crawler(cls, crawler: Crawler) -> RunRecorder:
         if not crawler.settings.getbool("NEWS_RUN_RECORD", True):
             raise NotConfigured("not a crawl: scrapy shell or scrapy parse")
-        recorder = cls(crawler.settings.get("NEWS_RUN_ID") or None)
+        recorder = cls(crawler.settings.get("NEWS_RUN_ID") or None,
+                       recorded=stores_articles(crawler.settings))
         recorder.crawler = crawler
         crawler.signals.connect(recorder.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(recorder.spider_closed, signal=signals.spider_closed)
@@ -144,6 +153,10 @@ class RunRecorder:
                        "status": "running", "outcome": None, "problems": [],
                        "sources": self._sources(spider), "host": socket.gethostname(),
                        "pid": os.getpid(), "counts": {}}
+        if not self.recorded:
+            logger.info("Run %s not recorded in crawl_runs: articles are not stored "
+                        "(pipelines.mongo.MongoPipeline is not in ITEM_PIPELINES)", self.run_id)
+            return
         try:
             collection = self._collection()
             self._mark_killed(collection)
@@ -164,12 +177,12 @@ class RunRecorder:
         assert self.crawler is not None and self.crawler.stats is not None
         stats = self.crawler.stats.get_stats()
         counts = source_counts(stats, self._sources(spider))
-        problems = judge(counts)
+        problems = judge(counts, storing=self.recorded)
         if reason != "finished":
             problems.append(f"crawl ended early: {reason}")
         outcome = "failed" if problems else "ok"
         max_age = self.crawler.settings.getfloat("NEWS_MAX_AGE_DAYS", 7.0)
-        for level, line in summarize(counts, max_age, problems):
+        for level, line in summarize(counts, max_age, problems, storing=self.recorded):
             logger.log(level, "%s", line)
         for problem in problems:
             logger.error("Run %s: %s", self.run_id, problem)
@@ -183,6 +196,9 @@ class RunRecorder:
         self.record.update({"ended_at": datetime.now(UTC), "status": "finished",
                             "finish_reason": reason, "outcome": outcome,
                             "problems": problems, "counts": counts})
+        if not self.recorded:
+            logger.info("Run %s finished: %s", self.run_id, outcome)
+            return
         try:
             self._collection().replace_one({"_id": self.run_id}, self.record, upsert=True)
         except PyMongoError as exc:

@@ -7,7 +7,6 @@ response, not from its name.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import logging
 from collections.abc import AsyncIterator
@@ -15,7 +14,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import scrapy
-from pymongo.errors import PyMongoError
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request, Response, TextResponse
@@ -25,7 +23,6 @@ from scrapy.utils.gz import gunzip
 
 from crawler import signals as news_signals
 from crawler.canonical import canonicalize_url, same_site
-from crawler.database import Database
 from crawler.dates import SourceZone, resolve_naive, zone_from, zone_of
 from crawler.discovery import DiscoveryError, Entry, detect_kind, parse_sitemap, read_feed
 from crawler.encoding import mislabeled_utf8
@@ -33,13 +30,7 @@ from crawler.extraction.classify import refusal_kind
 from crawler.extraction.pool import ExtractionPool
 from crawler.items import ArticleItem, Fetch
 from crawler.sources import Source, SourcesError, load_sources, url_list
-from crawler.url_state import (
-    KIND_ARTICLE,
-    KIND_PAGE,
-    RecrawlPolicy,
-    UrlStateStore,
-    conditional_headers,
-)
+from crawler.url_state import KIND_ARTICLE, KIND_PAGE, listed_key, validators
 
 logger = logging.getLogger(__name__)
 
@@ -59,8 +50,6 @@ class NewsSpider(scrapy.Spider):
         self.max_sitemap_size = 50 * 1024 * 1024
         self.extractor = ExtractionPool()
         self.links = LinkExtractor()
-        self.policy = RecrawlPolicy([], None)
-        self.url_state: UrlStateStore | None = None
         self._naive_reported: set[str] = set()  # sources told about times without zone
 
     @classmethod
@@ -76,9 +65,6 @@ class NewsSpider(scrapy.Spider):
             timeout=settings.getfloat("NEWS_EXTRACT_TIMEOUT", 30.0),
         )
         spider.sources = spider._select_sources(settings.get("NEWS_SOURCES", "sources.yaml"))
-        spider.policy = RecrawlPolicy.from_settings(settings)
-        spider.url_state = UrlStateStore(Database.for_crawler(crawler).db["url_state"],
-                                         spider.policy)
         crawler.signals.connect(spider._close_pool, signal=scrapy.signals.spider_closed)
         return spider
 
@@ -177,21 +163,14 @@ class NewsSpider(scrapy.Spider):
 
     async def _listed(self, response: Response, entries: list[Entry],
                       via: str) -> AsyncIterator[Request]:
-        """Requests for the entries of a feed or sitemap that are new, changed or due."""
+        """Requests for the entries of a feed or sitemap, with what the entry says (``news_hint``:
+        crawler/middlewares/incremental.py drops those not new, changed or due)."""
         source = response.meta.get("news_source")
-        entries, urls, keys = self._usable(response, entries)
-        states = await self._states(keys)
-        now = datetime.now(UTC)
+        entries, urls, _keys = self._usable(response, entries)
         self._count_source(source, "discovered", len(entries))
-        for url, key, entry in zip(urls, keys, entries, strict=True):
-            state = states.get(key)
-            decision = self.policy.decide(state, now, published=entry.published,
-                                          modified=entry.modified)
-            if not decision.fetch:
-                self._count_source(source, f"skipped_{decision.reason}")
-                continue
+        for url, entry in zip(urls, entries, strict=True):
             hinted = via == "feed" or entry.published is not None or entry.title is not None
-            yield self._page_request(url, source, depth=self.max_depth, state=state, meta={
+            yield self._page_request(url, source, depth=self.max_depth, meta={
                 "news_via": via,
                 "news_hinted": hinted,
                 "news_hint": {"title": entry.title, "published": entry.published,
@@ -243,26 +222,14 @@ class NewsSpider(scrapy.Spider):
         return kept, urls, keys
 
     def _page_request(self, url: str, source: str | None, depth: int,
-                      state: dict[str, Any] | None, meta: dict[str, Any] | None = None,
-                      ) -> Request:
-        """A page request; conditional when the URL was fetched before."""
+                      meta: dict[str, Any] | None = None) -> Request:
+        """A page request (made conditional by crawler/middlewares/incremental.py when the URL
+        was fetched before)."""
         return Request(
             url, callback=self.parse_page, errback=self.on_error,
-            headers=conditional_headers(state),
             meta={"news_source": source, "news_depth": depth,
                   "handle_httpstatus_list": [304], **(meta or {})},
         )
-
-    async def _states(self, urls: list[str]) -> dict[str, dict[str, Any]]:
-        if self.url_state is None or not urls:
-            return {}
-        try:
-            return await asyncio.to_thread(self.url_state.load, urls)
-        except PyMongoError as exc:
-            self._count("news/state/read_errors")
-            logger.warning("URL state not readable (%s): fetching %d URLs as new",
-                           type(exc).__name__, len(urls))
-            return {}
 
     # -- pages -----------------------------------------------------------------------------
 
@@ -306,22 +273,9 @@ class NewsSpider(scrapy.Spider):
         yield self._item(response, result.item)
 
     def _fetched(self, response: Response, kind: str) -> None:
-        """Report the URL state of a fetch that yields no article to store."""
-        update = {**self._validators(response), "source": response.meta.get("news_source"),
-                  "kind": kind, "status": response.status, "fetched_at": datetime.now(UTC)}
-        for key in dict.fromkeys([canonicalize_url(response.url), _listed_key(response)]):
-            if key:
-                self.crawler.signals.send_catch_log(news_signals.url_fetched,
-                                                    update={**update, "url": key})
-
-    @staticmethod
-    def _validators(response: Response) -> dict[str, Any]:
-        validators = {}
-        for header, key in ((b"ETag", "etag"), (b"Last-Modified", "last_modified")):
-            value = response.headers.get(header)
-            if value:
-                validators[key] = value.decode("latin-1")
-        return validators
+        """Mark a fetch that yields no article to store (``news_fetched``: a 304 of an article,
+        or a page that is not one), for crawler/middlewares/incremental.py to keep its state."""
+        response.meta["news_fetched"] = kind
 
     async def _follow_links(self, response: TextResponse, depth: int) -> AsyncIterator[Request]:
         # Each link as published, once per canonical URL (its identity).
@@ -329,27 +283,20 @@ class NewsSpider(scrapy.Spider):
         for link in self.links.extract_links(response):
             if same_site(link.url, response.url):
                 links.setdefault(canonicalize_url(link.url), link.url)
-        states = await self._states(list(links))
-        now = datetime.now(UTC)
         source = response.meta.get("news_source")
-        for key, url in links.items():
-            state = states.get(key)
-            decision = self.policy.decide(state, now, listed=False)
-            if not decision.fetch:
-                self._count_source(source, f"skipped_{decision.reason}")
-                continue
-            yield self._page_request(url, source, depth=depth, state=state)
+        for url in links.values():
+            yield self._page_request(url, source, depth=depth, meta={"news_link": True})
 
     def _item(self, response: Response, item: ArticleItem) -> ArticleItem:
         """The extracted article with what the crawl knows of it: its source, its fetch, the
         feed's or sitemap's title and date when the page has none, the source's language."""
         hint: dict[str, Any] = response.meta.get("news_hint") or {}
-        validators = self._validators(response)
+        found = validators(response)
         item.source = response.meta.get("news_source")
         item.fetched_at = datetime.now(UTC)
         item.fetch = Fetch(status=response.status, url=canonicalize_url(response.url),
-                           listed=_listed_key(response), etag=validators.get("etag"),
-                           last_modified=validators.get("last_modified"))
+                           listed=listed_key(response), etag=found.get("etag"),
+                           last_modified=found.get("last_modified"))
         if not item.title and hint.get("title"):
             item.title = hint["title"]
         if item.published is None and hint.get("published") is not None:
@@ -429,21 +376,7 @@ class NewsSpider(scrapy.Spider):
         self._count(f"news/source/{source or 'adhoc'}/{event}", value)
 
 
-_PERMANENT_REDIRECTS = {301, 308}
-
 
 def _dated(hint: dict[str, Any], key: str) -> datetime | None:
     value = hint.get(key)
     return value if isinstance(value, datetime) else None
-
-
-def _listed_key(response: Response) -> str | None:
-    """The identity of the URL that was requested (as the feed, sitemap or page listed it),
-    before its redirects, when they were all permanent: the key its URL state is looked up by
-    next time. After a temporary one (``/latest`` -> today's story) it is not this page's."""
-    redirects = response.meta.get("redirect_urls")
-    if not redirects:
-        return canonicalize_url(response.url)
-    if not set(response.meta.get("redirect_reasons") or [None]) <= _PERMANENT_REDIRECTS:
-        return None
-    return canonicalize_url(redirects[0])
