@@ -7,19 +7,18 @@ from typing import Any
 from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
+from scrapy.statscollectors import StatsCollector
 
 from crawler.document import article_document
 
 
 class NormalizePipeline:
-    def __init__(self) -> None:
-        self.crawler: Crawler | None = None
+    def __init__(self, stats: StatsCollector) -> None:
+        self.stats = stats
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> NormalizePipeline:
-        pipeline = cls()
-        pipeline.crawler = crawler
-        return pipeline
+        return cls(crawler.stats)
 
     def process_item(self, item: Any) -> dict[str, Any]:
         fields = ItemAdapter(item).asdict()
@@ -27,8 +26,7 @@ class NormalizePipeline:
             raise DropItem("article without a URL")
         doc = article_document(fields)
         doc["_fetch"] = fields.get("_fetch") or {}  # HTTP validators for the URL state
-        if self.crawler is not None and self.crawler.stats is not None:
-            self.crawler.stats.inc_value("news/normalize/articles")
-            if not doc["text"]:
-                self.crawler.stats.inc_value("news/normalize/empty_text")
+        self.stats.inc_value("news/normalize/articles")
+        if not doc["text"]:
+            self.stats.inc_value("news/normalize/empty_text")
         return doc
