@@ -25,6 +25,7 @@ import pytest
 
 from crawler.database import EmbeddedMongo
 from crawler.demo.server import DemoServer
+from tests.stats_file import read_stats
 
 ROOT = Path(__file__).resolve().parent.parent
 _db_names = itertools.count()
@@ -101,10 +102,19 @@ def mongo_db(mongo_uri: str) -> Iterator[Any]:
     client.close()
 
 
+class Crawl(subprocess.CompletedProcess[str]):
+    """A finished ``scrapy crawl``: its exit code and log, and ``stats``, the crawler's stats
+    when the spider closed (tests/stats_file.py; empty when it did not get to close)."""
+
+    stats: dict[str, Any]
+
+
 def run_crawl(*args: str, mongo_uri: str, database: str, data_dir: Path,
               settings: dict[str, str] | None = None,
-              timeout: float = 300) -> subprocess.CompletedProcess[str]:
+              timeout: float = 300) -> Crawl:
     """``scrapy crawl news ARGS`` in a subprocess, as a user runs it, into ``database``."""
+    number = next(_db_names)
+    stats_file = data_dir / f"stats-{number}.json"
     fast = {
         "MONGO_DATABASE": database,
         "NEWS_DATA_DIR": str(data_dir),
@@ -115,6 +125,8 @@ def run_crawl(*args: str, mongo_uri: str, database: str, data_dir: Path,
         "NEWS_MAX_AGE_DAYS": "0",  # the demo articles are years old
         "NEWS_ALLOWED_PRIVATE_NETWORKS": "127.0.0.0/8",  # test sites are on loopback
         "LOG_LEVEL": "INFO",
+        "STATS_CLASS": "tests.stats_file.JsonStatsCollector",
+        "STATS_FILE": str(stats_file),
     }
     fast.update(settings or {})
     command = [sys.executable, "-m", "scrapy", "crawl", "news", *args]
@@ -125,8 +137,10 @@ def run_crawl(*args: str, mongo_uri: str, database: str, data_dir: Path,
     proc = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True,
                           timeout=timeout, check=False)
     data_dir.mkdir(parents=True, exist_ok=True)
-    (data_dir / f"crawl-{next(_db_names)}.log").write_text(proc.stderr, encoding="utf-8")
-    return proc
+    (data_dir / f"crawl-{number}.log").write_text(proc.stderr, encoding="utf-8")
+    crawl = Crawl(proc.args, proc.returncode, proc.stdout, proc.stderr)
+    crawl.stats = read_stats(stats_file)
+    return crawl
 
 
 def log_of(proc: subprocess.CompletedProcess[str], lines: int = 80) -> str:

@@ -19,7 +19,6 @@ from crawler.demo.score import score
 from crawler.demo.server import DemoServer, write_sources_file
 from crawler.demo.truth import article_truth, boilerplate_lines, non_article_urls, private_urls
 from tests.conftest import ROOT, log_of, run_crawl
-from tests.crawl_log import stats_of
 
 SEED = Path(__file__).resolve().parents[2] / "shared" / "seeds" / "000_bb8d09bb30d614ff.txt"
 
@@ -204,7 +203,7 @@ def test_a_first_crawl_of_new_sites_holds_nothing_back(real_sites: dict[str, Any
         client.drop_database(database)
         client.close()
     assert set(docs) == {url for site in sites for url in site["pages"]}, log_of(proc)
-    stats = stats_of(proc.stderr)
+    stats = proc.stats
     assert not [key for key in stats if key.startswith("news/templates/released/")
                 and key.rsplit("/", 1)[1] not in ("all_seen", "warmup")], stats
     assert stats["news/templates/released/all_seen"] == len(sites)

@@ -20,7 +20,6 @@ from scrapy.utils.test import get_crawler
 from crawler import settings as project_settings
 from crawler.middlewares.crawl_delay import CrawlDelayMiddleware
 from tests.conftest import log_of, run_crawl
-from tests.crawl_log import stats_of
 from tests.loopback import NOT_FOUND, LoopbackServer, Reply
 
 USER_AGENT = project_settings.USER_AGENT
@@ -157,7 +156,7 @@ def crawl(tmp_path_factory: pytest.TempPathFactory,
         stored = {d["url"]: d for d in client[database].articles.find({}, {"_id": 0})}
         client.drop_database(database)
         client.close()
-        yield {"proc": proc, "stats": stats_of(proc.stderr), "stored": stored,
+        yield {"proc": proc, "stats": proc.stats, "stored": stored,
                "polite": polite, "fast": fast, "greedy": greedy}
 
 

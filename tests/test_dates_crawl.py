@@ -20,7 +20,6 @@ import pymongo
 import pytest
 
 from tests.conftest import log_of, run_crawl
-from tests.crawl_log import stats_of
 from tests.hostile_site import Reply, _Handler, _Server
 
 TOWNS = ["Lunenburg", "Yarmouth", "Digby", "Pictou", "Antigonish", "Shelburne", "Windsor",
@@ -229,7 +228,7 @@ def test_stored_published_is_the_utc_instant(
 def test_age_cut_off_judges_the_corrected_instant(
         crawl: tuple[ZoneSite, Any, dict[str, dict[str, Any]]]) -> None:
     _site, proc, stored = crawl
-    stats = stats_of(proc.stderr)
+    stats = proc.stats
     assert "/wire/e.html" in stored and "/metro/b.html" in stored  # old as UTC, recent in fact
     assert "/wire/f.html" not in stored  # recent as UTC, too old in fact
     assert stats.get("news/source/wire/skipped_too_old") == 1, log_of(proc)
@@ -239,7 +238,7 @@ def test_age_cut_off_judges_the_corrected_instant(
 def test_times_without_zone_are_counted(
         crawl: tuple[ZoneSite, Any, dict[str, dict[str, Any]]]) -> None:
     _site, proc, _stored = crawl
-    stats = stats_of(proc.stderr)
+    stats = proc.stats
     assert stats.get("news/dates/naive") == 1, log_of(proc)  # the IST one
     assert stats.get("news/dates/naive_listed") == 1
     assert stats.get("news/dates/source_zone") == 3  # metro a, b, c

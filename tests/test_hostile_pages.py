@@ -17,7 +17,6 @@ from crawler.document import article_document
 from crawler.encoding import mislabeled_utf8
 from crawler.extraction.metadata import normalize_language
 from tests.conftest import log_of, run_crawl
-from tests.crawl_log import stats_of
 from tests.hostile_site import (
     GONE_PAGES,
     HARBOUR_PATH,
@@ -63,7 +62,7 @@ def crawl(tmp_path_factory: pytest.TempPathFactory,
 def test_the_crawl_finishes(crawl: tuple[HostileSite, Any, dict[str, Any], list[Any]]) -> None:
     _site, proc, _db, _requests = crawl
     assert proc.returncode == 0, log_of(proc)
-    stats = stats_of(proc.stderr)
+    stats = proc.stats
     assert stats["finish_reason"] == "finished", log_of(proc)
     assert "spider_exceptions/count" not in stats, log_of(proc)
     # Known and harmless: a replacement extraction worker, started just as the pool closes at
@@ -126,7 +125,7 @@ def test_nothing_corrupt_is_stored(
 def test_every_bad_input_is_counted(
         crawl: tuple[HostileSite, Any, dict[str, Any], list[Any]]) -> None:
     site, proc, _db, requests = crawl
-    stats = stats_of(proc.stderr)
+    stats = proc.stats
     log = proc.stderr
     expected = {
         "news/discovery/bad_sitemap": 1,   # billion laughs (entity declarations refused)

@@ -22,7 +22,6 @@ import pytest
 
 from crawler.canonical import canonicalize_url
 from tests.conftest import log_of, run_crawl
-from tests.crawl_log import stats_of
 from tests.loopback import LoopbackServer, Reply
 
 PAGES = Path(__file__).resolve().parent / "fixtures" / "pages"
@@ -217,13 +216,13 @@ def test_one_article_in_three_spellings_is_fetched_and_stored_once(
     assert len([raw for raw in site.requests if raw.startswith("/p?")]) == 1, site.requests
     assert [doc["url"] for doc in articles].count(f"{site.base}/p?a=1&b=2") == 1
     # The home page's three spellings of /p are one link; the sitemap's /p and /a?id, dropped.
-    assert stats_of(proc.stderr)["dupefilter/filtered"] >= 2
+    assert proc.stats["dupefilter/filtered"] >= 2
 
 
 def test_the_malformed_sitemap_and_feed_are_recovered_and_counted(
         crawl: tuple[ListedSite, Any, list[dict[str, Any]]]) -> None:
     site, proc, articles = crawl
-    stats = stats_of(proc.stderr)
+    stats = proc.stats
     assert stats["news/discovery/recovered"] == 2, log_of(proc)
     assert "news/discovery/bad_sitemap" not in stats and "news/discovery/bad_feed" not in stats
     assert stats["news/source/listed/discovered"] == 6  # 5 sitemap entries, 1 feed entry

@@ -18,7 +18,6 @@ import pytest
 import yaml
 
 from tests.conftest import log_of, run_crawl
-from tests.crawl_log import stats_of
 from tests.eval_sites import AEB, FUNDUS, EvalPage, EvalSites, aeb_pages, fundus_pages
 
 pytestmark = pytest.mark.skipif(not (AEB.is_dir() and FUNDUS.is_dir()),
@@ -70,7 +69,7 @@ def test_every_real_article_is_stored(sites: EvalSites, mongo_uri: str, tmp_path
     no_text = {sites.url_of[p] for p in NO_TEXT if p in sites.url_of}
     assert set(stored) - set(expected) <= no_text, "pages stored that are not articles"
     assert all(doc["text"] for doc in stored.values())
-    stats = stats_of(proc.stderr)
+    stats = proc.stats
     if key == "start_urls":
         # the front pages were fetched and refused, each with a line saying why
         refused = [line for line in proc.stderr.splitlines() if "Not an article (" in line]

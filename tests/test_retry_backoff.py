@@ -12,7 +12,6 @@ import pymongo
 import pytest
 
 from tests.conftest import log_of, run_crawl
-from tests.crawl_log import stats_of
 from tests.loopback import NOT_FOUND, LoopbackServer, Reply
 from tests.test_crawl_delay import FAST_ROBOTS, LoopbackSite
 
@@ -62,7 +61,7 @@ def crawl(tmp_path_factory: pytest.TempPathFactory,
         stored = {d["url"] for d in client[database].articles.find({}, {"url": 1})}
         client.drop_database(database)
         client.close()
-        yield {"proc": proc, "stats": stats_of(proc.stderr), "stored": stored,
+        yield {"proc": proc, "stats": proc.stats, "stored": stored,
                "down": (down_a, down_b), "healthy": healthy}
 
 

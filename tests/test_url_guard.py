@@ -24,7 +24,6 @@ from twisted.internet.error import DNSLookupError
 
 from crawler.middlewares.url_guard import UrlGuardMiddleware, is_public, parse_networks
 from tests.conftest import log_of, run_crawl
-from tests.crawl_log import stats_of
 
 
 def _guard(allowed: str = "", **settings: Any) -> UrlGuardMiddleware:
@@ -225,7 +224,7 @@ def test_a_redirect_to_a_refused_address_is_not_followed(
                      database=f"guard_{len(allowed)}", data_dir=tmp_path,
                      settings={"NEWS_ALLOWED_PRIVATE_NETWORKS": allowed})
     assert proc.returncode == 0, log_of(proc)
-    stats = stats_of(proc.stderr)
+    stats = proc.stats
     assert stats["finish_reason"] == "finished"
     assert ("/start" in start.paths) is start_fetched
     assert bool(target.paths) is target_fetched, target.paths

@@ -1,0 +1,37 @@
+"""The code's map stays as docs/architecture.md draws it: library code in crawler/, thin item
+pipelines in pipelines/, no import from the first into the second, one module per name."""
+
+from __future__ import annotations
+
+import ast
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _modules(package: str) -> list[Path]:
+    return sorted((ROOT / package).rglob("*.py"))
+
+
+def _imported(path: Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.add(node.module)
+    return names
+
+
+def test_crawler_imports_nothing_of_pipelines() -> None:
+    offenders = {str(path.relative_to(ROOT)): sorted(name for name in _imported(path)
+                                                      if name.split(".")[0] == "pipelines")
+                 for path in _modules("crawler")}
+    assert {path: names for path, names in offenders.items() if names} == {}
+
+
+def test_every_module_name_is_used_once() -> None:
+    names = Counter(path.name for package in ("crawler", "pipelines")
+                    for path in _modules(package) if path.name != "__init__.py")
+    assert [name for name, count in names.items() if count > 1] == []
