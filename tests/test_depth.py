@@ -16,7 +16,6 @@ from scrapy.utils.test import get_crawler
 
 from crawler.middlewares.link_depth import LinkDepthMiddleware
 from tests.conftest import log_of, run_crawl
-from tests.crawl_log import stats_of
 from tests.loopback import NOT_FOUND, LoopbackServer, Reply
 
 TOPICS = ("harbour dredging", "tram extension", "school roof", "river wall", "night buses",
@@ -111,7 +110,7 @@ def crawl(tmp_path_factory: pytest.TempPathFactory, mongo_uri: str) -> Iterator[
         client.drop_database(database)
         client.close()
         yield {"proc": proc, "stored": stored, "paths": site.paths, "base": site.base,
-               "stats": stats_of(proc.stderr)}
+               "stats": proc.stats}
 
 
 def test_every_article_of_a_nested_sitemap_index_is_stored(crawl: dict[str, Any]) -> None:
@@ -147,7 +146,6 @@ def _middleware(limit: int) -> tuple[LinkDepthMiddleware, Any]:
     crawler = get_crawler(Spider, {"DEPTH_LIMIT": limit, "DEPTH_STATS_VERBOSE": True})
     crawler.spider = crawler._create_spider("depth")
     middleware = LinkDepthMiddleware.from_crawler(crawler)
-    assert crawler.stats is not None
     crawler.stats.open_spider()
     return middleware, crawler.stats
 
