@@ -23,6 +23,7 @@ class JsonStatsCollector(MemoryStatsCollector):
     def _persist_stats(self, stats: StatsT) -> None:
         super()._persist_stats(stats)
         if self.path:
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
             Path(self.path).write_text(json.dumps(stats, default=str, indent=1),
                                        encoding="utf-8")
 
