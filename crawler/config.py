@@ -1,11 +1,13 @@
 """Configuration checks done before anything starts, and operator errors as one line.
 
 ``check_settings`` validates every ``NEWS_`` setting against the type of its default in
-:mod:`crawler.settings` (plus the few with a syntax of their own) and ``MONGO_URI``, raising
-:class:`ConfigError` for the first wrong one; it returns a warning for each ``NEWS_`` name that
-is not a setting (a misspelling would otherwise be silently ignored). ``operator_error`` turns
-the exceptions an operator can fix (configuration, sources file, database unreachable) into the
-one line that ``newscrawl`` and ``scrapy crawl`` print before exiting with ``EXIT_CONFIG``.
+:mod:`crawler.settings` (plus the few with a syntax of their own), ``DEPTH_LIMIT`` and
+``MONGO_URI``, raising :class:`ConfigError` for the first wrong one or for a setting of ours
+that a Scrapy setting replaced (``NEWS_MAX_DEPTH``); it returns a warning for each ``NEWS_``
+name that is not a setting (a misspelling would otherwise be silently ignored).
+``operator_error`` turns the exceptions an operator can fix (configuration, sources file,
+database unreachable) into the one line that ``newscrawl`` and ``scrapy crawl`` print before
+exiting with ``EXIT_CONFIG``.
 """
 
 from __future__ import annotations
@@ -20,6 +22,13 @@ from crawler.database import DatabaseUnavailable, configured_uri, mask_uri, stor
 from crawler.sources import SourcesError
 
 EXIT_CONFIG = 2  # configuration error or database unreachable: nothing was crawled (docs/cron.md)
+
+# Settings of ours that a Scrapy setting replaced: naming one is an error, not a warning (the
+# run would silently not do what was asked).
+REPLACED = {
+    "NEWS_MAX_DEPTH": "Scrapy's DEPTH_LIMIT (link hops followed from an HTML page, default 2; "
+                      "0 means no limit; docs/settings.md)",
+}
 
 
 class ConfigError(ValueError):
@@ -36,6 +45,9 @@ def known_settings() -> dict[str, Any]:
 def check_settings(settings: Any) -> list[str]:
     """Raise ConfigError naming the first wrong ``NEWS_`` setting (or ``MONGO_URI``); return
     one warning per unknown ``NEWS_`` name."""
+    for name, replacement in REPLACED.items():
+        if settings.get(name) is not None:
+            raise ConfigError(f"setting {name} is gone: use {replacement}")
     known = known_settings()
     for name, default in sorted(known.items()):
         _check_value(settings, name, default)
@@ -77,6 +89,7 @@ def _check_special(settings: Any) -> None:
     from crawler.middlewares.url_guard import parse_networks
     from crawler.url_state import parse_schedule
 
+    _check_value(settings, "DEPTH_LIMIT", 0)  # Scrapy's; read by the spider and its middleware
     try:
         parse_networks(settings.getlist("NEWS_ALLOWED_PRIVATE_NETWORKS"))
     except ValueError as exc:

@@ -210,12 +210,15 @@ class ReextractSpider(NewsSpider):
         await asyncio.gather(plan, *warm, asyncio.to_thread(detected_language, _WARM_TEXT))
         for location, url, source, date, meta in plan.result():
             request_meta = decode_meta(meta, self._zone(source))
-            request_meta.update({"news_source": source, "news_depth": self.max_depth,
-                                 REPLAY_KEY: location, DATE_KEY: date})
+            request_meta.update({"news_source": source, REPLAY_KEY: location, DATE_KEY: date})
             yield Request(url, callback=self.parse_page, errback=self.on_error,
                           dont_filter=True, meta=request_meta)
 
     # -- what a crawl does for a fetch, left out ---------------------------------------------
+
+    def _follows_links(self, response: Response) -> bool:
+        """An archived page's links are not crawled: only the archive is read again."""
+        return False
 
     def _fetched(self, response: Response, kind: str) -> None:
         """A page that gives no article: no URL state to write (nothing was fetched)."""
@@ -255,16 +258,15 @@ class ReextractSpider(NewsSpider):
                 self.checkpoints.clear()
         total = self.before + self.counts
         stats = self.crawler.stats
-        if stats is not None:
-            for outcome in OUTCOMES:
-                stats.set_value(f"news/reextract/total/{outcome}", total[outcome])
-            usage = resource.getrusage(resource.RUSAGE_SELF)  # this process, not its workers
-            stats.set_value("news/reextract/process_cpu_ms",
-                            round(1000 * (usage.ru_utime + usage.ru_stime)))
-            if self.first and self.last > self.first:
-                stats.set_value("news/reextract/pages_per_second",
-                                round(sum(self.counts[o] for o in OUTCOMES)
-                                      / (self.last - self.first), 2))
+        for outcome in OUTCOMES:
+            stats.set_value(f"news/reextract/total/{outcome}", total[outcome])
+        usage = resource.getrusage(resource.RUSAGE_SELF)  # this process, not its workers
+        stats.set_value("news/reextract/process_cpu_ms",
+                        round(1000 * (usage.ru_utime + usage.ru_stime)))
+        if self.first and self.last > self.first:
+            stats.set_value("news/reextract/pages_per_second",
+                            round(sum(self.counts[o] for o in OUTCOMES)
+                                  / (self.last - self.first), 2))
         logger.info("Reextract %s%s: %d changed, %d unchanged, %d newly articles, "
                     "%d newly refused (%d still refused, %d failed)%s", reason,
                     " (dry run)" if self.dry_run else "", total["changed"], total["unchanged"],
@@ -278,21 +280,19 @@ class ArchiveReplay:
     """Downloader middleware (first of all): answers each request from the archive record
     named in its meta, and refuses any other request, so reextract never goes to the network."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, crawler: Crawler, directory: Path) -> None:
+        self.crawler = crawler  # its spider times the replay
         self.directory = directory
-        self.crawler: Crawler | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchiveReplay:
-        replay = cls(archive_dir(crawler.settings))
-        replay.crawler = crawler
-        return replay
+        return cls(crawler, archive_dir(crawler.settings))
 
     def process_request(self, request: Request) -> Response:
         location = request.meta.get(REPLAY_KEY)
         if not isinstance(location, Location):
             raise IgnoreRequest(f"reextract fetches nothing: {request.url}")
-        spider = getattr(self.crawler, "spider", None)
+        spider = self.crawler.spider
         if isinstance(spider, ReextractSpider) and not spider.first:
             spider.first = time.monotonic()
         try:
@@ -310,17 +310,15 @@ class ReplayTracker:
     """Spider middleware: an article re-extracted from a record points to that record and keeps
     the time its page was fetched; a record that gives no article is done at once."""
 
-    def __init__(self) -> None:
-        self.crawler: Crawler | None = None
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler  # its spider keeps the checkpoints
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ReplayTracker:
-        tracker = cls()
-        tracker.crawler = crawler
-        return tracker
+        return cls(crawler)
 
     def _spider(self) -> ReextractSpider | None:
-        spider = getattr(self.crawler, "spider", None)
+        spider = self.crawler.spider
         return spider if isinstance(spider, ReextractSpider) else None
 
     def _mark(self, response: Response, output: Any) -> bool:
@@ -421,7 +419,8 @@ def run_reextract(source: str | None, since: str | None, dry_run: bool, override
     process.crawl(crawler, since=start, dry_run=dry_run, job=job_key(source, start, overrides),
                   **({"source": source} if source else {}))
     process.start()
-    stats = crawler.stats.get_stats() if crawler.stats is not None else {}
+    # unset when the crawl did not start (Crawler.stats would raise): Scrapy's own way to ask
+    stats = crawler._stats.get_stats() if crawler._stats is not None else {}
     reason = stats.get("finish_reason")
     if reason is None:
         logger.error("reextract did not run; see the errors above")

@@ -33,6 +33,10 @@ TELNETCONSOLE_ENABLED = False
 # Scrapy 2.19's code-execution HTTP server (and its job files in the home folder): not for cron
 REMOTE_CONTROL_ENABLED = False
 REDIRECT_MAX_TIMES = 5
+# Link hops followed from an HTML page; hops through feeds and sitemaps do not count
+# (crawler/middlewares/link_depth.py). 0: no limit (Scrapy's meaning).
+DEPTH_LIMIT = 2
+DEPTH_STATS_VERBOSE = True  # request_depth_count/<n>: requests at each depth
 DNS_TIMEOUT = 20  # seconds
 
 # -- engine ----------------------------------------------------------------------------------
@@ -71,6 +75,9 @@ ADDONS = {
 SPIDER_MIDDLEWARES = {
     # the outermost: sees when the spider is done with a response (crawler/fetches.py)
     "crawler.fetches.FetchTrackerMiddleware": 10,
+    # Scrapy's depth middleware, but a request found in a feed or sitemap is no hop
+    "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
+    "crawler.middlewares.link_depth.LinkDepthMiddleware": 900,
     # drops listed entries and links that are not new, changed or due, makes the others
     # conditional, and keeps the URL state of each fetch (only when articles are stored)
     "crawler.middlewares.incremental.IncrementalStateMiddleware": 930,
@@ -92,7 +99,6 @@ ITEM_PIPELINES = {
 # -- our settings (docs/settings.md) ---------------------------------------------------------
 NEWS_SOURCES = "sources.yaml"
 NEWS_PROGRESS_INTERVAL = 60.0  # seconds between progress lines; 0: none
-NEWS_MAX_DEPTH = 2  # link hops followed from an HTML start page
 NEWS_MIN_WORDS = 80  # fewer words of main text: not an article
 NEWS_EXTRACT_WORKERS = 0  # extraction processes; 0 means one per core
 NEWS_EXTRACT_MAX_TASKS_PER_CHILD = 1000  # pages before a worker process is recycled

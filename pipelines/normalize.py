@@ -7,35 +7,30 @@ from typing import Any
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
+from scrapy.statscollectors import StatsCollector
 
 from crawler.document import article_document
 from crawler.items import ArticleItem
 
 
 class NormalizePipeline:
-    def __init__(self) -> None:
-        self.crawler: Crawler | None = None
+    def __init__(self, stats: StatsCollector) -> None:
+        self.stats = stats
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> NormalizePipeline:
-        pipeline = cls()
-        pipeline.crawler = crawler
-        return pipeline
+        return cls(crawler.stats)
 
     def process_item(self, item: Any) -> dict[str, Any]:
         if not isinstance(item, ArticleItem):  # a bug: the spider yields nothing else
-            self._count("news/normalize/not_article_item")
+            self.stats.inc_value("news/normalize/not_article_item")
             raise DropItem(f"not an article item: {type(item).__name__}")
         if not item.url:
             raise DropItem("article without a URL")
         doc = article_document(item)
         # HTTP validators for the URL state; internal (``_``): never stored nor exported.
         doc["_fetch"] = dataclasses.asdict(item.fetch) if item.fetch is not None else {}
-        self._count("news/normalize/articles")
+        self.stats.inc_value("news/normalize/articles")
         if not doc["text"]:
-            self._count("news/normalize/empty_text")
+            self.stats.inc_value("news/normalize/empty_text")
         return doc
-
-    def _count(self, key: str) -> None:
-        if self.crawler is not None and self.crawler.stats is not None:
-            self.crawler.stats.inc_value(key)

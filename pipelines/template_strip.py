@@ -27,7 +27,7 @@ import contextlib
 import logging
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from redis.exceptions import RedisError
 from scrapy.crawler import Crawler
@@ -40,6 +40,9 @@ from crawler.items import ArticleItem
 from crawler.templates.counts import LocalCounts, TemplateCounts
 from crawler.templates.local_store import TemplateStore
 from crawler.templates.model import SiteTemplate
+
+if TYPE_CHECKING:
+    from crawler.distributed.shared import SharedCrawl
 
 logger = logging.getLogger(__name__)
 
@@ -54,9 +57,16 @@ class _Held:
 
 
 class TemplateStripPipeline:
-    def __init__(self, counts: TemplateCounts | None = None, min_pages: int = 3,
-                 min_share: float = 0.1, warmup: int = 10, hold_timeout: float = 60.0,
-                 hold_max_bytes: int = 64 * 1024 * 1024, tick: float = 0.5) -> None:
+    """``counts``: the count store; None: the one of the crawler's database, opened with the
+    spider (a local store, or the shared one when ``shared`` is given). ``fetches``: what of
+    each site is pending; None: a site's pages may always come."""
+
+    def __init__(self, crawler: Crawler, counts: TemplateCounts | None = None,
+                 min_pages: int = 3, min_share: float = 0.1, warmup: int = 10,
+                 hold_timeout: float = 60.0, hold_max_bytes: int = 64 * 1024 * 1024,
+                 tick: float = 0.5, fetches: FetchTracker | None = None,
+                 shared: SharedCrawl | None = None) -> None:
+        self.crawler = crawler  # its stats, database, spider (sources) and engine (closing)
         self.min_pages = min_pages
         self.min_share = min_share
         self.warmup = warmup
@@ -64,20 +74,27 @@ class TemplateStripPipeline:
         self.hold_max_bytes = hold_max_bytes
         self.tick = tick
         self.counts: TemplateCounts = counts or LocalCounts(None, min_pages, min_share)
+        self._counts_given = counts is not None
         self.sites: dict[str, SiteTemplate] = {}
         self.loading: dict[str, asyncio.Future[SiteTemplate]] = {}
         self.held: dict[str, list[_Held]] = {}
         self.held_since: dict[str, float] = {}  # insertion order: the site held longest first
         self.held_bytes = 0
-        self.crawler: Crawler | None = None
-        self.fetches: FetchTracker | None = None
-        self.shared: Any = None  # crawler.distributed.shared.SharedCrawl, when distributed
+        self.fetches = fetches
+        self.shared = shared  # when distributed
         self._ticker: asyncio.Task[None] | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> TemplateStripPipeline:
         settings = crawler.settings
+        fetches = FetchTracker.for_crawler(crawler)
+        shared = None
+        if redis_url(settings):
+            from crawler.distributed.shared import SharedCrawl
+
+            shared = SharedCrawl.for_crawler(crawler)
         pipeline = cls(
+            crawler,
             min_pages=settings.getint("NEWS_TEMPLATE_MIN_PAGES", 3),
             min_share=settings.getfloat("NEWS_TEMPLATE_MIN_SHARE", 0.1),
             warmup=settings.getint("NEWS_TEMPLATE_WARMUP", 10),
@@ -86,19 +103,15 @@ class TemplateStripPipeline:
             # set to: the rest is for the responses being parsed.
             hold_max_bytes=min(settings.getint("NEWS_TEMPLATE_HOLD_MAX_BYTES", 64 * 1024 * 1024),
                                settings.getint("SCRAPER_SLOT_MAX_ACTIVE_SIZE") * 2 // 3),
+            fetches=fetches,
+            shared=shared,
         )
-        pipeline.crawler = crawler
-        pipeline.fetches = FetchTracker.for_crawler(crawler)
-        pipeline.fetches.on_idle(pipeline._site_idle)
-        if redis_url(settings):
-            from crawler.distributed.shared import SharedCrawl
-
-            pipeline.shared = SharedCrawl.for_crawler(crawler)
+        fetches.on_idle(pipeline._site_idle)
         return pipeline
 
     async def open_spider(self) -> None:
-        if self.crawler is not None and stores_articles(self.crawler.settings):
-            # Without the storage pipeline no database: templates learned in this run only.
+        # Without the storage pipeline no database: templates learned in this run only.
+        if not self._counts_given and stores_articles(self.crawler.settings):
             db = Database.for_crawler(self.crawler).db
             store = TemplateStore(db["site_templates"])
             if self.shared is not None:
@@ -124,7 +137,7 @@ class TemplateStripPipeline:
         await self.counts.close(self.sites)
 
     def _count(self, key: str, value: int = 1) -> None:
-        if self.crawler is not None and self.crawler.stats is not None and value:
+        if value:
             self.crawler.stats.inc_value(f"news/templates/{key}", value)
 
     async def _template(self, site: str) -> SiteTemplate:
@@ -167,7 +180,7 @@ class TemplateStripPipeline:
 
     def _may_grow(self, site: str) -> bool:
         """Can the site still show pages this crawl? Always, as far as this process knows, in
-        a distributed crawl (the shared crawl's quiet decides) or without a crawler."""
+        a distributed crawl (the shared crawl's quiet decides) or without a fetch tracker."""
         if self.fetches is None or self.counts.shared:
             return True
         return self.fetches.is_pending(site)
@@ -181,7 +194,7 @@ class TemplateStripPipeline:
     def _settle(self, item: ArticleItem) -> None:
         """A held article's request will produce nothing more: tell the other workers."""
         qid = item.fetch.queue_id if item.fetch is not None else None
-        if isinstance(qid, int):
+        if isinstance(qid, int) and self.shared is not None:
             try:
                 self.shared.settle([qid])
             except RedisError as exc:
@@ -277,10 +290,10 @@ class TemplateStripPipeline:
     def _closing(self) -> bool:
         """The crawl is shutting down (SIGTERM, CLOSESPIDER_*): it waits for the held articles.
         The engine backs out while closing, not because its downloader or scraper is full."""
-        if self.crawler is None:
+        engine = self.crawler._engine  # None before a crawl (Scrapy reads it so too)
+        if engine is None:
             return False
-        engine = self.crawler.engine
-        if engine is None or not engine.running:
+        if not engine.running:
             return True
         scraper_slot = engine.scraper.slot
         if scraper_slot is None:  # the scraper has closed

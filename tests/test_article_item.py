@@ -154,7 +154,7 @@ def _crawled_item() -> ArticleItem:
 
 def test_the_stored_document_is_built_from_the_item() -> None:
     item = _crawled_item()
-    doc = NormalizePipeline().process_item(item)
+    doc = NormalizePipeline(get_crawler().stats).process_item(item)
     assert doc == {**article_document(item), "_fetch": {
         "status": 200, "url": ARTICLE_URL, "listed": ARTICLE_URL, "etag": '"v1"',
         "last_modified": None, "queue_id": None}}
@@ -168,7 +168,7 @@ def test_the_archive_location_and_the_queue_id_go_into_the_item() -> None:
     item = _crawled_item()
     response = HtmlResponse(ARTICLE_URL, body=b"", request=Request(ARTICLE_URL, meta={
         QUEUE_ID: 7, META_KEY: _done(Location("a.warc.gz", 10, 20))}))
-    assert list(ArchiveLocations().process_spider_output(response, [item])) == [item]
+    assert list(ArchiveLocations(crawler.stats).process_spider_output(response, [item])) == [item]
     assert item.archive == {"file": "a.warc.gz", "offset": 10, "length": 20}
     assert SharedQueueMiddleware(crawler).get_processed_item(item, response) is item
     assert item.fetch is not None and item.fetch.queue_id == 7

@@ -270,7 +270,6 @@ def test_an_unusable_delay_is_logged_and_ignored(caplog: pytest.LogCaptureFixtur
     with caplog.at_level(logging.WARNING, logger="crawler.middlewares.crawl_delay"):
         assert middleware.asked_delay(_NanParser(), "example.org") is None
     assert "Site example.org asks Crawl-delay nan" in caplog.text
-    assert middleware.crawler is not None and middleware.crawler.stats is not None
     assert middleware.crawler.stats.get_value("news/politeness/bad_crawl_delay") == 1
 
 

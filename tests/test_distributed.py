@@ -539,13 +539,16 @@ def test_workers_count_one_sites_pages_together(mongo_db: Any) -> None:
 def test_the_shared_pipeline_strips_every_article_of_a_site(mongo_db: Any) -> None:
     """The first articles wait for the shared count to reach the warm-up, later ones
     are counted in batches and stripped with the cached template lines; all are clean."""
+    from scrapy import Spider
+    from scrapy.utils.test import get_crawler
+
     from crawler.templates.shared_counts import SharedCounts
     from pipelines.template_strip import TemplateStripPipeline
 
     counts = SharedCounts(SharedTemplateStore(mongo_db, TemplateStore(mongo_db.site_templates)))
-    # No crawler: no fetch tracker, so pages of the site may always come (the pipeline waits
+    # No fetch tracker: pages of the site may always come (the pipeline waits
     # for the warm-up).
-    pipeline = TemplateStripPipeline(counts, tick=0.02)
+    pipeline = TemplateStripPipeline(get_crawler(Spider), counts, tick=0.02)
 
     def item(n: int) -> ArticleItem:
         text = "\n\n".join([*_page(n)[:1], f"Body of story {n}, {'x' * n}. {_paragraph(n)}",
@@ -583,8 +586,7 @@ def test_requests_wait_in_the_worker_while_redis_is_away(tmp_path: Path) -> None
     port = int(url.rsplit(":", 1)[1].split("/")[0])
     client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=1)
     crawler = get_crawler(Spider)
-    scheduler = RedisScheduler(SharedCrawl(client, worker="w"), tick=0.05)
-    scheduler.stats = crawler.stats
+    scheduler = RedisScheduler(SharedCrawl(client, worker="w"), crawler.stats, tick=0.05)
     spider = Spider("news")
 
     def queued() -> set[str]:
@@ -635,8 +637,7 @@ def test_requests_redis_never_took_are_logged_and_counted_at_close(
     process, url = _start_redis(tmp_path)
     client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=1)
     crawler = get_crawler(Spider)
-    scheduler = RedisScheduler(SharedCrawl(client, worker="w"), tick=60)
-    scheduler.stats = crawler.stats
+    scheduler = RedisScheduler(SharedCrawl(client, worker="w"), crawler.stats, tick=60)
 
     async def run() -> None:
         scheduler.open(Spider("news"))

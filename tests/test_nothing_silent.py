@@ -20,6 +20,7 @@ import pytest
 from crawler.database import EmbeddedMongo
 from crawler.demo.server import DemoServer
 from tests.conftest import ROOT, log_of, run_crawl
+from tests.loopback import NOT_FOUND, LoopbackServer, Reply
 
 
 @pytest.fixture(scope="module")
@@ -59,11 +60,20 @@ def test_entries_older_than_the_max_age_are_counted_and_named(
         "0"] * 7
 
 
+def _front_page(path: str) -> Reply:
+    """A site of one page that is no article and links nowhere."""
+    if path != "/":
+        return NOT_FOUND
+    return Reply(body=b"<!DOCTYPE html><html lang='en'><head><title>Front page</title></head>"
+                      b"<body><h1>Front page</h1><p>Nothing to read here yet.</p></body></html>")
+
+
 def test_a_page_without_an_article_says_so_and_unknown_settings_are_warned(
-        demo: DemoServer, mongo_uri: str, tmp_path: Path) -> None:
-    proc = run_crawl("-a", f"url={demo.site('courrier').home_url}", mongo_uri=mongo_uri,
-                     database="silent_none", data_dir=tmp_path,
-                     settings={"NEWS_MAX_DEPTH": "0", "NEWS_MAX_AGE_DAY": "3"})
+        mongo_uri: str, tmp_path: Path) -> None:
+    with LoopbackServer(_front_page) as site:
+        proc = run_crawl("-a", f"url={site.base}/", mongo_uri=mongo_uri,
+                         database="silent_none", data_dir=tmp_path,
+                         settings={"NEWS_MAX_AGE_DAY": "3"})
     assert proc.returncode == 0, log_of(proc)
     assert "Source adhoc: no article stored: the 1 page(s) fetched hold no article" in \
         proc.stderr, log_of(proc)

@@ -86,6 +86,10 @@ def _one_error_line(proc: subprocess.CompletedProcess[str], *expected: str) -> s
                                                    "'127.0.0.0/33' is not a network"),
     ("NEWS_RECRAWL_SCHEDULE=1h,soon", "NEWS_RECRAWL_SCHEDULE: bad duration 'soon'"),
     ("NEWS_REDIS_SEED=perhaps", "setting NEWS_REDIS_SEED: 'perhaps' is not a boolean"),
+    ("DEPTH_LIMIT=two", "setting DEPTH_LIMIT: 'two' is not a whole number"),
+    ("DEPTH_LIMIT=-1", "setting DEPTH_LIMIT: '-1' must be 0 or more"),
+    # the setting of ours that Scrapy's DEPTH_LIMIT replaced is not silently ignored
+    ("NEWS_MAX_DEPTH=3", "setting NEWS_MAX_DEPTH is gone: use Scrapy's DEPTH_LIMIT"),
 ])
 def test_a_wrong_setting_is_named(program: str, setting: str, named: str, sources: Path,
                                   tmp_path: Path, mongo_uri: str) -> None:
@@ -176,8 +180,8 @@ def test_parse_since() -> None:
 
 
 def test_bad_setting_syntax_and_port(tmp_path: Path) -> None:
-    _one_error_line(_run("newscrawl", "run", "-s", "NEWS_MAX_DEPTH", data_dir=tmp_path),
-                    "-s expects NAME=VALUE, got 'NEWS_MAX_DEPTH'")
+    _one_error_line(_run("newscrawl", "run", "-s", "DEPTH_LIMIT", data_dir=tmp_path),
+                    "-s expects NAME=VALUE, got 'DEPTH_LIMIT'")
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()

@@ -17,6 +17,7 @@ from typing import Any
 
 import pymongo
 import pytest
+from scrapy.utils.test import get_crawler
 
 from crawler.demo.server import DemoServer, write_sources_file
 from crawler.extensions.retry_backoff import RetryBackoff
@@ -62,7 +63,7 @@ def _newscrawl(args: list[str], settings: list[str], uri: str, **popen: Any) -> 
 
 
 def test_backoff_doubles() -> None:
-    middleware = RetryBackoff(base=1.0, maximum=5.0)
+    middleware = RetryBackoff(get_crawler(), base=1.0, maximum=5.0)
     assert [middleware.delay(n) for n in range(5)] == [0.0, 1.0, 2.0, 4.0, 5.0]
 
 

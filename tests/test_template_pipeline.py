@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import asyncio
 
+from scrapy import Spider
+from scrapy.utils.test import get_crawler
+
 from crawler.items import ArticleItem
+from crawler.templates.counts import LocalCounts
 from pipelines.template_strip import TemplateStripPipeline
 
 # One topic per story: pages that differ by a word or two would be one story told again
@@ -24,7 +28,9 @@ def test_held_articles_past_the_budget_release_the_site_held_longest() -> None:
     """Without a crawl, a site's pages may always come: its articles wait for the warm-up,
     unless the held responses exceed the budget (here two pages' worth: an unknown response
     size counts as Scrapy's minimum, 1 kB)."""
-    pipeline = TemplateStripPipeline(warmup=4, hold_max_bytes=2048, tick=0.01)
+    crawler = get_crawler(Spider)
+    pipeline = TemplateStripPipeline(crawler, LocalCounts(), warmup=4, hold_max_bytes=2048,
+                                     tick=0.01)
 
     async def crawl() -> tuple[list[bool], ArticleItem]:
         await pipeline.open_spider()
@@ -43,10 +49,14 @@ def test_held_articles_past_the_budget_release_the_site_held_longest() -> None:
     assert waiting == [True, True, False, True, True]  # site 1, held longest, went first
     assert first.template_lines_removed == 0  # one page: nothing learned, nothing removed
     assert pipeline.held == {} and pipeline.held_bytes == 0
+    stats = crawler.stats.get_stats()
+    assert stats["news/templates/held"] == 3
+    assert stats["news/templates/released/budget"] == 1  # site 1
+    assert stats["news/templates/released/closing"] == 2  # sites 2 and 3
 
 
 def test_a_sites_articles_wait_for_the_warm_up_and_are_all_clean() -> None:
-    pipeline = TemplateStripPipeline(warmup=4, tick=0.01)
+    pipeline = TemplateStripPipeline(get_crawler(Spider), LocalCounts(), warmup=4, tick=0.01)
 
     async def crawl() -> tuple[list[bool], list[ArticleItem]]:
         await pipeline.open_spider()

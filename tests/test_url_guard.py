@@ -36,8 +36,7 @@ def _check(guard: UrlGuardMiddleware, url: str) -> None:
 
 
 def _stat(guard: UrlGuardMiddleware, event: str) -> int:
-    assert guard.crawler is not None and guard.crawler.stats is not None
-    return int(guard.crawler.stats.get_value(f"news/url_guard/{event}", 0))
+    return int(guard.stats.get_value(f"news/url_guard/{event}", 0))
 
 
 @pytest.mark.parametrize("url", [

@@ -124,10 +124,10 @@ def _parse(value: Any) -> datetime:
 
 
 class DistributedRunRecorder:
-    def __init__(self, interval: float = 10.0) -> None:
+    def __init__(self, crawler: Crawler, shared: SharedCrawl, interval: float = 10.0) -> None:
+        self.crawler = crawler  # its stats, and its database (opened when the spider opens)
+        self.shared = shared
         self.interval = interval
-        self.crawler: Crawler | None = None
-        self.shared: SharedCrawl | None = None
         self.records: RunRecords | None = None
         self.run: dict[str, Any] | None = None
         self.baseline: Counts = {}
@@ -143,19 +143,16 @@ class DistributedRunRecorder:
             logger.info("Run not recorded in crawl_runs: articles are not stored "
                         "(pipelines.mongo.MongoPipeline is not in ITEM_PIPELINES)")
             raise NotConfigured("articles are not stored: no crawl_runs record")
-        recorder = cls(crawler.settings.getfloat("NEWS_REDIS_RECORD_INTERVAL", 10.0))
-        recorder.crawler = crawler
-        recorder.shared = SharedCrawl.for_crawler(crawler)
+        recorder = cls(crawler, SharedCrawl.for_crawler(crawler),
+                       crawler.settings.getfloat("NEWS_REDIS_RECORD_INTERVAL", 10.0))
         crawler.signals.connect(recorder.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(recorder.spider_closed, signal=signals.spider_closed)
         return recorder
 
     def _counts(self) -> Counts:
-        assert self.crawler is not None and self.crawler.stats is not None
         return source_counts(self.crawler.stats.get_stats(), self.sources)
 
     def spider_opened(self, spider: Spider) -> None:
-        assert self.crawler is not None and self.shared is not None
         self.started_at = datetime.now(UTC)
         self.sources = [s.name for s in getattr(spider, "sources", [])]
         self.records = RunRecords(Database.for_crawler(self.crawler).db, self.shared)
@@ -179,7 +176,7 @@ class DistributedRunRecorder:
     def write(self, status: str) -> None:
         """Write this worker's counts to the current run's part (switching runs if a new run
         began since the last write)."""
-        assert self.shared is not None and self.records is not None
+        assert self.records is not None  # opened with the spider
         run = self.shared.current_run()
         if run is None:
             return
@@ -198,8 +195,6 @@ class DistributedRunRecorder:
                                 subtract(counts, self.baseline), status)
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
-        assert self.crawler is not None and self.crawler.stats is not None
-        assert self.shared is not None
         if self._task is not None:
             self._task.cancel()
         outcome = "ok" if reason == "finished" else "failed"

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from redis.exceptions import RedisError
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
+from scrapy.statscollectors import StatsCollector
 from scrapy_redis.scheduler import Scheduler
 
 from crawler import signals as news_signals
@@ -54,14 +55,15 @@ class _Deferred:
 
 
 class RedisScheduler(Scheduler):
-    def __init__(self, shared: SharedCrawl, tick: float = 0.25,
-                 crawler: Crawler | None = None) -> None:
+    def __init__(self, shared: SharedCrawl, stats: StatsCollector, tick: float = 0.25,
+                 engine_of: Crawler | None = None) -> None:
         super().__init__(server=shared.server, persist=True, queue_key=shared.keys.pending,
                          dupefilter=RunDupeFilter(shared), dupefilter_key=shared.keys.dupefilter)
         self.shared = shared
         self.tracker = AckTracker(shared)
+        self.stats = stats
         self.tick = tick
-        self.crawler = crawler
+        self.engine_of = engine_of  # the crawler whose engine is woken; None: none (a test)
         self._task: asyncio.Task[None] | None = None
         self._last_beat = 0.0
         self._outbox: deque[_Deferred] = deque()
@@ -72,8 +74,7 @@ class RedisScheduler(Scheduler):
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RedisScheduler:
         shared = SharedCrawl.for_crawler(crawler)
-        scheduler = cls(shared, crawler=crawler)
-        scheduler.stats = crawler.stats
+        scheduler = cls(shared, crawler.stats, engine_of=crawler)
         scheduler.fetches = FetchTracker.for_crawler(crawler)
         scheduler.fetches.on_finished(scheduler.tracker.finished)
         crawler.signals.connect(scheduler.tracker.item_scraped, signal=signals.item_scraped)
@@ -82,7 +83,7 @@ class RedisScheduler(Scheduler):
         return scheduler
 
     def _count(self, event: str, value: int = 1) -> None:
-        if self.stats is not None and value:
+        if value:
             self.stats.inc_value(f"news/distributed/{event}", value)
 
     def open(self, spider: Spider) -> None:
@@ -232,8 +233,10 @@ class RedisScheduler(Scheduler):
     def _wake_engine(self) -> None:
         """The engine has room and the shared queue has work: hand it a request now (an idle
         engine would ask only at its next heartbeat, up to 5 s later)."""
-        engine = getattr(self.crawler, "engine", None)
-        if engine is None or not engine.running or engine.needs_backout() or self._ready:
+        if self.engine_of is None:
+            return
+        engine = self.engine_of.engine
+        if not engine.running or engine.needs_backout() or self._ready:
             return
         if len(self.queue) == 0:
             return

@@ -29,6 +29,7 @@ from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.http import HtmlResponse, Request, Response
+from scrapy.statscollectors import StatsCollector
 
 from crawler.items import ArticleItem
 from crawler.warc import ArchiveError, ArchiveWriter, Exchange, Location
@@ -37,7 +38,7 @@ logger = logging.getLogger(__name__)
 
 META_KEY = "news_archive"  # request.meta: the Future of the response's archive Location
 # What the spider knew of a page before fetching it, kept in the record for reextract.
-ARCHIVED_META = ("news_via", "news_hinted", "news_hint", "news_depth")
+ARCHIVED_META = ("news_via", "news_hinted", "news_hint", "depth")
 
 
 def archive_dir(settings: Any) -> Path:
@@ -54,13 +55,13 @@ def _headers(headers: Any) -> list[tuple[str, str]]:
 
 
 class WarcArchive:
-    def __init__(self, directory: str | Path, max_bytes: int = 1 << 30, gzip_level: int = 3,
-                 required: bool = False) -> None:
+    def __init__(self, crawler: Crawler, directory: str | Path, max_bytes: int = 1 << 30,
+                 gzip_level: int = 3, required: bool = False) -> None:
+        self.crawler = crawler  # its stats, and its engine (to stop the crawl when required)
         self.directory = Path(directory)
         self.required = required
         self.writer = ArchiveWriter(directory, max_bytes=max_bytes, gzip_level=gzip_level)
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="warc")
-        self.crawler: Crawler | None = None
         self.failed = False  # the archive stopped working in this run
         self.cpu = 0.0  # seconds of the writer thread's CPU
         self.reactor_cpu = 0.0  # seconds of the reactor thread's CPU spent handing pages over
@@ -72,18 +73,17 @@ class WarcArchive:
         settings = crawler.settings
         if not settings.getbool("NEWS_ARCHIVE", True):
             raise NotConfigured("NEWS_ARCHIVE is off")
-        archive = cls(archive_dir(settings),
+        archive = cls(crawler, archive_dir(settings),
                       max_bytes=int(settings.getfloat("NEWS_ARCHIVE_MAX_MB", 1024) * 1024 * 1024),
                       gzip_level=settings.getint("NEWS_ARCHIVE_GZIP_LEVEL", 3),
                       required=settings.getbool("NEWS_ARCHIVE_REQUIRED", False))
-        archive.crawler = crawler
         crawler.signals.connect(archive.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(archive.response_received, signal=signals.response_received)
         crawler.signals.connect(archive.spider_closed, signal=signals.spider_closed)
         return archive
 
     def _count(self, key: str, value: int = 1) -> None:
-        if self.crawler is not None and self.crawler.stats is not None and value:
+        if value:
             self.crawler.stats.inc_value(f"news/archive/{key}", value)
 
     def spider_opened(self, spider: Spider) -> None:
@@ -110,15 +110,11 @@ class WarcArchive:
                          "(news/archive/errors counts the pages not archived)", exc)
 
     def _close_crawl(self) -> None:
-        crawler = self.crawler
-        if crawler is None or crawler.engine is None:
-            return
         from twisted.internet import reactor
 
         def close() -> None:
-            assert crawler.engine is not None
             self._closing = asyncio.ensure_future(
-                crawler.engine.close_spider_async(reason="archive_failed"))
+                self.crawler.engine.close_spider_async(reason="archive_failed"))
 
         if threading.current_thread() is threading.main_thread():
             close()
@@ -195,17 +191,16 @@ def _failed_future() -> Future[Location | None]:
 class ArchiveLocations:
     """Spider middleware: an article item gets ``archive``, the place of its page's record."""
 
-    def __init__(self, required: bool = False) -> None:
+    def __init__(self, stats: StatsCollector, required: bool = False) -> None:
+        self.stats = stats
         self.required = required
-        self.crawler: Crawler | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchiveLocations:
         if not crawler.settings.getbool("NEWS_ARCHIVE", True):
             raise NotConfigured("NEWS_ARCHIVE is off")
-        middleware = cls(required=crawler.settings.getbool("NEWS_ARCHIVE_REQUIRED", False))
-        middleware.crawler = crawler
-        return middleware
+        return cls(crawler.stats, required=crawler.settings.getbool("NEWS_ARCHIVE_REQUIRED",
+                                                                     False))
 
     def _located(self, item: ArticleItem, location: Location | None) -> bool:
         """Put the location in an article item; False when the item must not be stored."""
@@ -213,8 +208,7 @@ class ArchiveLocations:
             item.archive = location.as_dict()
             return True
         if self.required:
-            if self.crawler is not None and self.crawler.stats is not None:
-                self.crawler.stats.inc_value("news/archive/articles_dropped")
+            self.stats.inc_value("news/archive/articles_dropped")
             logger.warning("Not stored, its page could not be archived: %s", item.url)
             return False
         return True

@@ -48,9 +48,9 @@ class ProgressMiddleware:
 
 
 class Progress:
-    def __init__(self, interval: float) -> None:
+    def __init__(self, crawler: Crawler, interval: float) -> None:
+        self.crawler = crawler  # its stats, and its engine's downloader (pages in flight)
         self.interval = interval
-        self.crawler: Crawler | None = None
         self.scheduled: Counter[str] = Counter()  # per source: requests queued
         self.dropped: Counter[str] = Counter()  # ... refused by the scheduler (duplicates)
         self.started: Counter[str] = Counter()  # ... taken from the queue to be downloaded
@@ -64,8 +64,7 @@ class Progress:
         interval = crawler.settings.getfloat("NEWS_PROGRESS_INTERVAL", 60.0)
         if interval <= 0:
             raise NotConfigured
-        progress = cls(interval)
-        progress.crawler = crawler
+        progress = cls(crawler, interval)
         crawler.signals.connect(progress.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(progress.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(progress.request_scheduled, signal=signals.request_scheduled)
@@ -102,9 +101,7 @@ class Progress:
 
     def _in_flight(self) -> Counter[str]:
         flying: Counter[str] = Counter()
-        engine = self.crawler.engine if self.crawler is not None else None
-        downloader = getattr(engine, "downloader", None)
-        for request in list(getattr(downloader, "active", ())):
+        for request in list(self.crawler.engine.downloader.active):
             if (source := self._source(request)) is not None:
                 flying[source] += 1
         return flying
@@ -118,8 +115,7 @@ class Progress:
         left = {s: queued[s] + flying[s] for s in sources}
         in_flight = sum(flying.values())
         done = max(sum(self.started.values()) - in_flight, 0)
-        stats = (self.crawler.stats.get_stats()
-                 if self.crawler is not None and self.crawler.stats is not None else {})
+        stats = self.crawler.stats.get_stats()
         new, updated = stats.get("news/mongo/stored_new", 0), stats.get("news/mongo/updated", 0)
         stragglers = sorted(((n, s) for s, n in left.items() if n), key=lambda x: (-x[0], x[1]))
         return {"done": done, "in_flight": in_flight, "queued": sum(queued.values()),

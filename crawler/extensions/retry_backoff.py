@@ -27,10 +27,10 @@ DELAYED = "news_retry_delayed"  # request.meta key: the retry (retry_times) alre
 
 
 class RetryBackoff:
-    def __init__(self, base: float = 1.0, maximum: float = 30.0) -> None:
+    def __init__(self, crawler: Crawler, base: float = 1.0, maximum: float = 30.0) -> None:
+        self.crawler = crawler  # its engine takes a retry back after the wait
         self.base = base
         self.maximum = maximum
-        self.crawler: Crawler | None = None
         self.waiting: dict[int, CallLaterResult] = {}  # id(request) -> its timer
 
     @classmethod
@@ -38,8 +38,7 @@ class RetryBackoff:
         base = crawler.settings.getfloat("NEWS_RETRY_BACKOFF", 1.0)
         if base <= 0 or not crawler.settings.getbool("RETRY_ENABLED"):
             raise NotConfigured("NEWS_RETRY_BACKOFF is 0: retries are not delayed")
-        extension = cls(base, crawler.settings.getfloat("NEWS_RETRY_BACKOFF_MAX", 30.0))
-        extension.crawler = crawler
+        extension = cls(crawler, base, crawler.settings.getfloat("NEWS_RETRY_BACKOFF_MAX", 30.0))
         crawler.signals.connect(extension.request_scheduled, signal=signals.request_scheduled)
         crawler.signals.connect(extension.spider_idle, signal=signals.spider_idle)
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
@@ -54,16 +53,13 @@ class RetryBackoff:
             return  # not a retry, or one that has waited (a redirect of a retry too)
         request.meta[DELAYED] = retries
         delay = self.delay(retries)
-        if self.crawler is not None and self.crawler.stats is not None:
-            self.crawler.stats.inc_value("news/retry/backoff")
+        self.crawler.stats.inc_value("news/retry/backoff")
         logger.debug("Retry %s of %s in %.1f s", retries, request.url, delay)
         self.waiting[id(request)] = call_later(delay, self._resume, request)
         raise IgnoreRequest(f"retry of {request.url} delayed {delay:.1f} s")
 
     def _resume(self, request: Request) -> None:
         self.waiting.pop(id(request), None)
-        if self.crawler is None or self.crawler.engine is None:
-            return
         try:
             self.crawler.engine.crawl(request)
         except RuntimeError as exc:  # the spider closed meanwhile

@@ -122,10 +122,12 @@ def summarize(counts: dict[str, dict[str, int]], max_age_days: float,
 
 
 class RunRecorder:
-    def __init__(self, run_id: str | None = None, recorded: bool = True) -> None:
+    def __init__(self, crawler: Crawler, run_id: str | None = None,
+                 max_age_days: float = 7.0, recorded: bool = True) -> None:
+        self.crawler = crawler  # its stats, and its database (opened when the spider opens)
         self.run_id = run_id or uuid.uuid4().hex
+        self.max_age_days = max_age_days
         self.recorded = recorded  # False: articles are not stored, no database (logs only)
-        self.crawler: Crawler | None = None
         self.started_at = datetime.now(UTC)
         self.record: dict[str, Any] = {}
 
@@ -133,15 +135,14 @@ class RunRecorder:
     def from_crawler(cls, crawler: Crawler) -> RunRecorder:
         if not crawler.settings.getbool("NEWS_RUN_RECORD", True):
             raise NotConfigured("not a crawl: scrapy shell or scrapy parse")
-        recorder = cls(crawler.settings.get("NEWS_RUN_ID") or None,
+        recorder = cls(crawler, crawler.settings.get("NEWS_RUN_ID") or None,
+                       max_age_days=crawler.settings.getfloat("NEWS_MAX_AGE_DAYS", 7.0),
                        recorded=stores_articles(crawler.settings))
-        recorder.crawler = crawler
         crawler.signals.connect(recorder.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(recorder.spider_closed, signal=signals.spider_closed)
         return recorder
 
     def _collection(self) -> Any:
-        assert self.crawler is not None
         return Database.for_crawler(self.crawler).db["crawl_runs"]
 
     def _sources(self, spider: Spider) -> list[str]:
@@ -174,15 +175,14 @@ class RunRecorder:
                                old["_id"], old["pid"])
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
-        assert self.crawler is not None and self.crawler.stats is not None
         stats = self.crawler.stats.get_stats()
         counts = source_counts(stats, self._sources(spider))
         problems = judge(counts, storing=self.recorded)
         if reason != "finished":
             problems.append(f"crawl ended early: {reason}")
         outcome = "failed" if problems else "ok"
-        max_age = self.crawler.settings.getfloat("NEWS_MAX_AGE_DAYS", 7.0)
-        for level, line in summarize(counts, max_age, problems, storing=self.recorded):
+        for level, line in summarize(counts, self.max_age_days, problems,
+                                     storing=self.recorded):
             logger.log(level, "%s", line)
         for problem in problems:
             logger.error("Run %s: %s", self.run_id, problem)

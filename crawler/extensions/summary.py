@@ -9,6 +9,7 @@ import logging
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
+from scrapy.statscollectors import StatsCollector
 
 from crawler.extensions.run_record import health, source_counts
 from crawler.report.table import summary_rows, table_lines
@@ -17,21 +18,17 @@ logger = logging.getLogger(__name__)
 
 
 class RunSummary:
-    def __init__(self) -> None:
-        self.crawler: Crawler | None = None
+    def __init__(self, stats: StatsCollector) -> None:
+        self.stats = stats
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RunSummary:
-        summary = cls()
-        summary.crawler = crawler
+        summary = cls(crawler.stats)
         crawler.signals.connect(summary.spider_closed, signal=signals.spider_closed)
         return summary
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
-        assert self.crawler is not None
-        if self.crawler.stats is None:
-            return
-        stats = self.crawler.stats.get_stats()
+        stats = self.stats.get_stats()
         names = [s.name for s in getattr(spider, "sources", [])]
         counts = source_counts(stats, names)
         shares = health(counts)

@@ -1,1 +1,1 @@
-"""Scrapy downloader middlewares of the news crawler, one per module."""
+"""Scrapy downloader and spider middlewares of the news crawler, one per module."""

@@ -53,11 +53,11 @@ logger = logging.getLogger(__name__)
 
 
 class CrawlDelayMiddleware:
-    def __init__(self, user_agent: str, max_delay: float = 30.0) -> None:
+    def __init__(self, crawler: Crawler, user_agent: str, max_delay: float = 30.0) -> None:
+        self.crawler = crawler  # its engine's downloader holds the slots
         self.user_agent = user_agent
         self.max_delay = max_delay
         self.floors: dict[str, float] = {}  # download slot key -> seconds between requests
-        self.crawler: Crawler | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CrawlDelayMiddleware:
@@ -68,8 +68,7 @@ class CrawlDelayMiddleware:
         if not max_delay > 0:
             raise NotConfigured("NEWS_MAX_CRAWL_DELAY is 0: robots.txt Crawl-delay is ignored")
         user_agent = settings.get("ROBOTSTXT_USER_AGENT") or settings.get("USER_AGENT") or ""
-        middleware = cls(str(user_agent), max_delay)
-        middleware.crawler = crawler
+        middleware = cls(crawler, str(user_agent), max_delay)
         crawler.signals.connect(middleware.robots_parsed, signal=signals.robots_parsed)
         crawler.signals.connect(middleware.response_downloaded,
                                 signal=signals.response_downloaded)
@@ -115,8 +114,6 @@ class CrawlDelayMiddleware:
         self._count("crawl_delay")
         if directive.startswith("Request-rate"):
             self._count("request_rate")
-        if self.crawler is None or self.crawler.engine is None:
-            return
         downloader = self.crawler.engine.downloader
         key = downloader.get_slot_key(request)
         # Several sites (http and https of one host) may share a slot: the slowest one wins.
@@ -135,7 +132,7 @@ class CrawlDelayMiddleware:
     def response_downloaded(self, request: Request) -> None:
         """Undo an AutoThrottle adjustment that went below the crawl delay (see the module
         doc: this runs after AutoThrottle's receiver of the same signal)."""
-        if not self.floors or self.crawler is None or self.crawler.engine is None:
+        if not self.floors:
             return
         key = request.meta.get("download_slot")
         if not isinstance(key, str) or key not in self.floors:
@@ -146,8 +143,7 @@ class CrawlDelayMiddleware:
             slot.delay = floor
 
     def _count(self, event: str) -> None:
-        if self.crawler is not None and self.crawler.stats is not None:
-            self.crawler.stats.inc_value(f"news/politeness/{event}")
+        self.crawler.stats.inc_value(f"news/politeness/{event}")
 
 
 def _request_rate(parser: RobotParser, user_agent: str) -> tuple[int, float] | None:

@@ -45,6 +45,7 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request
 from scrapy.resolver import dnscache
 from scrapy.settings import SETTINGS_PRIORITIES
+from scrapy.statscollectors import StatsCollector
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.error import DNSLookupError
 
@@ -93,10 +94,11 @@ def is_public(address: IPAddress) -> bool:
 
 
 class UrlGuardMiddleware:
-    def __init__(self, allowed_networks: Iterable[str] = (), pin_dns: bool = False) -> None:
+    def __init__(self, stats: StatsCollector, allowed_networks: Iterable[str] = (),
+                 pin_dns: bool = False) -> None:
+        self.stats = stats
         self.allowed = parse_networks(allowed_networks)
         self.pin_dns = pin_dns
-        self.crawler: Crawler | None = None
         self._logged: set[tuple[str, str]] = set()
 
     @classmethod
@@ -107,12 +109,11 @@ class UrlGuardMiddleware:
             f"{getattr(resolver, '__module__', '')}.{getattr(resolver, '__qualname__', '')}")
         default_resolver = (resolver_path == _DEFAULT_RESOLVER and (
             settings.getpriority("DNS_RESOLVER") or 0) <= SETTINGS_PRIORITIES["default"])
-        middleware = cls(
+        return cls(
+            crawler.stats,
             allowed_networks=settings.getlist("NEWS_ALLOWED_PRIVATE_NETWORKS"),
             pin_dns=default_resolver and settings.getbool("DNSCACHE_ENABLED"),
         )
-        middleware.crawler = crawler
-        return middleware
 
     async def process_request(self, request: Request) -> None:
         parsed = urlparse_cached(request)
@@ -183,8 +184,7 @@ class UrlGuardMiddleware:
         raise UrlRefused(f"URL guard: {reason}")
 
     def _count(self, event: str) -> None:
-        if self.crawler is not None and self.crawler.stats is not None:
-            self.crawler.stats.inc_value(f"news/url_guard/{event}")
+        self.stats.inc_value(f"news/url_guard/{event}")
 
 
 def _cached(host: str) -> list[IPAddress]:

@@ -46,7 +46,7 @@ class NewsSpider(scrapy.Spider):
         self.url = url
         self.source_name = source
         self.sources: list[Source] = []
-        self.max_depth = 2
+        self.depth_limit = 2  # DEPTH_LIMIT: link hops from an HTML page; 0: no limit
         self.max_sitemap_size = 50 * 1024 * 1024
         self.extractor = ExtractionPool()
         self.links = LinkExtractor()
@@ -56,7 +56,7 @@ class NewsSpider(scrapy.Spider):
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> NewsSpider:
         spider: NewsSpider = super().from_crawler(crawler, *args, **kwargs)
         settings = crawler.settings
-        spider.max_depth = settings.getint("NEWS_MAX_DEPTH", 2)
+        spider.depth_limit = settings.getint("DEPTH_LIMIT")
         spider.max_sitemap_size = settings.getint("DOWNLOAD_MAXSIZE") or spider.max_sitemap_size
         spider.extractor = ExtractionPool(
             workers=settings.getint("NEWS_EXTRACT_WORKERS") or None,
@@ -91,7 +91,7 @@ class NewsSpider(scrapy.Spider):
         for source in self.sources:
             for url in source.urls:
                 yield Request(url, callback=self.parse_start, errback=self.on_error,
-                              meta={"news_source": source.name, "news_depth": 0})
+                              meta={"news_source": source.name})
 
     # -- discovery -------------------------------------------------------------------------
 
@@ -150,7 +150,7 @@ class NewsSpider(scrapy.Spider):
                 yield response.follow(entry.url, callback=self.parse_start,
                                       errback=self.on_error,
                                       meta={"news_source": response.meta.get("news_source"),
-                                            "news_depth": self.max_depth})
+                                            "news_via": "sitemap"})
             return
         entries = self._zoned(response, sitemap.entries)
         async for request in self._listed(response, entries, via="sitemap"):
@@ -170,7 +170,7 @@ class NewsSpider(scrapy.Spider):
         self._count_source(source, "discovered", len(entries))
         for url, entry in zip(urls, entries, strict=True):
             hinted = via == "feed" or entry.published is not None or entry.title is not None
-            yield self._page_request(url, source, depth=self.max_depth, meta={
+            yield self._page_request(url, source, meta={
                 "news_via": via,
                 "news_hinted": hinted,
                 "news_hint": {"title": entry.title, "published": entry.published,
@@ -221,14 +221,13 @@ class NewsSpider(scrapy.Spider):
             keys.append(key)
         return kept, urls, keys
 
-    def _page_request(self, url: str, source: str | None, depth: int,
+    def _page_request(self, url: str, source: str | None,
                       meta: dict[str, Any] | None = None) -> Request:
         """A page request (made conditional by crawler/middlewares/incremental.py when the URL
         was fetched before)."""
         return Request(
             url, callback=self.parse_page, errback=self.on_error,
-            meta={"news_source": source, "news_depth": depth,
-                  "handle_httpstatus_list": [304], **(meta or {})},
+            meta={"news_source": source, "handle_httpstatus_list": [304], **(meta or {})},
         )
 
     # -- pages -----------------------------------------------------------------------------
@@ -245,9 +244,8 @@ class NewsSpider(scrapy.Spider):
             logger.info("Skipped non-text response %s", response.url)
             return
         self._count_source(source, "fetched")
-        depth = int(response.meta.get("news_depth", 0))
-        if depth < self.max_depth:
-            async for request in self._follow_links(response, depth + 1):
+        if self._follows_links(response):
+            async for request in self._follow_links(response):
                 yield request
         html = response.text
         if (repaired := mislabeled_utf8(response.body, response.encoding, html)) is not None:
@@ -277,7 +275,16 @@ class NewsSpider(scrapy.Spider):
         or a page that is not one), for crawler/middlewares/incremental.py to keep its state."""
         response.meta["news_fetched"] = kind
 
-    async def _follow_links(self, response: TextResponse, depth: int) -> AsyncIterator[Request]:
+    def _follows_links(self, response: Response) -> bool:
+        """Whether the page's links are followed: not when a feed or sitemap listed the page
+        (``news_via``), nor when it is at ``DEPTH_LIMIT`` (its links, one hop further, would be
+        dropped by the depth middleware, crawler/middlewares/link_depth.py, after their URL
+        state was read for nothing)."""
+        if response.meta.get("news_via"):
+            return False
+        return not self.depth_limit or int(response.meta.get("depth", 0)) < self.depth_limit
+
+    async def _follow_links(self, response: TextResponse) -> AsyncIterator[Request]:
         # Each link as published, once per canonical URL (its identity).
         links: dict[str, str] = {}
         for link in self.links.extract_links(response):
@@ -285,7 +292,7 @@ class NewsSpider(scrapy.Spider):
                 links.setdefault(canonicalize_url(link.url), link.url)
         source = response.meta.get("news_source")
         for url in links.values():
-            yield self._page_request(url, source, depth=depth, meta={"news_link": True})
+            yield self._page_request(url, source, meta={"news_link": True})
 
     def _item(self, response: Response, item: ArticleItem) -> ArticleItem:
         """The extracted article with what the crawl knows of it: its source, its fetch, the
