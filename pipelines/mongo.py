@@ -28,50 +28,47 @@ logger = logging.getLogger(__name__)
 
 
 class MongoPipeline:
-    def __init__(self, batch_size: int = 100, flush_interval: float = 2.0,
-                 spool_path: str | Path = "data/spool.jsonl", retries: int = 3,
-                 retry_delay: float = 0.5) -> None:
+    def __init__(self, crawler: Crawler, database: Database, batch_size: int = 100,
+                 flush_interval: float = 2.0, spool_path: str | Path = "data/spool.jsonl",
+                 retries: int = 3, retry_delay: float = 0.5, export_stored: bool = False) -> None:
+        self.crawler = crawler  # its stats and signals (articles_stored, articles_replayed)
+        self.database = database
         self.batch_size = batch_size
         self.flush_interval = flush_interval
         self.spool = Spool(spool_path)
         self.retries = retries
         self.retry_delay = retry_delay
         self.buffer: list[dict[str, Any]] = []
-        self.crawler: Crawler | None = None
-        self.database: Database | None = None
-        self.store: ArticleStore | None = None
+        self.store: ArticleStore | None = None  # opened with the spider
         self._lock = asyncio.Lock()
         self._timer: asyncio.Task[None] | None = None
         # With a feed export (-o out.jsonl): each item waits for its batch to be written and
         # goes on as the article stored (docs/schema.md), not as the spider made it.
-        self.export_stored = False
+        self.export_stored = export_stored
         self._waiting: dict[str, list[asyncio.Future[dict[str, Any]]]] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> MongoPipeline:
         settings = crawler.settings
-        data_dir = Path(settings.get("NEWS_DATA_DIR", "data"))
-        pipeline = cls(
+        database = Database.for_crawler(crawler)
+        # Fail before anything is fetched when the database does not answer.
+        database.check()
+        return cls(
+            crawler, database,
             batch_size=settings.getint("NEWS_MONGO_BATCH_SIZE", 100),
             flush_interval=settings.getfloat("NEWS_MONGO_FLUSH_INTERVAL", 2.0),
-            spool_path=data_dir / "spool.jsonl",
+            spool_path=Path(settings.get("NEWS_DATA_DIR", "data")) / "spool.jsonl",
             retries=settings.getint("NEWS_MONGO_RETRIES", 3),
+            export_stored=bool(settings.getdict("FEEDS")),
         )
-        pipeline.crawler = crawler
-        pipeline.export_stored = bool(settings.getdict("FEEDS"))
-        # Fail before anything is fetched when the database does not answer.
-        pipeline.database = Database.for_crawler(crawler)
-        pipeline.database.check()
-        return pipeline
 
     def _count(self, key: str, value: int = 1, source: str | None = None) -> None:
-        if self.crawler is not None and self.crawler.stats is not None and value:
+        if value:
             self.crawler.stats.inc_value(f"news/mongo/{key}", value)
             if source:
                 self.crawler.stats.inc_value(f"news/source/{source}/{key}", value)
 
     async def open_spider(self) -> None:
-        assert self.database is not None
         self.store = ArticleStore(self.database.db["articles"],
                                   self.database.db["article_revisions"])
         await asyncio.to_thread(self.store.ensure_indexes)
@@ -126,12 +123,12 @@ class MongoPipeline:
                 result = await asyncio.to_thread(self._write_or_spool, batch)
             finally:
                 self._release(batch, result)
-            if self.crawler is not None:  # written or spooled: durable either way
-                # Articles first, then their URL state (crawler/middlewares/incremental.py,
-                # on this signal): a crash in between refetches, never skips. A spooled
-                # batch gets its URL state when it is replayed (articles_replayed).
-                self.crawler.signals.send_catch_log(news_signals.articles_stored, docs=batch,
-                                                    spooled=result is None)
+            # Written or spooled: durable either way. Articles first, then their URL state
+            # (crawler/middlewares/incremental.py, on this signal): a crash in between
+            # refetches, never skips. A spooled batch gets its URL state when it is replayed
+            # (articles_replayed).
+            self.crawler.signals.send_catch_log(news_signals.articles_stored, docs=batch,
+                                                spooled=result is None)
             if result is not None and len(self.spool):
                 await self._replay_spool()
 
@@ -172,8 +169,7 @@ class MongoPipeline:
         self._count("replayed", len(docs))
         self._count("stored_new", result.new)
         self._count("updated", result.updated)
-        if self.crawler is not None:
-            self.crawler.signals.send_catch_log(news_signals.articles_replayed, docs=docs)
+        self.crawler.signals.send_catch_log(news_signals.articles_replayed, docs=docs)
         logger.info("Replayed %d spooled article(s) into MongoDB", len(docs))
 
 

@@ -27,7 +27,7 @@ class ReextractStore(MongoPipeline):
     records are done (checkpoint)."""
 
     def _spider(self) -> ReextractSpider | None:
-        spider = getattr(self.crawler, "spider", None)
+        spider = self.crawler.spider
         return spider if isinstance(spider, ReextractSpider) else None
 
     def _write_or_spool(self, batch: list[dict[str, Any]]) -> WriteResult | None:
@@ -61,7 +61,6 @@ class DryRunStore(ReextractStore):
     report: Any = None
 
     async def open_spider(self) -> None:
-        assert self.database is not None and self.crawler is not None
         self.store = ArticleStore(self.database.db["articles"])
         path = self.crawler.settings.get("NEWS_REEXTRACT_REPORT")
         if path:
@@ -95,9 +94,8 @@ class DryRunStore(ReextractStore):
             self._count(f"dry_run_{outcome}", source=doc.get("source"))
             fields = {key: [_plain(old.get(key)), _plain(doc.get(key))] for key in COMPARED
                       if old is not None and _plain(old.get(key)) != _plain(doc.get(key))}
-            if self.crawler is not None and self.crawler.stats is not None:
-                for key in fields:
-                    self.crawler.stats.inc_value(f"news/reextract/field/{key}")
+            for key in fields:
+                self.crawler.stats.inc_value(f"news/reextract/field/{key}")
             if self.report is not None and (fields or old is None):
                 self.report.write(json.dumps({"url": url, "outcome": OUTCOME_OF_WRITE[outcome],
                                               "fields": fields}, ensure_ascii=False) + "\n")

@@ -34,6 +34,7 @@ from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Request, Response
+from scrapy.statscollectors import StatsCollector
 
 from crawler import signals as news_signals
 from crawler.canonical import canonicalize_url
@@ -60,12 +61,12 @@ def fetch_info(doc: Any) -> dict[str, Any]:
 
 
 class IncrementalStateMiddleware:
-    def __init__(self, policy: RecrawlPolicy, store: UrlStateStore | None = None,
-                 stats: Any = None) -> None:
+    def __init__(self, crawler: Crawler, policy: RecrawlPolicy,
+                 store: UrlStateStore | None = None) -> None:
+        self.crawler = crawler  # its stats, and its database (opened when the spider opens)
+        self.stats: StatsCollector = crawler.stats
         self.policy = policy
-        self.store = store  # None until the spider opens (from_crawler) or given by a test
-        self.stats = stats
-        self.crawler: Crawler | None = None
+        self.store = store  # given (a test), or opened on the crawl's database
         self.pending: list[dict[str, Any]] = []  # URL state not yet written
         self._lock = asyncio.Lock()
         self._writes: set[asyncio.Task[None]] = set()
@@ -76,8 +77,7 @@ class IncrementalStateMiddleware:
             logger.info("No URL state kept: articles are not stored (pipelines.mongo."
                         "MongoPipeline is not in ITEM_PIPELINES), so every URL is fetched")
             raise NotConfigured("articles are not stored: no URL state (ITEM_PIPELINES)")
-        middleware = cls(RecrawlPolicy.from_settings(crawler.settings), stats=crawler.stats)
-        middleware.crawler = crawler
+        middleware = cls(crawler, RecrawlPolicy.from_settings(crawler.settings))
         crawler.signals.connect(middleware.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(middleware.articles_stored, signal=news_signals.articles_stored)
@@ -86,10 +86,9 @@ class IncrementalStateMiddleware:
         return middleware
 
     async def spider_opened(self, spider: Spider) -> None:
-        if self.store is None and self.crawler is not None:
+        if self.store is None:
             database = Database.for_crawler(self.crawler)
             self.store = UrlStateStore(database.db["url_state"], self.policy)
-        assert self.store is not None
         try:
             await asyncio.to_thread(self.store.ensure_indexes)
         except PyMongoError as exc:
@@ -107,7 +106,7 @@ class IncrementalStateMiddleware:
         await self.flush()
 
     def _count(self, key: str, value: int = 1) -> None:
-        if self.stats is not None and value:
+        if value:
             self.stats.inc_value(key, value)
 
     def _count_source(self, source: str | None, event: str) -> None:

@@ -375,7 +375,7 @@ class NewsSpider(scrapy.Spider):
         logger.warning("Fetch failed for %s: %s", url, failure.getErrorMessage())
 
     def _count(self, key: str, value: int = 1) -> None:
-        if self.crawler.stats is not None and value:
+        if value:
             self.crawler.stats.inc_value(key, value)
 
     def _count_source(self, source: str | None, event: str, value: int = 1) -> None:
