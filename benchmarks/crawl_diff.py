@@ -154,11 +154,17 @@ def _comparable(entries: list[dict[str, Any]]) -> dict[tuple[int, str, str], dic
     return docs
 
 
-def compare(before: Path, after: Path) -> int:
+def _shown(doc: dict[str, Any], field: str) -> str:
+    return json.dumps(doc[field])[:80] if field in doc else "(absent)"
+
+
+def compare(before: Path, after: Path, ignore: frozenset[str] = frozenset()) -> int:
     def load(path: Path) -> dict[tuple[int, str, str], dict[str, Any]]:
         # The test servers bind port 0: their hosts are the same in both crawls, not the ports.
         text = _PORT.sub(r"\1", path.read_text(encoding="utf-8"))
-        return _comparable([json.loads(line) for line in text.splitlines()])
+        docs = _comparable([json.loads(line) for line in text.splitlines()])
+        return {key: {f: v for f, v in doc.items() if f not in ignore}
+                for key, doc in docs.items()}
 
     old, new = load(before), load(after)
     differ = 0
@@ -170,9 +176,9 @@ def compare(before: Path, after: Path) -> int:
         if a is None or b is None:
             print(f"run {key[0]} {key[1]} {key[2]}: only {'after' if a is None else 'before'}")
             continue
-        fields = sorted(f for f in set(a) | set(b) if a.get(f) != b.get(f))
+        fields = sorted(f for f in set(a) | set(b) if (f in a) != (f in b) or a[f] != b[f])
         print(f"run {key[0]} {key[1]} {key[2]}: " + "; ".join(
-            f"{f}: {json.dumps(a.get(f))[:80]} -> {json.dumps(b.get(f))[:80]}" for f in fields))
+            f"{f}: {_shown(a, f)} -> {_shown(b, f)}" for f in fields))
     print(f"{len(set(old) | set(new))} documents, {differ} differ")
     return 1 if differ else 0
 
@@ -182,9 +188,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--project", type=Path, default=ROOT)
     parser.add_argument("--out", type=Path)
     parser.add_argument("--compare", nargs=2, type=Path, metavar=("BEFORE", "AFTER"))
+    parser.add_argument("--ignore", action="append", default=[], metavar="FIELD",
+                        help="a field to leave out of --compare (a field added on purpose)")
     args = parser.parse_args(argv)
     if args.compare:
-        return compare(*args.compare)
+        return compare(*args.compare, ignore=frozenset(args.ignore))
     if args.out is None:
         parser.error("--out or --compare")
     save(args.project, args.out)
