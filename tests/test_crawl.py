@@ -136,6 +136,9 @@ def test_second_crawl_adds_and_changes_nothing(first_crawl: dict[str, Any], sour
     assert "news/mongo/stored_new" not in proc.stats
     assert "news/mongo/updated" not in proc.stats
     assert proc.stats["finish_reason"] == "finished"
+    # the URL state of a response's page requests (a feed's entries, a page's links) is read
+    # in one go, not once per request
+    assert 0 < proc.stats["news/state/reads"] <= proc.stats["response_received_count"]
     # Nothing is due: the articles (all published long ago) are not fetched again.
     article_paths = {"/" + url.split("/", 3)[3] for url in article_truth(demo.sites)}
     refetched = {r.path for r in demo.request_log} & article_paths

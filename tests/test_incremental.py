@@ -96,7 +96,9 @@ def test_listed_entries_and_links_are_decided_and_made_conditional(built: Any,
     assert by_url[f"{SITE}/changed"].headers.get("If-None-Match") == b'"v2"'
     assert "If-None-Match" not in by_url[f"{SITE}/new"].headers
     stats = _stats(crawler)
-    assert stats == {"news/source/s/skipped_not_due": 3, "news/source/s/skipped_too_old": 1}
+    # one read for each run of page requests: the listed entries, then the links
+    assert stats == {"news/source/s/skipped_not_due": 3, "news/source/s/skipped_too_old": 1,
+                     "news/state/reads": 2}
 
 
 def test_a_response_without_an_article_leaves_its_state(built: Any, mongo_db: Any) -> None:
@@ -180,7 +182,8 @@ def test_an_unreadable_or_unwritable_state_is_counted_and_fetched_as_new(
     kept = asyncio.run(run())
     client.close()
     assert [r.url for r in kept] == [f"{SITE}/a", f"{SITE}/b"]
-    assert _stats(crawler) == {"news/state/read_errors": 1, "news/state/write_errors": 1}
+    assert _stats(crawler) == {"news/state/reads": 1, "news/state/read_errors": 1,
+                               "news/state/write_errors": 1}
     assert "URL state not readable (ServerSelectionTimeoutError): fetching 2 URLs as new" \
         in caplog.text
     assert "URL state of 2 page(s) not written: ServerSelectionTimeoutError" in caplog.text
@@ -203,3 +206,34 @@ def test_stores_articles_knows_the_storage_pipeline() -> None:
     assert not stores_articles(Settings({"ITEM_PIPELINES": {
         "pipelines.mongo.MongoPipeline": None, "pipelines.normalize.NormalizePipeline": 200}}))
     assert not stores_articles(Settings({"ITEM_PIPELINES": "{}"}))
+
+
+def test_the_links_of_a_page_go_out_before_its_extraction_ends(built: Any) -> None:
+    """The spider yields a page's links, then waits for the page's extraction: the links are
+    decided (one read) and passed on while it waits, not held until the article comes."""
+    middleware, crawler = built
+    extracted = asyncio.Event()
+    links = [_link(f"{SITE}/link-{i}") for i in range(3)]
+
+    async def spider_output() -> AsyncIterator[Any]:
+        for link in links:
+            yield link
+        await extracted.wait()  # the extraction pool at work
+        yield {"url": f"{SITE}/page"}
+
+    async def crawl() -> list[Any]:
+        page = HtmlResponse(f"{SITE}/page", body=b"<html></html>",
+                            request=Request(f"{SITE}/page"))
+        received: list[Any] = []
+        async for output in middleware.process_spider_output(page, spider_output()):
+            if len(received) == len(links) - 1:
+                assert not extracted.is_set()
+            received.append(output)
+            if len(received) == len(links):  # every link out while the extraction runs
+                extracted.set()
+        return received
+
+    received = asyncio.run(asyncio.wait_for(crawl(), timeout=10))
+    assert [r.url for r in received[:3]] == [r.url for r in links]
+    assert crawler.stats.get_value("news/state/reads") == 1  # the three links read together
+    assert received[3] == {"url": f"{SITE}/page"}

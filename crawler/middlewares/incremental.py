@@ -117,8 +117,22 @@ class IncrementalStateMiddleware:
 
     async def process_spider_output(self, response: Response, result: AsyncIterator[Any],
                                     ) -> AsyncIterator[Any]:
+        """The page requests the spider gives in a row are decided together (one read of
+        their state), as soon as the spider pauses: the links of a page go to the scheduler
+        before the page's own extraction has finished, not after it."""
         batch: list[Request] = []
-        async for output in result:
+        outputs = aiter(result)
+        while True:
+            pending = asyncio.ensure_future(anext(outputs, _END))
+            if batch:
+                await asyncio.sleep(0)  # lets the spider run up to its next output or wait
+                if not pending.done():  # it waits (an extraction): the batch is complete
+                    for request in await self.due(batch):
+                        yield request
+                    batch = []
+            output = await pending
+            if output is _END:
+                break
             if isinstance(output, Request) and _is_page(output):
                 batch.append(output)
                 continue
@@ -160,6 +174,7 @@ class IncrementalStateMiddleware:
     async def load(self, urls: list[str]) -> dict[str, dict[str, Any]]:
         if self.store is None or not urls:
             return {}
+        self._count("news/state/reads")
         try:
             return await asyncio.to_thread(self.store.load, urls)
         except PyMongoError as exc:
@@ -212,6 +227,9 @@ class IncrementalStateMiddleware:
                            type(exc).__name__)
             return
         self._count("news/state/recorded", len({update["url"] for update in updates}))
+
+
+_END = object()  # the end of the spider's output
 
 
 def _is_page(request: Request) -> bool:
