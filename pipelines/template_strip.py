@@ -157,15 +157,16 @@ class TemplateStripPipeline:
         site = site_of(item.url)
         template = await self._template(site)
         size = self.fetches.item_bytes(item) if self.fetches is not None else 0
-        await self.counts.observe(template, split_paragraphs(item.text or ""))
+        lines = split_paragraphs(item.text or "")
+        await self.counts.observe(template, lines)
         if self.fetches is not None:
             self.fetches.item_counted(item)
         if template.pages >= self.warmup:
             self.release(site, "warmup", "warm-up reached")
-            return await self._strip(item)
+            return await self._strip(item, lines)
         if not self._may_grow(site):
             self.release(site, "all_seen", "all its pages seen")
-            return await self._strip(item)
+            return await self._strip(item, lines)
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.held.setdefault(site, []).append(
             _Held(item, future, max(size, _MIN_RESPONSE_SIZE)))
@@ -176,7 +177,7 @@ class TemplateStripPipeline:
             self._settle(item)
         self._keep_within_budget()
         await future
-        return await self._strip(item)
+        return await self._strip(item, lines)
 
     def _may_grow(self, site: str) -> bool:
         """Can the site still show pages this crawl? Always, as far as this process knows, in
@@ -207,17 +208,20 @@ class TemplateStripPipeline:
         while self.held_bytes > self.hold_max_bytes and self.held_since:
             self.release(next(iter(self.held_since)), "budget", "held bytes over the budget")
 
-    async def _strip(self, item: ArticleItem) -> ArticleItem:
+    async def _strip(self, item: ArticleItem, lines: list[str]) -> ArticleItem:
         site = site_of(item.url)
-        lines = split_paragraphs(item.text or "")
         stripping = await self.counts.stripping(self.sites[site], lines)
-        return self.strip(item, stripping)
+        return self.strip(item, stripping, lines)
 
-    def strip(self, item: ArticleItem, template: SiteTemplate | None = None) -> ArticleItem:
+    def strip(self, item: ArticleItem, template: SiteTemplate | None = None,
+              lines: list[str] | None = None) -> ArticleItem:
         """Remove the template's lines and the source's ``boilerplate`` from the article's
-        text (``text``, ``paragraphs``), counting them in ``template_lines_removed``."""
+        text (``text``, ``paragraphs``; ``lines``: its paragraphs, when split already),
+        counting them in ``template_lines_removed``."""
         template = template or self.sites[site_of(item.url)]
-        kept, removed = template.strip(split_paragraphs(item.text or ""))
+        if lines is None:
+            lines = split_paragraphs(item.text or "")
+        kept, removed = template.strip(lines)
         patterns = self._source_patterns(item.source)
         if patterns:
             extra = [line for line in kept if any(p.search(line) for p in patterns)]
