@@ -22,6 +22,7 @@ from crawler.canonical import canonicalize_url
 
 KIND_ARTICLE = "article"
 KIND_PAGE = "page"  # fetched, not an article (listing, section, static): always fetched again
+KIND_UNCHANGED = "unchanged"  # a 304: the URL keeps the kind it had (page or article)
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -188,11 +189,13 @@ def listed_key(response: Response) -> str | None:
 
 
 def page_updates(response: Response, kind: str, now: datetime) -> list[dict[str, Any]]:
-    """The URL state a fetch that yields no article leaves behind (``kind``: a 304 of an
-    article, or a page that is not one), under the canonical URL the server answered and the
-    listed key."""
+    """The URL state a fetch that yields no article leaves behind (``kind``: ``KIND_PAGE``
+    for a page that is not an article, ``KIND_UNCHANGED`` for a 304, which keeps the kind
+    the URL had: a section page that answers 304 stays a page), under the canonical URL the
+    server answered and the listed key."""
     update = {**validators(response), "source": response.meta.get("news_source"),
-              "kind": kind, "status": response.status, "fetched_at": now}
+              "kind": None if kind == KIND_UNCHANGED else kind, "status": response.status,
+              "fetched_at": now}
     keys = dict.fromkeys([canonicalize_url(response.url), listed_key(response)])
     return [dict(update, url=key) for key in keys if key]
 

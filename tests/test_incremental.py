@@ -17,7 +17,7 @@ from crawler import signals as news_signals
 from crawler.database import stores_articles
 from crawler.middlewares.incremental import IncrementalStateMiddleware
 from crawler.spiders.news import NewsSpider
-from crawler.url_state import KIND_ARTICLE, KIND_PAGE, UrlStateStore
+from crawler.url_state import KIND_ARTICLE, KIND_PAGE, KIND_UNCHANGED, UrlStateStore
 
 STORING = {"pipelines.mongo.MongoPipeline": 900}
 SITE = "http://news.test"
@@ -108,7 +108,7 @@ def test_a_response_without_an_article_leaves_its_state(built: Any, mongo_db: An
                                              "redirect_reasons": [301]})
     not_modified = Response(f"{SITE}/story", status=304, request=request,
                             headers={"ETag": '"e1"'})
-    not_modified.meta["news_fetched"] = KIND_ARTICLE
+    not_modified.meta["news_fetched"] = KIND_UNCHANGED
     page = HtmlResponse(f"{SITE}/section?b=1&a=2", body=b"<html></html>",
                         request=Request(f"{SITE}/section?b=1&a=2", meta={"news_source": "s"}))
     page.meta["news_fetched"] = KIND_PAGE
@@ -128,6 +128,38 @@ def test_a_response_without_an_article_leaves_its_state(built: Any, mongo_db: An
     assert states[f"{SITE}/section?a=2&b=1"]["kind"] == KIND_PAGE
     assert states[f"{SITE}/section?a=2&b=1"]["next_recrawl"] is None
     assert _stats(crawler) == {"news/state/recorded": 3}
+
+
+def test_a_304_keeps_the_kind_of_the_url(built: Any, mongo_db: Any) -> None:
+    """A section page that answers 304 stays a page (fetched again at every run through its
+    links); an article that answers 304 stays an article with its next recrawl."""
+    middleware, _crawler = built
+    section, story = f"{SITE}/rubrique/culture/", f"{SITE}/story-304"
+    store = UrlStateStore(mongo_db.url_state, middleware.policy)
+    store.record([{"url": section, "source": "s", "kind": KIND_PAGE, "status": 200},
+                  {"url": story, "source": "s", "kind": KIND_ARTICLE, "status": 200,
+                   "published": datetime.now(UTC)}])
+    responses = []
+    for url in (section, story):
+        response = Response(url, status=304, request=Request(url, meta={"news_source": "s"}))
+        response.meta["news_fetched"] = KIND_UNCHANGED
+        responses.append(response)
+
+    async def run() -> None:
+        for _ in range(3):  # three runs in a row, each answered 304
+            for response in responses:
+                await _through(middleware, response, [])
+            await middleware.flush()
+        await middleware.spider_closed(NewsSpider())
+
+    asyncio.run(run())
+    states = {d["_id"]: d for d in mongo_db.url_state.find()}
+    assert states[section]["kind"] == KIND_PAGE and states[section]["next_recrawl"] is None
+    assert states[section]["fetches"] == 4 and states[section]["last_status"] == 304
+    assert states[story]["kind"] == KIND_ARTICLE and states[story]["next_recrawl"] is not None
+    later = datetime.now(UTC)
+    link = middleware.policy.decide(states[section], later, listed=False)
+    assert link.fetch and link.reason == "page"
 
 
 def _doc(url: str) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from scrapy.utils.test import get_crawler
 
 from crawler.items import ArticleItem
 from crawler.spiders.news import NewsSpider
-from crawler.url_state import KIND_ARTICLE, KIND_PAGE
+from crawler.url_state import KIND_PAGE, KIND_UNCHANGED
 
 FIXTURES = Path(__file__).parent / "fixtures"
 FEED_URL = "https://news.example.org/feed.xml"
@@ -141,11 +141,11 @@ def test_a_page_at_the_depth_limit_follows_no_link(spider: NewsSpider) -> None:
     assert _run(spider, spider.parse_page, response) == []
 
 
-def test_not_modified_is_counted_and_marked_an_article(spider: NewsSpider) -> None:
+def test_not_modified_is_counted_and_keeps_its_kind(spider: NewsSpider) -> None:
     response = HtmlResponse(ARTICLE_URL, status=304, body=b"",
                             request=Request(ARTICLE_URL, meta={"news_source": "harbour"}))
     assert _run(spider, spider.parse_page, response) == []
-    assert response.meta["news_fetched"] == KIND_ARTICLE
+    assert response.meta["news_fetched"] == KIND_UNCHANGED  # a 304 says nothing of the kind
     assert _stat(spider, "news/source/harbour/not_modified") == 1
     assert _stat(spider, "news/page/extracted") is None  # nothing extracted
 

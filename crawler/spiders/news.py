@@ -30,7 +30,7 @@ from crawler.extraction.classify import refusal_kind
 from crawler.extraction.pool import ExtractionPool
 from crawler.items import ArticleItem, Fetch
 from crawler.sources import Source, SourcesError, load_sources, url_list
-from crawler.url_state import KIND_ARTICLE, KIND_PAGE, listed_key, validators
+from crawler.url_state import KIND_PAGE, KIND_UNCHANGED, listed_key, validators
 
 logger = logging.getLogger(__name__)
 
@@ -237,7 +237,7 @@ class NewsSpider(scrapy.Spider):
         source = response.meta.get("news_source")
         if response.status == 304:
             self._count_source(source, "not_modified")
-            self._fetched(response, kind=KIND_ARTICLE)
+            self._fetched(response, kind=KIND_UNCHANGED)  # a section page stays a page
             return
         if not isinstance(response, TextResponse):
             self._count("news/page/not_text")
@@ -271,8 +271,9 @@ class NewsSpider(scrapy.Spider):
         yield self._item(response, result.item)
 
     def _fetched(self, response: Response, kind: str) -> None:
-        """Mark a fetch that yields no article to store (``news_fetched``: a 304 of an article,
-        or a page that is not one), for crawler/middlewares/incremental.py to keep its state."""
+        """Mark a fetch that yields no article to store (``news_fetched``: a 304, which keeps
+        the URL's kind, or a page that is not an article), for
+        crawler/middlewares/incremental.py to keep its state."""
         response.meta["news_fetched"] = kind
 
     def _follows_links(self, response: Response) -> bool:
