@@ -52,14 +52,39 @@ def extract_article(html: str, url: str, *, min_words: int = 80, hinted: bool = 
     tree = load_html(html)
     if tree is None:
         return Extraction.nothing(url, "unparseable HTML")
-    bounds = DateBounds(not_before=not_before)
     meta = page_metadata(tree, url, not_before=not_before)
-    canonical = _canonical_url(tree, url)
     body = extract_body(tree, url, meta.description)
-    found = body.metadata  # trafilatura's own metadata, asked for only when ours lacks a field
-    title = _title(meta, found)
-    paragraphs = _drop_leading_title(body.paragraphs, title)
-    authors, authors_source = _authors(meta, found, tree, paragraphs)
+    item = assemble_item(tree, html, url, meta, body.paragraphs, body.metadata,
+                         not_before=not_before, detect_language=detect_language)
+    signals = PageSignals(
+        url=url, types=frozenset(meta.types), words=word_count(item.text),
+        prose_words=prose_words(item.paragraphs), page_link_density=link_density(tree),
+        text_link_density=body.link_density, declared_date=meta.published is not None,
+        found_date=item.published is not None)
+    kind = classify_page(signals, min_words=min_words, hinted=hinted, paywalled=item.paywalled)
+    return Extraction(item, is_article=kind.is_article, page_kind=kind.reason,
+                      metadata_error=meta.failed)
+
+
+# ``found`` for a page whose text came from its site's layout: trafilatura never ran on it, so
+# no field falls back to trafilatura's metadata or to htmldate's search.
+NOT_RUN: Any = object()
+
+
+def assemble_item(tree: HtmlElement, html: str, url: str, meta: PageMetadata,
+                  body_paragraphs: list[str], found: TrafilaturaMetadata | Any | None, *,
+                  not_before: datetime | None = None,
+                  detect_language: bool = True) -> ArticleItem:
+    """The article of a page from its metadata and its main text's paragraphs, as the full
+    extraction and a site layout's (crawler/layouts/fast.py) both build it. ``found``:
+    trafilatura's metadata of the page, None when trafilatura found no article, ``NOT_RUN``
+    when trafilatura did not run."""
+    bounds = DateBounds(not_before=not_before)
+    ran = found is not NOT_RUN
+    found_meta: TrafilaturaMetadata | None = found if ran else None
+    title = _title(meta, found_meta)
+    paragraphs = _drop_leading_title(body_paragraphs, title)
+    authors, authors_source = _authors(meta, found_meta, tree, paragraphs)
     paragraphs = drop_edge_furniture(drop_bylines(paragraphs, authors))
     language: str | None
     language_source: str | None
@@ -71,15 +96,12 @@ def extract_article(html: str, url: str, *, min_words: int = 80, hinted: bool = 
         language, language_source = None, None
     paywalled = meta.accessible_for_free is False
     text = "\n\n".join(paragraphs)
-    published, published_source = _published(meta, found, html, url, bounds)
-    signals = PageSignals(
-        url=url, types=frozenset(meta.types), words=word_count(text),
-        prose_words=prose_words(paragraphs), page_link_density=link_density(tree),
-        text_link_density=body.link_density, declared_date=meta.published is not None,
-        found_date=published is not None)
-    kind = classify_page(signals, min_words=min_words, hinted=hinted, paywalled=paywalled)
-    item = ArticleItem(
-        url=canonical,
+    if ran:
+        published, published_source = _published(meta, found_meta, html, url, bounds)
+    else:
+        published, published_source = meta.published, meta.published_source
+    return ArticleItem(
+        url=_canonical_url(tree, url),
         fetched_url=url,
         title=title,
         paragraphs=paragraphs,
@@ -93,16 +115,14 @@ def extract_article(html: str, url: str, *, min_words: int = 80, hinted: bool = 
         modified_source=meta.modified_source,
         language=language,
         language_source=language_source,
-        site_name=meta.site_name or _found(found, "sitename") or None,
-        description=meta.description or _found(found, "description") or None,
-        image=meta.image or _found(found, "image") or None,
-        tags=meta.tags or _split_tags(_found(found, "tags")),
+        site_name=meta.site_name or _found(found_meta, "sitename") or None,
+        description=meta.description or _found(found_meta, "description") or None,
+        image=meta.image or _found(found_meta, "image") or None,
+        tags=meta.tags or _split_tags(_found(found_meta, "tags")),
         section=meta.section,
         paywalled=paywalled,
         paywall_source=meta.paywall_source,
     )
-    return Extraction(item, is_article=kind.is_article, page_kind=kind.reason,
-                      metadata_error=meta.failed)
 
 
 def _canonical_url(tree: HtmlElement, url: str) -> str:

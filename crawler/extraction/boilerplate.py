@@ -63,6 +63,11 @@ def prune_page(tree: Any) -> int:
     body = tree.find("body") if tree.tag != "body" else tree
     if body is None:
         return 0
+    return prune_element(body)
+
+
+def prune_element(body: Any) -> int:
+    """:func:`prune_page` inside one element (a site layout's body container)."""
     removed = 0
     for caption in list(body.iter("figcaption")):
         if caption.getparent() is not None:
@@ -88,27 +93,42 @@ def _text_length(element: Any) -> int:
     return len(" ".join("".join(element.itertext()).split()))
 
 
-def drop_link_blocks(body: Any) -> int:
+_XML_BLOCKS = ("item", "p", "head")
+HTML_BLOCKS = ("li", "p", "h2", "h3", "h4", "h5", "h6", "dt", "dd")
+
+
+def drop_link_blocks(body: Any, *, blocks: tuple[str, ...] = _XML_BLOCKS, link: str = "ref",
+                     lists: tuple[str, ...] = ("list",), items: tuple[str, ...] = ("item",),
+                     strip: bool = True) -> int:
     """Remove list items and short paragraphs of trafilatura's output (``<item>``, ``<p>``,
-    ``<head>``) that are mostly link text (``<ref>``); return how many."""
+    ``<head>``) that are mostly link text (``<ref>``); return how many. The same on HTML
+    (a site layout's container): ``blocks=HTML_BLOCKS, link="a", lists=("ul", "ol"),
+    items=("li",), strip=False``."""
     removed = 0
-    for block in list(body.iter("item", "p", "head")):
+    for block in list(body.iter(*blocks)):
         total = _text_length(block)
         if total == 0:
             continue
-        linked = sum(_text_length(ref) for ref in block.iter("ref"))
+        linked = sum(_text_length(ref) for ref in block.iter(link))
         label = _LABEL_RE.match(" ".join("".join(block.itertext()).split()))
         if label and linked:
             # "Read more: <link>", "Lesen Sie auch: <link>"
             total = max(total - len(label.group(0)), linked, 1)
-        short = block.tag == "item" or total < _MAX_LINKED_PARAGRAPH
+        short = block.tag in items or total < _MAX_LINKED_PARAGRAPH
         parent = block.getparent()
         if linked / total >= _LINK_SHARE and short and parent is not None:
-            parent.remove(block)
+            if strip:
+                parent.remove(block)
+            else:
+                block.drop_tree()  # keeps its tail: the text after it in its parent
             removed += 1
-    for listing in list(body.iter("list")):
+    for listing in list(body.iter(*lists)):
         parent = listing.getparent()
         if not len(listing) and parent is not None:
-            parent.remove(listing)
-    etree.strip_tags(body, "ref")
+            if strip:
+                parent.remove(listing)
+            else:
+                listing.drop_tree()
+    if strip:
+        etree.strip_tags(body, link)
     return removed

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import lxml.html
@@ -94,10 +97,34 @@ def element_value(element: Any) -> str | None:
     return text_value(inner_text(element))
 
 
+_WITH_ITEMPROP = etree.XPath("//*[@itemprop]")
+
+
+_indexed: ContextVar[tuple[Any, list[tuple[Any, list[str]]]] | None] = ContextVar(
+    "itemprop_index", default=None)
+
+
+@contextmanager
+def itemprop_index(root: Any) -> Iterator[None]:
+    """While it is open, :func:`itemprop` on ``root``'s document reads one scan of it (the
+    document must not change meanwhile: page_metadata reads, never writes)."""
+    document = root.getroottree().getroot()
+    token = _indexed.set((document, [(e, (e.get("itemprop") or "").split())
+                                     for e in _WITH_ITEMPROP(document)]))
+    try:
+        yield
+    finally:
+        _indexed.reset(token)
+
+
 def itemprop(root: Any, name: str) -> list[Any]:
-    return list(
-        root.xpath("//*[contains(concat(' ', normalize-space(@itemprop), ' '), $n)]", n=f" {name} ")
-    )
+    """The document's elements whose ``itemprop`` names ``name`` (one of its words), in
+    document order."""
+    index = _indexed.get()
+    if index is not None and index[0] is root.getroottree().getroot():
+        return [element for element, names in index[1] if name in names]
+    return [element for element in _WITH_ITEMPROP(root)
+            if name in (element.get("itemprop") or "").split()]
 
 
 def contains(ancestor: Any, element: Any) -> bool:

@@ -26,7 +26,14 @@ from lxml import etree
 
 from crawler.extraction.author_sources import choose_authors
 from crawler.extraction.authors import clean_authors
-from crawler.extraction.dom import MetaIndex, element_value, itemprop, meta_index, to_root
+from crawler.extraction.dom import (
+    MetaIndex,
+    element_value,
+    itemprop,
+    itemprop_index,
+    meta_index,
+    to_root,
+)
 from crawler.extraction.jsonld import (
     JsonLd,
     collect_jsonld,
@@ -115,7 +122,11 @@ def _page_metadata(html: Any, url: str, bounds: DateBounds) -> PageMetadata:
         if date is not None:
             meta.published, meta.published_source = date, "url"
         return meta
+    with itemprop_index(root):
+        return _fields(meta, root, url, bounds)
 
+
+def _fields(meta: PageMetadata, root: Any, url: str, bounds: DateBounds) -> PageMetadata:
     jsonld = collect_jsonld(root)
     metas = meta_index(root)
     article = pick_article(jsonld, url)

@@ -30,6 +30,7 @@ from pebble import ProcessExpired, ProcessPool
 
 from crawler.extraction.article import detected_language, extract_article
 from crawler.items import ArticleItem, Extraction
+from crawler.layouts.task import extract_page
 from crawler.logjson import install_in_child
 
 logger = logging.getLogger(__name__)
@@ -73,7 +74,7 @@ def failed_result(url: str, error: str) -> Extraction:
 class ExtractionPool:
     def __init__(self, workers: int | None = None, max_tasks_per_child: int = 1000,
                  min_words: int = 80, timeout: float = 30.0,
-                 task: Callable[..., Extraction] = extract_article) -> None:
+                 task: Callable[..., Extraction] = extract_page) -> None:
         self.workers = workers or os.cpu_count() or 1
         self.max_tasks_per_child = max_tasks_per_child
         self.min_words = min_words
@@ -92,22 +93,29 @@ class ExtractionPool:
             self._executor = ProcessPool(
                 max_workers=self.workers,
                 max_tasks=max(self.max_tasks_per_child, 0),
-                initializer=_init_worker if self.task is extract_article else install_in_child,
+                initializer=_init_worker if self._ours else install_in_child,
                 context=multiprocessing.get_context("spawn"),
             )
             logger.info("Extraction pool: %d worker processes", self.workers)
         return self._executor
 
-    async def extract(self, html: str, url: str, *, hinted: bool = False) -> Extraction:
-        """Extract one page in a worker process without blocking the event loop.
+    @property
+    def _ours(self) -> bool:
+        return self.task in (extract_page, extract_article)
+
+    async def extract(self, html: str, url: str, *, hinted: bool = False,
+                      **task_kwargs: Any) -> Extraction:
+        """Extract one page in a worker process without blocking the event loop
+        (``task_kwargs``: for the task, e.g. the site's layouts for ``extract_page``).
 
         Never raises for a page: a page that times out or kills its worker gets
         :func:`failed_result` (``extract_error`` set), and the pool goes on.
         """
         self.in_flight += 1
         try:
-            kwargs: dict[str, Any] = {"min_words": self.min_words, "hinted": hinted}
-            detect_here = self.task is extract_article
+            kwargs: dict[str, Any] = {"min_words": self.min_words, "hinted": hinted,
+                                      **task_kwargs}
+            detect_here = self._ours
             if detect_here:
                 kwargs["detect_language"] = False
             future = self._pool().schedule(

@@ -29,6 +29,7 @@ from crawler.encoding import mislabeled_utf8
 from crawler.extraction.classify import refusal_kind
 from crawler.extraction.pool import ExtractionPool
 from crawler.items import ArticleItem, Fetch
+from crawler.layouts.extractor import LayoutExtractor
 from crawler.sources import Source, SourcesError, load_sources, url_list
 from crawler.url_state import KIND_PAGE, KIND_UNCHANGED, listed_key, validators
 
@@ -49,6 +50,7 @@ class NewsSpider(scrapy.Spider):
         self.depth_limit = 2  # DEPTH_LIMIT: link hops from an HTML page; 0: no limit
         self.max_sitemap_size = 50 * 1024 * 1024
         self.extractor = ExtractionPool()
+        self.layouts: LayoutExtractor | None = None  # from_crawler: the site layouts
         self.links = LinkExtractor()
         self._naive_reported: set[str] = set()  # sources told about times without zone
 
@@ -65,6 +67,7 @@ class NewsSpider(scrapy.Spider):
             timeout=settings.getfloat("NEWS_EXTRACT_TIMEOUT", 30.0),
         )
         spider.sources = spider._select_sources(settings.get("NEWS_SOURCES", "sources.yaml"))
+        spider.layouts = LayoutExtractor.from_crawler(crawler, spider.extractor)
         crawler.signals.connect(spider._close_pool, signal=scrapy.signals.spider_closed)
         return spider
 
@@ -251,7 +254,7 @@ class NewsSpider(scrapy.Spider):
         if (repaired := mislabeled_utf8(response.body, response.encoding, html)) is not None:
             self._count("news/page/encoding_repaired")  # Windows-1252 declared as UTF-8
             html = repaired
-        result = await self.extractor.extract(
+        result = await (self.layouts or self.extractor).extract(
             html, response.url, hinted=bool(response.meta.get("news_hinted")))
         if result.metadata_error:  # page_metadata raised in the worker
             self._count("news/extract/metadata_errors")

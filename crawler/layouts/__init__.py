@@ -1,0 +1,1 @@
+"""Learned site layouts: the fast path for known sites (docs/layouts.md)."""

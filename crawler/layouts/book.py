@@ -1,0 +1,155 @@
+"""Per site, in the crawl process: which layouts a page tries, which pages are sampled or
+observed, and what a page's report changes (plain: no Scrapy, no database).
+
+A site's life::
+
+    learning --(NEWS_LAYOUT_LEARN_PAGES observations share a container)--> layout open
+    layout open --(a sampled page disagrees: F1 < NEWS_LAYOUT_MIN_AGREEMENT,
+                   or its date or title differs)--> closed ("disagreed") --> learning
+    layout open --(NEWS_LAYOUT_MAX_FAILURES pages in a row fail its checks)--> closed
+                   ("failed") --> learning
+    layout open --(a page holds a named element it has not seen: the page goes the full
+                   way, and the element is learned as kept or dropped)--> layout open
+
+Pages that go the full way on a site with fewer than ``max_layouts`` open layouts are
+observed, so a second article layout (long-form, live) is learned beside the first. A layout
+learned again after it was closed as disagreeing (the same container and drops) is not
+opened again: that site's pages of that kind go the full way.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from crawler.layouts.learn import Observation, group, learn
+from crawler.layouts.selectors import drop_xpath
+from crawler.layouts.site_layout import Layout
+from crawler.layouts.task import FAST, LayoutReport
+
+LEARNED, CLOSED, UPDATED = "learned", "closed", "updated"
+
+
+@dataclass(slots=True)
+class Plan:
+    layouts: list[Layout]
+    sample: bool
+    observe: bool
+
+
+@dataclass(slots=True)
+class Event:
+    kind: str  # learned, closed, updated
+    layout: Layout
+
+
+@dataclass
+class SiteLayouts:
+    layouts: list[Layout] = field(default_factory=list)  # every version: open and closed
+    observations: dict[str, deque[Observation]] = field(default_factory=dict)
+    failures: dict[int, int] = field(default_factory=dict)  # version -> misses in a row
+    fresh: set[int] = field(default_factory=set)  # versions whose first fast page is sampled
+
+    @property
+    def open(self) -> list[Layout]:
+        return [layout for layout in self.layouts if layout.is_open]
+
+    def next_version(self) -> int:
+        return max((layout.version for layout in self.layouts), default=0) + 1
+
+
+class LayoutBook:
+    def __init__(self, sample_every: int = 20, learn_pages: int = 3, max_failures: int = 5,
+                 max_layouts: int = 3, min_agreement: float = 0.95) -> None:
+        self.sample_every = sample_every
+        self.learn_pages = learn_pages
+        self.max_failures = max_failures
+        self.max_layouts = max_layouts
+        self.min_agreement = min_agreement
+        self.sites: dict[str, SiteLayouts] = {}
+
+    def has_open(self, site: str) -> bool:
+        state = self.sites.get(site)
+        return state is not None and bool(state.open)
+
+    def add(self, site: str, layouts: list[Layout]) -> None:
+        """The layouts stored for a site (every version), when it is first seen."""
+        state = self.sites.setdefault(site, SiteLayouts())
+        versions = {layout.version for layout in state.layouts}
+        state.layouts.extend(lay for lay in layouts if lay.version not in versions)
+
+    def plan(self, site: str, url: str) -> Plan:
+        state = self.sites.setdefault(site, SiteLayouts())
+        layouts = state.open
+        sample = bool(layouts) and (
+            (self.sample_every > 0 and zlib.crc32(url.encode()) % self.sample_every == 0)
+            or any(layout.version in state.fresh for layout in layouts))
+        return Plan(layouts, sample, observe=len(layouts) < self.max_layouts)
+
+    def record(self, site: str, report: LayoutReport, now: datetime | None = None,
+               ) -> list[Event]:
+        """What one page's report changes: layouts closed, learned or updated."""
+        state = self.sites.setdefault(site, SiteLayouts())
+        now = now or datetime.now(UTC)
+        events: list[Event] = []
+        layout = next((lay for lay in state.open if lay.version == report.version), None)
+        if layout is not None:
+            events += self._verify(state, layout, report, now)
+        if report.observation is not None and len(state.open) < self.max_layouts:
+            events += self._observe(site, state, report.observation, now)
+        return events
+
+    def _verify(self, state: SiteLayouts, layout: Layout, report: LayoutReport,
+                now: datetime) -> list[Event]:
+        if report.sampled or (report.path == FAST and layout.version in state.fresh):
+            state.fresh.discard(layout.version)
+        if report.agreement is not None and report.miss is None and (
+                report.agreement < self.min_agreement or not report.fields_agree):
+            return [self._close(state, layout, "disagreed", now)]
+        if report.miss is None:
+            state.failures[layout.version] = 0
+            return []
+        if report.miss == "unknown":
+            # A new element in the article: the full way's verdict on it is learned.
+            layout.known = sorted(set(layout.known) | set(report.accepted) | set(report.dropped))
+            layout.drops = sorted(set(layout.drops) | {drop_xpath(sig) for sig in report.dropped})
+            return [Event(UPDATED, layout)] if report.accepted or report.dropped else []
+        failures = state.failures.get(layout.version, 0) + 1
+        state.failures[layout.version] = failures
+        if failures >= self.max_failures:
+            return [self._close(state, layout, "failed", now)]
+        return []
+
+    def _close(self, state: SiteLayouts, layout: Layout, reason: str, now: datetime) -> Event:
+        layout.valid_until, layout.closed_reason = now, reason
+        state.observations.pop(layout.key, None)
+        state.failures.pop(layout.version, None)
+        return Event(CLOSED, layout)
+
+    def _observe(self, site: str, state: SiteLayouts, observation: Observation,
+                 now: datetime) -> list[Event]:
+        if any(lay.key == observation.key for lay in state.open):
+            return []  # that layout is known: its pages missed a check
+        queue = state.observations.setdefault(observation.key,
+                                              deque(maxlen=2 * self.learn_pages))
+        if any(o.url == observation.url for o in queue):
+            return []
+        queue.append(observation)
+        if len(queue) < self.learn_pages:
+            return []
+        recent = list(queue)[-self.learn_pages:]
+        layout = learn(site, group(recent)[observation.key], version=state.next_version(),
+                       now=now)
+        if layout is None or self._refused(state, layout):
+            return []
+        state.layouts.append(layout)
+        state.fresh.add(layout.version)
+        state.observations.pop(observation.key, None)
+        return [Event(LEARNED, layout)]
+
+    def _refused(self, state: SiteLayouts, layout: Layout) -> bool:
+        """The same layout as one closed for disagreeing with the full extraction."""
+        return any(old.closed_reason == "disagreed" and old.container == layout.container
+                   and old.drops == layout.drops for old in state.layouts)

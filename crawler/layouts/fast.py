@@ -1,0 +1,164 @@
+"""The fast path: a page of a known site extracted through its layout, without trafilatura.
+
+The page is parsed once (lxml), its body container found by the layout's XPath, the subtrees
+the layout drops removed, and the rest turned into paragraphs (html-text: one line per block
+element and ``<br>``). Title, authors, dates, language and the other fields come from the
+page's structured data as in the full extraction (crawler/extraction/article.assemble_item).
+
+The result is checked against the layout (:func:`check`): a page that fails goes the full way.
+"""
+
+from __future__ import annotations
+
+import re
+from copy import deepcopy
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import html_text
+from lxml import etree
+from lxml.html import HtmlElement
+
+from crawler.canonical import split_paragraphs
+from crawler.extraction.article import NOT_RUN, assemble_item
+from crawler.extraction.body import TrafilaturaMetadata
+from crawler.extraction.boilerplate import HTML_BLOCKS, drop_link_blocks, prune_element
+from crawler.extraction.metadata import page_metadata
+from crawler.extraction.text import word_count
+from crawler.items import Extraction
+from crawler.layouts.learn import TRAFILATURA
+from crawler.layouts.selectors import is_named, signature
+from crawler.layouts.site_layout import Layout
+
+# Never text: removed from the container before its text is read.
+_JUNK = etree.XPath(".//script|.//style|.//noscript|.//template|.//svg|.//button|.//select"
+                    "|.//iframe|.//textarea")
+_NEWLINE_TAGS = html_text.NEWLINE_TAGS | {"td", "th", "section", "center"}
+_CELL_NEWLINE_TAGS = _NEWLINE_TAGS
+_WORD = re.compile(r"\w+")
+# How far a page may fall outside its layout's learned ranges before it goes the full way.
+WORDS_LOW, WORDS_HIGH = 0.25, 4.0
+PARAGRAPHS_LOW, PARAGRAPHS_HIGH = 0.25, 4.0
+LINK_DENSITY_SLACK = 0.15
+# Below this many words a page is not an article, whatever its layout.
+MIN_WORDS = 15
+
+_COMPILED: dict[str, etree.XPath] = {}
+
+
+def _xpath(expression: str) -> etree.XPath:
+    compiled = _COMPILED.get(expression)
+    if compiled is None:
+        if len(_COMPILED) > 4096:
+            _COMPILED.clear()
+        compiled = _COMPILED[expression] = etree.XPath(expression)
+    return compiled
+
+
+def find_container(tree: HtmlElement, layout: Layout) -> HtmlElement | None:
+    """The layout's body container on a page: exactly one element, else None."""
+    found = _xpath(layout.container)(tree)
+    return found[0] if len(found) == 1 else None
+
+
+def remove_drops(container: HtmlElement, drops: list[str]) -> None:
+    """Remove the layout's dropped subtrees and what is never text (the container changes)."""
+    for expression in drops:
+        for element in _xpath(expression)(container):
+            element.drop_tree()
+    for element in _JUNK(container):
+        element.drop_tree()
+
+
+def unknown_signatures(container: HtmlElement, known: set[str]) -> list[str]:
+    """Named elements with text inside the container that the layout has not seen there."""
+    unknown = []
+    for element in container.iterdescendants():
+        sig = signature(element)
+        if sig is None or sig in known or not is_named(sig):
+            continue
+        if any(text.strip() for text in element.itertext()):
+            unknown.append(sig)
+    return sorted(set(unknown))
+
+
+def container_text(container: HtmlElement) -> tuple[list[str], float]:
+    """The paragraphs of a container whose drops are removed, and the share of its text inside
+    links (the container is changed)."""
+    prune_element(container)
+    total_chars = len(" ".join(container.text_content().split()))
+    linked = sum(len(" ".join(a.text_content().split())) for a in container.iter("a"))
+    density = min(1.0, linked / total_chars) if total_chars else 1.0
+    drop_link_blocks(container, blocks=HTML_BLOCKS, link="a", lists=("ul", "ol"), items=("li",),
+                     strip=False)
+    text = html_text.etree_to_text(container, guess_layout=True, newline_tags=_NEWLINE_TAGS)
+    return split_paragraphs(text), density
+
+
+@dataclass(slots=True)
+class FastResult:
+    extraction: Extraction | None  # None: the page goes the full way (``miss`` says why)
+    miss: str | None = None
+    container_found: bool = False
+    unknown: list[str] | None = None  # the named elements the layout has not seen
+    fast: Extraction | None = None  # the fast result that missed a check (to compare)
+
+
+def extract_with_layout(html: str, url: str, layout: Layout, *, tree: HtmlElement | None = None,
+                        not_before: datetime | None = None,
+                        detect_language: bool = True) -> FastResult:
+    """A page extracted through its site's layout, or why not (``miss``)."""
+    if tree is None:
+        from trafilatura.utils import load_html
+        tree = load_html(html)
+        if tree is None:
+            return FastResult(None, "unparseable")
+    container = find_container(tree, layout)
+    if container is None:
+        return FastResult(None, "container")
+    meta = page_metadata(tree, url, not_before=not_before)
+    # A site whose dates, authors, site name, ... came from trafilatura's metadata on a
+    # learning page gets them from there again (from the page before its container changes).
+    found = (TrafilaturaMetadata(deepcopy(tree), url)
+             if TRAFILATURA in layout.sources.values()
+             or layout.sources.get("published") == "htmldate" else NOT_RUN)
+    remove_drops(container, layout.drops)
+    unknown = unknown_signatures(container, set(layout.known))
+    paragraphs, density = container_text(container)
+    item = assemble_item(tree, html, url, meta, paragraphs, found, not_before=not_before,
+                         detect_language=detect_language)
+    result = Extraction(item, is_article=True, page_kind=f"layout {layout.version}",
+                        metadata_error=meta.failed)
+    miss = check(layout, item.paragraphs, density, meta.types, item.published is not None)
+    if miss is None and unknown:
+        miss = "unknown"
+    if miss:
+        return FastResult(None, miss, container_found=True, unknown=unknown, fast=result)
+    return FastResult(result, container_found=True)
+
+
+def check(layout: Layout, paragraphs: list[str], density: float, types: Any,
+          dated: bool) -> str | None:
+    """Why a fast result does not fit its layout, or None when it does."""
+    words = sum(word_count(p) for p in paragraphs)
+    if words < MIN_WORDS:
+        return "empty"
+    if not layout.min_words * WORDS_LOW <= words <= max(layout.max_words * WORDS_HIGH, 200):
+        return "length"
+    count = len(paragraphs)
+    if not layout.min_paragraphs * PARAGRAPHS_LOW <= count <= max(
+            layout.max_paragraphs * PARAGRAPHS_HIGH, 20):
+        return "paragraphs"
+    if density > min(0.5, layout.max_link_density + LINK_DENSITY_SLACK):
+        return "links"
+    if layout.sources.get("published") and not dated:
+        return "date"
+    declared = {str(t).lower() for t in types}
+    if layout.types and not declared & set(layout.types):
+        return "type"
+    return None
+
+
+def tokens(text: str) -> list[str]:
+    return _WORD.findall(text.lower())

@@ -1,0 +1,282 @@
+"""Learning a site's layout from pages that went the full way (plain functions).
+
+:func:`observe` looks at one page and its full extraction: which element holds the extracted
+text (the deepest one holding at least ``COVER`` of its words), how that element is named
+from the root down, which named subtrees inside it the full extraction left out and which it
+kept. :func:`learn` turns the observations of one site that share a container into a
+:class:`~crawler.layouts.site_layout.Layout`: the shortest chain of signatures that finds
+exactly the container on every learning page, the subtrees dropped on every page they appear
+on (and kept on none), where the fields came from, and the ranges of length and link density.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from lxml import etree
+from lxml.html import HtmlElement
+
+from crawler.items import ArticleItem
+from crawler.layouts.selectors import chain_xpath, drop_xpath, is_named, signature
+from crawler.layouts.site_layout import Layout
+
+# The container holds at least this share of the full extraction's words, and a child is
+# taken instead of its parent while it keeps this share of what the parent holds.
+COVER = 0.85
+DESCEND = 0.95
+# A subtree is left out when under this share of its word trigrams is in the extracted text,
+# kept when over KEPT.
+DROPPED, KEPT = 0.2, 0.8
+MAX_CHAIN = 6  # signatures tried from the container up
+KEY_STEPS = 3  # the container and two ancestors name a layout
+_JUNK = etree.XPath("//script|//style|//noscript|//template")
+_WORD = re.compile(r"\w+")
+TRAFILATURA = "trafilatura"  # a field's source: trafilatura's metadata of the page
+# Fields the full extraction takes from trafilatura's metadata when the page declares none.
+FALLBACK_FIELDS = ("title", "site_name", "description", "image", "tags")
+ARTICLE_TYPES = {"article", "newsarticle", "reportagenewsarticle", "analysisnewsarticle",
+                 "opinionnewsarticle", "reviewnewsarticle", "backgroundnewsarticle",
+                 "blogposting", "liveblogposting", "report"}
+
+
+@dataclass(slots=True)
+class Observation:
+    """What one fully extracted page says about its site's layout."""
+
+    url: str
+    chain: list[str]  # signatures from the container up to the root
+    unique: list[bool]  # unique[k]: chain[:k+1] (read root-down) finds only the container
+    path: str = ""  # the container's position from the root (/html/body/div[2]/...)
+    dropped: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)
+    present: list[str] = field(default_factory=list)  # named signatures inside the container
+    sources: dict[str, str | None] = field(default_factory=dict)
+    words: int = 0
+    paragraphs: int = 0
+    link_density: float = 0.0
+    types: list[str] = field(default_factory=list)
+
+    @property
+    def key(self) -> str:
+        key = " < ".join(self.chain[:KEY_STEPS])
+        return key if any(self.unique) else f"{key} @ {self.path}"
+
+
+def _tokens(text: str) -> list[str]:
+    return _WORD.findall(text.lower())
+
+
+def _covered(counts: Counter[str], target: Counter[str]) -> int:
+    return sum(min(n, counts[t]) for t, n in target.items() if t in counts)
+
+
+def _element_children(element: HtmlElement) -> Iterable[HtmlElement]:
+    return (child for child in element if isinstance(child.tag, str))
+
+
+def find_text_container(root: HtmlElement, paragraphs: list[str]) -> HtmlElement | None:
+    """The deepest element holding at least ``COVER`` of the paragraphs' words."""
+    target = Counter(_tokens(" ".join(paragraphs)))
+    total = sum(target.values())
+    if not total:
+        return None
+    node = root.find("body")
+    if node is None:
+        node = root
+    covered = _covered(Counter(_tokens(node.text_content())), target)
+    if covered < COVER * total:
+        return None
+    while True:
+        best, best_covered = None, 0
+        for child in _element_children(node):
+            value = _covered(Counter(_tokens(child.text_content())), target)
+            if value > best_covered:
+                best, best_covered = child, value
+        if best is None or best_covered < DESCEND * covered:
+            return node
+        node, covered = best, best_covered
+
+
+def _shingles(words: list[str]) -> set[tuple[str, ...]]:
+    return {tuple(words[i:i + 3]) for i in range(len(words) - 2)}
+
+
+def _subtrees(container: HtmlElement, text: str) -> tuple[list[str], list[str], list[str]]:
+    """Named subtrees inside the container: left out by the full extraction, kept, present."""
+    kept_shingles = _shingles(_tokens(text))
+    lowered = " ".join(_tokens(text))
+    dropped: list[str] = []
+    kept: list[str] = []
+    present: list[str] = []
+    stack = list(_element_children(container))
+    while stack:
+        element = stack.pop()
+        sig = signature(element)
+        if sig is None:
+            continue
+        words = _tokens(element.text_content())
+        named = is_named(sig)
+        if named:
+            present.append(sig)
+        if not words:
+            continue
+        share = _share(words, kept_shingles, lowered)
+        if share < DROPPED:
+            if named:
+                dropped.append(sig)
+                continue
+        elif share > KEPT and named:
+            kept.append(sig)
+        stack.extend(_element_children(element))
+    return dropped, kept, present
+
+
+def _share(words: list[str], kept_shingles: set[tuple[str, ...]], lowered: str) -> float:
+    if len(words) < 3:
+        return 1.0 if " ".join(words) in lowered else 0.0
+    shingles = _shingles(words)
+    return len(shingles & kept_shingles) / len(shingles)
+
+
+def classify_subtrees(container: HtmlElement, text: str,
+                      signatures: set[str]) -> tuple[list[str], list[str]]:
+    """Of the given signatures inside a container: those the extracted ``text`` kept (or
+    partly kept) somewhere, and those it left out wherever they appear."""
+    kept_shingles = _shingles(_tokens(text))
+    lowered = " ".join(_tokens(text))
+    kept: set[str] = set()
+    seen: set[str] = set()
+    for element in container.iterdescendants():
+        sig = signature(element)
+        if sig is None or sig not in signatures:
+            continue
+        words = _tokens(element.text_content())
+        if not words:
+            continue
+        seen.add(sig)
+        if _share(words, kept_shingles, lowered) >= DROPPED:
+            kept.add(sig)
+    return sorted(kept), sorted(seen - kept)
+
+
+def observe(root: HtmlElement, item: ArticleItem, types: Iterable[str] = (),
+            fallbacks: Iterable[str] = ()) -> Observation | None:
+    """What a page (its parsed, unchanged tree) and its full extraction say of the layout.
+    ``fallbacks``: the fields (``FALLBACK_FIELDS``) the full extraction took from trafilatura's
+    metadata because the page declares none."""
+    if not item.paragraphs:
+        return None
+    for junk in _JUNK(root):
+        junk.drop_tree()
+    container = find_text_container(root, item.paragraphs)
+    if container is None:
+        return None
+    chain: list[str] = []
+    node: HtmlElement | None = container
+    while node is not None and len(chain) < MAX_CHAIN:
+        sig = signature(node)
+        if sig is None or sig in ("html",):
+            break
+        chain.append(sig)
+        node = node.getparent()
+    unique = []
+    for k in range(1, len(chain) + 1):
+        try:
+            found = root.xpath(chain_xpath(list(reversed(chain[:k]))))
+        except etree.XPathError:
+            found = []
+        unique.append(len(found) == 1 and found[0] is container)
+    path = root.getroottree().getpath(container)
+    dropped, kept, present = _subtrees(container, item.text)
+    linked = sum(len(" ".join(a.text_content().split())) for a in container.iter("a"))
+    total = len(" ".join(container.text_content().split()))
+    return Observation(
+        url=item.url, chain=chain, unique=unique, path=path, dropped=sorted(set(dropped)),
+        kept=sorted(set(kept)), present=sorted(set(present)),
+        sources={"published": item.published_source, "authors": item.authors_source,
+                 "language": item.language_source,
+                 **dict.fromkeys(fallbacks, TRAFILATURA)},
+        words=sum(len(p.split()) for p in item.paragraphs), paragraphs=len(item.paragraphs),
+        link_density=min(1.0, linked / total) if total else 1.0,
+        types=sorted({str(t).lower() for t in types} & ARTICLE_TYPES))
+
+
+def learn(site: str, observations: list[Observation], *, version: int = 0,
+          now: datetime | None = None) -> Layout | None:
+    """A layout from the observations of one site that share a container (one ``key``), or
+    None when no chain of signatures finds the container alone on every page."""
+    if not observations:
+        return None
+    chains = [o.chain for o in observations]
+    depth = None
+    for k in range(1, min(len(c) for c in chains) + 1):
+        if len({tuple(c[:k]) for c in chains}) > 1:
+            break
+        if all(o.unique[k - 1] for o in observations):
+            depth = k
+            break
+    if depth is not None:
+        container = chain_xpath(list(reversed(chains[0][:depth])))
+    elif len({o.path for o in observations}) == 1 and observations[0].path:
+        container = observations[0].path  # no names to go by: the same place on every page
+    else:
+        return None
+    dropped = Counter(s for o in observations for s in o.dropped)
+    present = Counter(s for o in observations for s in o.present)
+    kept = {s for o in observations for s in o.kept}
+    drops = sorted(drop_xpath(s) for s, n in dropped.items() if n == present[s] and s not in kept)
+    sources: dict[str, str | None] = {}
+    for name in ("published", "authors", "language"):
+        values = {o.sources.get(name) for o in observations}
+        sources[name] = values.pop() if len(values) == 1 else None
+    for name in FALLBACK_FIELDS:  # from trafilatura when any learning page needed it
+        if any(o.sources.get(name) == TRAFILATURA for o in observations):
+            sources[name] = TRAFILATURA
+    known = sorted(present)
+    types = set(observations[0].types)
+    for o in observations[1:]:
+        types &= set(o.types)
+    return Layout(
+        site=site, key=observations[0].key, container=container, drops=drops, known=known,
+        sources=sources,
+        min_words=min(o.words for o in observations),
+        max_words=max(o.words for o in observations),
+        min_paragraphs=min(o.paragraphs for o in observations),
+        max_paragraphs=max(o.paragraphs for o in observations),
+        max_link_density=max(o.link_density for o in observations),
+        types=sorted(types), learned_from=[o.url for o in observations], version=version,
+        valid_from=now or datetime.now(UTC))
+
+
+def group(observations: list[Observation]) -> dict[str, list[Observation]]:
+    """Observations by container key (one site may have several layouts)."""
+    groups: dict[str, list[Observation]] = {}
+    for o in observations:
+        groups.setdefault(o.key, []).append(o)
+    return groups
+
+
+def _shingle_counts(paragraphs: list[str]) -> Counter[tuple[str, ...]]:
+    words = _tokens(" ".join(paragraphs))
+    if len(words) < 4:
+        return Counter([tuple(words)]) if words else Counter()
+    return Counter(tuple(words[i:i + 4]) for i in range(len(words) - 3))
+
+
+def agreement(fast: list[str], full: list[str]) -> float:
+    """How far two extractions of one page agree: F1 of their 4-word shingles (multisets),
+    as the article-extraction benchmark scores a text; 1.0 for two empty texts."""
+    a, b = _shingle_counts(fast), _shingle_counts(full)
+    if not a and not b:
+        return 1.0
+    common = sum((a & b).values())
+    if not common:
+        return 0.0
+    precision, recall = common / sum(a.values()), common / sum(b.values())
+    return 2 * precision * recall / (precision + recall)
+
+

@@ -1,0 +1,118 @@
+"""One page through its site's layouts, in an extraction worker (plain, picklable in and out).
+
+:func:`extract_page` is the extraction pool's task: the fast path when a layout of the page's
+site finds its container and its checks pass; otherwise (or when the page is sampled) the full
+extraction, compared with the fast result when there is one. With ``observe`` the full
+extraction's page is also observed for learning (crawler/layouts/learn.py). What happened is
+the result's ``layout`` (:class:`LayoutReport`), which the crawl process's
+:class:`crawler.layouts.book.LayoutBook` reads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from trafilatura.utils import load_html
+
+from crawler.extraction.article import extract_article
+from crawler.extraction.metadata import page_metadata
+from crawler.extraction.text import word_count
+from crawler.items import ArticleItem, Extraction
+from crawler.layouts.fast import MIN_WORDS, FastResult, extract_with_layout, find_container
+from crawler.layouts.learn import Observation, agreement, classify_subtrees, observe
+from crawler.layouts.site_layout import Layout
+
+FAST, FULL = "fast", "full"
+# A fast result that missed only its length checks still shows that the page is one of the
+# site's articles (its container, types, date and link density fit): the page is an article.
+_LENGTH_MISSES = {"length", "paragraphs"}
+
+
+@dataclass(slots=True)
+class LayoutReport:
+    path: str = FULL  # how the returned result was extracted
+    version: int | None = None  # the layout whose container the page has
+    miss: str | None = None  # why that layout's fast result was not used
+    sampled: bool = False
+    agreement: float | None = None  # fast against full, when both ran
+    fields_agree: bool = True  # the date and title, when both ran
+    observation: Observation | None = None
+    accepted: list[str] = field(default_factory=list)  # new signatures the full way kept
+    dropped: list[str] = field(default_factory=list)  # ... and the ones it left out
+    by_layout: bool = False  # an article because its site's layout says so
+
+
+def extract_page(html: str, url: str, *, layouts: tuple[Layout, ...] | list[Layout] = (),
+                 sample: bool = False, observe_page: bool = False, min_words: int = 80,
+                 hinted: bool = False, not_before: datetime | None = None,
+                 detect_language: bool = True) -> Extraction:
+    report = LayoutReport()
+    fast: FastResult | None = None
+    if layouts:
+        tree = load_html(html)
+        if tree is None:
+            return Extraction.nothing(url, "unparseable HTML")
+        for layout in layouts:
+            if find_container(tree, layout) is None:
+                continue
+            report.version = layout.version
+            fast = extract_with_layout(html, url, layout, tree=tree, not_before=not_before,
+                                       detect_language=detect_language)
+            report.miss = fast.miss
+            break
+        if fast is not None and fast.extraction is not None and not sample:
+            report.path = FAST
+            fast.extraction.layout = report
+            return fast.extraction
+    full = extract_article(html, url, min_words=min_words, hinted=hinted,
+                           not_before=not_before, detect_language=detect_language)
+    report.sampled = sample and fast is not None and fast.extraction is not None
+    candidate = fast.extraction or fast.fast if fast is not None else None
+    if candidate is not None:
+        report.agreement = agreement(candidate.item.paragraphs, full.item.paragraphs)
+        report.fields_agree = _fields_agree(candidate.item, full.item)
+    if fast is not None and fast.unknown and full.item.paragraphs:
+        report.accepted, report.dropped = _judge_unknown(html, url, layouts, report.version,
+                                                         fast.unknown, full.item.text)
+    if (fast is not None and not full.is_article and fast.miss in _LENGTH_MISSES
+            and word_count(full.item.text) >= MIN_WORDS):
+        full.is_article, full.page_kind, report.by_layout = True, f"layout {report.version}", True
+    if observe_page and full.is_article and full.item.paragraphs:
+        page = load_html(html)
+        if page is not None:
+            meta = page_metadata(page, url)
+            declared = {"title": meta.headline, "site_name": meta.site_name,
+                        "description": meta.description, "image": meta.image,
+                        "tags": meta.tags}
+            # The fields the full way took from trafilatura's metadata, the page declaring none
+            fallbacks = [name for name, value in declared.items()
+                         if getattr(full.item, name) and not value]
+            report.observation = observe(page, full.item, meta.types, fallbacks=fallbacks)
+    full.layout = report
+    return full
+
+
+def _fields_agree(fast: ArticleItem, full: ArticleItem) -> bool:
+    """The fast result's date (to the minute) and title are the full extraction's."""
+    if (fast.published is None) != (full.published is None):
+        return False
+    if fast.published is not None and full.published is not None and abs(
+            (fast.published - full.published).total_seconds()) >= 60:
+        return False
+    return fast.title == full.title
+
+
+def _judge_unknown(html: str, url: str, layouts: tuple[Layout, ...] | list[Layout],
+                   version: int | None, unknown: list[str],
+                   text: str) -> tuple[list[str], list[str]]:
+    """Of the named elements a layout had not seen, the ones the full extraction kept and
+    the ones it left out (each judged on this page)."""
+    layout = next((lay for lay in layouts if lay.version == version), None)
+    page = load_html(html)
+    if layout is None or page is None:
+        return [], []
+    container = find_container(page, layout)
+    if container is None:
+        return [], []
+    return classify_subtrees(container, text, set(unknown))
