@@ -277,10 +277,10 @@ def test_health_shares() -> None:
     from crawler.extensions.run_record import EVENTS, health
 
     counts = {"s": {**dict.fromkeys(EVENTS, 0), "fetched": 10, "empty_text": 1, "rejected": 2,
-                    "articles": 8, "no_date": 2, "no_author": 4, "paywalled": 1},
+                    "articles": 8, "no_date": 2, "no_author": 4, "paywalled": 1, "fast": 6},
               "idle": dict.fromkeys(EVENTS, 0)}
     assert health(counts) == {
         "s": {"empty_text": 0.1, "rejected": 0.2, "no_date": 0.25, "no_author": 0.5,
-              "paywalled": 0.125},
-        "idle": dict.fromkeys(["empty_text", "rejected", "no_date", "no_author", "paywalled"],
-                              0.0)}
+              "paywalled": 0.125, "fast": 0.75},
+        "idle": dict.fromkeys(["empty_text", "rejected", "no_date", "no_author", "paywalled",
+                               "fast"], 0.0)}

@@ -24,7 +24,7 @@ from tests.conftest import ROOT, log_of, run_crawl
 from tests.test_cron import newscrawl
 
 ROW = re.compile(r"^(\S+)\s+" + r"\s+".join([r"(\d+)"] * 9)
-                 + r"(?:(?:\s+(?:\d+%|-)){4})?\s*$")
+                 + r"(?:(?:\s+(?:\d+%|-)){5})?\s*$")
 COLUMNS = ("discovered", "fetched", "stored_new", "updated", "unchanged", "not_modified",
            "rejected", "skipped_too_old", "errors")
 
@@ -135,7 +135,7 @@ def test_run_log_json_every_line_and_runs_table(demo: DemoServer, db: Any, mongo
     assert out[0].split() == ["started", "(UTC)", "secs", "outcome", "source", "found", "fetched",
                               "new",
                               "upd", "same", "304", "refused", "old", "err", "empty", "nodate",
-                              "noauth", "paywl"]
+                              "noauth", "paywl", "fast"]
     started = run["started_at"].strftime("%Y-%m-%d %H:%M:%S")
     for name, c in run["counts"].items():
         (line,) = [line for line in out if line.startswith(started) and f" {name} " in line]
@@ -143,7 +143,8 @@ def test_run_log_json_every_line_and_runs_table(demo: DemoServer, db: Any, mongo
         assert cells[3] == "ok" and cells[4] == name
         assert [int(v) for v in cells[5:14]] == [c[k] for k in COLUMNS]
         assert cells[14:] == [f"{run['health'][name][k] * 100:.0f}%"
-                              for k in ("empty_text", "no_date", "no_author", "paywalled")]
+                              for k in ("empty_text", "no_date", "no_author", "paywalled",
+                                        "fast")]
     assert any(line.strip().startswith("harbour refused: ") for line in out)
 
 
@@ -190,7 +191,7 @@ def test_summary_counts_entries_skipped_as_old(demo: DemoServer, db: Any, mongo_
     (name,) = run["counts"]
     assert rows[name]["skipped_too_old"] == run["counts"][name]["skipped_too_old"] == 7
     assert rows[name]["fetched"] == 0 and "total" not in rows
-    assert re.search(rf"^{name}\s+7\s+0 .*\s+7\s+0\s+-\s+-\s+-\s+-\s*$", proc.stderr,
+    assert re.search(rf"^{name}\s+7\s+0 .*\s+7\s+0\s+-\s+-\s+-\s+-\s+-\s*$", proc.stderr,
                      re.MULTILINE)
 
 

@@ -29,7 +29,7 @@ logger = logging.getLogger(__name__)
 # The per-source events counted as news/source/<name>/<event>.
 EVENTS = ("discovered", "fetched", "not_modified", "stored_new", "updated", "unchanged",
           "rejected", "empty_text", "errors", "skipped_not_due", "skipped_too_old",
-          "articles", "no_date", "no_author", "paywalled")
+          "articles", "no_date", "no_author", "paywalled", "fast")
 # Below this many fetched pages a source's extraction health is not judged.
 HEALTH_MIN_PAGES = 5
 
@@ -45,7 +45,8 @@ def source_counts(stats: dict[str, Any], names: list[str]) -> dict[str, dict[str
 
 def health(counts: dict[str, dict[str, int]]) -> dict[str, dict[str, float]]:
     """Per-source extraction health as shares: of the pages fetched, empty text and rejected
-    as non-article; of the articles extracted, no date, no author and paywalled."""
+    as non-article; of the articles extracted, no date, no author, paywalled, and extracted
+    through their site's learned layout (fast: docs/layouts.md)."""
     shares = {}
     for name, c in counts.items():
         pages, articles = c["fetched"], c["articles"]
@@ -55,6 +56,7 @@ def health(counts: dict[str, dict[str, int]]) -> dict[str, dict[str, float]]:
             "no_date": round(c["no_date"] / articles, 3) if articles else 0.0,
             "no_author": round(c["no_author"] / articles, 3) if articles else 0.0,
             "paywalled": round(c["paywalled"] / articles, 3) if articles else 0.0,
+            "fast": round(c["fast"] / articles, 3) if articles else 0.0,
         }
     return shares
 

@@ -4,12 +4,15 @@ observed, and what a page's report changes (plain: no Scrapy, no database).
 A site's life::
 
     learning --(NEWS_LAYOUT_LEARN_PAGES observations share a container)--> layout open
-    layout open --(a sampled page disagrees: F1 < NEWS_LAYOUT_MIN_AGREEMENT,
+    layout open --(a sampled page disagrees: paragraph F1 < MIN_AGREEMENT (0.95),
                    or its date or title differs)--> closed ("disagreed") --> learning
     layout open --(NEWS_LAYOUT_MAX_FAILURES pages in a row fail its checks)--> closed
                    ("failed") --> learning
+    layout open --(a new layout is learned from pages that all failed its checks: a
+                   redesign)--> closed ("replaced")
     layout open --(a page holds a named element it has not seen: the page goes the full
-                   way, and the element is learned as kept or dropped)--> layout open
+                   way, and the element is learned as kept or dropped, when the container
+                   holds the full way's text; else a failure)--> layout open
 
 Pages that go the full way on a site with fewer than ``max_layouts`` open layouts are
 observed, so a second article layout (long-form, live) is learned beside the first. A layout
@@ -24,7 +27,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from crawler.layouts.learn import Observation, group, learn
+from crawler.layouts.learn import MIN_AGREEMENT, Observation, group, learn
 from crawler.layouts.selectors import drop_xpath
 from crawler.layouts.site_layout import Layout
 from crawler.layouts.task import FAST, LayoutReport
@@ -37,6 +40,7 @@ class Plan:
     layouts: list[Layout]
     sample: bool
     observe: bool
+    fresh: list[int] = field(default_factory=list)  # layouts whose first fast page is sampled
 
 
 @dataclass(slots=True)
@@ -62,7 +66,7 @@ class SiteLayouts:
 
 class LayoutBook:
     def __init__(self, sample_every: int = 20, learn_pages: int = 3, max_failures: int = 5,
-                 max_layouts: int = 3, min_agreement: float = 0.95) -> None:
+                 max_layouts: int = 3, min_agreement: float = MIN_AGREEMENT) -> None:
         self.sample_every = sample_every
         self.learn_pages = learn_pages
         self.max_failures = max_failures
@@ -83,10 +87,10 @@ class LayoutBook:
     def plan(self, site: str, url: str) -> Plan:
         state = self.sites.setdefault(site, SiteLayouts())
         layouts = state.open
-        sample = bool(layouts) and (
-            (self.sample_every > 0 and zlib.crc32(url.encode()) % self.sample_every == 0)
-            or any(layout.version in state.fresh for layout in layouts))
-        return Plan(layouts, sample, observe=len(layouts) < self.max_layouts)
+        sample = bool(layouts) and self.sample_every > 0 and (
+            zlib.crc32(url.encode()) % self.sample_every == 0)
+        return Plan(layouts, sample, observe=len(layouts) < self.max_layouts,
+                    fresh=sorted(state.fresh))
 
     def record(self, site: str, report: LayoutReport, now: datetime | None = None,
                ) -> list[Event]:
@@ -94,24 +98,38 @@ class LayoutBook:
         state = self.sites.setdefault(site, SiteLayouts())
         now = now or datetime.now(UTC)
         events: list[Event] = []
-        layout = next((lay for lay in state.open if lay.version == report.version), None)
-        if layout is not None:
-            events += self._verify(state, layout, report, now)
+        by_version = {lay.version: lay for lay in state.open}
+        for version, miss in report.misses.items():
+            if version in by_version:
+                events += self._missed(state, by_version[version], miss, report, now)
+        used = (by_version.get(report.version)
+                if report.version is not None and report.miss is None else None)
+        if used is not None:
+            events += self._verify(state, used, report, now)
         if report.observation is not None and len(state.open) < self.max_layouts:
             events += self._observe(site, state, report.observation, now)
         return events
 
     def _verify(self, state: SiteLayouts, layout: Layout, report: LayoutReport,
                 now: datetime) -> list[Event]:
-        if report.sampled or (report.path == FAST and layout.version in state.fresh):
+        """A page the layout's checks passed: sampled (compared with the full way) or not."""
+        if report.sampled or report.path == FAST:
             state.fresh.discard(layout.version)
-        if report.agreement is not None and report.miss is None and (
+        if report.agreement is not None and (
                 report.agreement < self.min_agreement or not report.fields_agree):
             return [self._close(state, layout, "disagreed", now)]
-        if report.miss is None:
-            state.failures[layout.version] = 0
-            return []
-        if report.miss == "unknown":
+        state.failures[layout.version] = 0
+        return []
+
+    def _missed(self, state: SiteLayouts, layout: Layout, miss: str, report: LayoutReport,
+                now: datetime) -> list[Event]:
+        """A page with the layout's container whose fast result failed a check."""
+        if miss == "unknown" and (report.version != layout.version or report.coverage is None
+                                  or report.coverage < self.min_agreement):
+            # Not judged (another layout was tried first), or the container lacks the text
+            # the full way found: the page is not this layout's, whatever the new element.
+            miss = "foreign"
+        if miss == "unknown":
             # A new element in the article: the full way's verdict on it is learned.
             layout.known = sorted(set(layout.known) | set(report.accepted) | set(report.dropped))
             layout.drops = sorted(set(layout.drops) | {drop_xpath(sig) for sig in report.dropped})
@@ -144,10 +162,17 @@ class LayoutBook:
                        now=now)
         if layout is None or self._refused(state, layout):
             return []
+        events = []
+        # An open layout whose fast result missed on every page this one was learned from
+        # was redesigned away: this one replaces it.
+        replaced = set.intersection(*(set(o.missed) for o in recent))
+        for old in state.open:
+            if old.version in replaced:
+                events.append(self._close(state, old, "replaced", now))
         state.layouts.append(layout)
         state.fresh.add(layout.version)
         state.observations.pop(observation.key, None)
-        return [Event(LEARNED, layout)]
+        return [*events, Event(LEARNED, layout)]
 
     def _refused(self, state: SiteLayouts, layout: Layout) -> bool:
         """The same layout as one closed for disagreeing with the full extraction."""

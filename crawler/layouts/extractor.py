@@ -33,6 +33,7 @@ from crawler.layouts.task import FAST, LayoutReport
 logger = logging.getLogger(__name__)
 
 RELOAD = 30.0  # seconds between reads of a site's layouts while it has none open
+GATE_PER_WORKER = 2  # pages given to the pool at once, per extraction worker
 
 
 class LayoutExtractor:
@@ -45,6 +46,7 @@ class LayoutExtractor:
         self._loaded: dict[str, float] = {}  # site -> when its layouts were last read
         self._loading: dict[str, asyncio.Future[None]] = {}
         self._writes: set[asyncio.Task[None]] = set()
+        self._gate: asyncio.Semaphore | None = None
         self.crawler: Crawler | None = None  # opens the store when the spider opens
 
     @classmethod
@@ -82,10 +84,18 @@ class LayoutExtractor:
         if self.book is None:
             return await self.pool.extract(html, url, hinted=hinted)
         site = site_of(url)
-        await self._load(site)
-        plan = self.book.plan(site, url)
-        result = await self.pool.extract(html, url, hinted=hinted, layouts=plan.layouts,
-                                         sample=plan.sample, observe_page=plan.observe)
+        if self._gate is None:
+            self._gate = asyncio.Semaphore(GATE_PER_WORKER * self.pool.workers)
+        # A page is planned (which layouts it tries) when a worker is about to take it, not
+        # when it arrives: a site's layout learned from its first pages serves the pages
+        # fetched meanwhile, instead of every page fetched before it was learned going the
+        # full way. The pool never idles for it: GATE_PER_WORKER pages per worker are out.
+        async with self._gate:
+            await self._load(site)
+            plan = self.book.plan(site, url)
+            result = await self.pool.extract(html, url, hinted=hinted, layouts=plan.layouts,
+                                             sample=plan.sample, fresh=plan.fresh,
+                                             observe_page=plan.observe)
         report = result.layout
         if isinstance(report, LayoutReport):
             self._count(report)

@@ -103,6 +103,9 @@ class FastResult:
     container_found: bool = False
     unknown: list[str] | None = None  # the named elements the layout has not seen
     fast: Extraction | None = None  # the fast result that missed a check (to compare)
+    # It missed only the length checks: its container, link density, date and types fit, so
+    # the page is one of the site's articles, however short (a wire story).
+    fits_but_length: bool = False
 
 
 def extract_with_layout(html: str, url: str, layout: Layout, *, tree: HtmlElement | None = None,
@@ -130,25 +133,34 @@ def extract_with_layout(html: str, url: str, layout: Layout, *, tree: HtmlElemen
                          detect_language=detect_language)
     result = Extraction(item, is_article=True, page_kind=f"layout {layout.version}",
                         metadata_error=meta.failed)
-    miss = check(layout, item.paragraphs, density, meta.types, item.published is not None)
+    dated = item.published is not None
+    miss = check(layout, item.paragraphs, density, meta.types, dated)
     if miss is None and unknown:
         miss = "unknown"
     if miss:
-        return FastResult(None, miss, container_found=True, unknown=unknown, fast=result)
+        fits = miss in LENGTH_MISSES and check(layout, item.paragraphs, density, meta.types,
+                                               dated, lengths=False) is None
+        return FastResult(None, miss, container_found=True, unknown=unknown, fast=result,
+                          fits_but_length=fits)
     return FastResult(result, container_found=True)
 
 
+LENGTH_MISSES = frozenset({"length", "paragraphs"})
+
+
 def check(layout: Layout, paragraphs: list[str], density: float, types: Any,
-          dated: bool) -> str | None:
-    """Why a fast result does not fit its layout, or None when it does."""
+          dated: bool, *, lengths: bool = True) -> str | None:
+    """Why a fast result does not fit its layout, or None when it does (``lengths=False``:
+    whatever its number of words and paragraphs)."""
     words = sum(word_count(p) for p in paragraphs)
     if words < MIN_WORDS:
         return "empty"
-    if not layout.min_words * WORDS_LOW <= words <= max(layout.max_words * WORDS_HIGH, 200):
+    if lengths and not (layout.min_words * WORDS_LOW <= words
+                        <= max(layout.max_words * WORDS_HIGH, 200)):
         return "length"
     count = len(paragraphs)
-    if not layout.min_paragraphs * PARAGRAPHS_LOW <= count <= max(
-            layout.max_paragraphs * PARAGRAPHS_HIGH, 20):
+    if lengths and not (layout.min_paragraphs * PARAGRAPHS_LOW <= count
+                        <= max(layout.max_paragraphs * PARAGRAPHS_HIGH, 20)):
         return "paragraphs"
     if density > min(0.5, layout.max_link_density + LINK_DENSITY_SLACK):
         return "links"

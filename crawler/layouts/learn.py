@@ -31,6 +31,8 @@ DESCEND = 0.95
 # A subtree is left out when under this share of its word trigrams is in the extracted text,
 # kept when over KEPT.
 DROPPED, KEPT = 0.2, 0.8
+# Two extractions of a page agree when their paragraph F1 (:func:`agreement`) is at least this.
+MIN_AGREEMENT = 0.95
 MAX_CHAIN = 6  # signatures tried from the container up
 KEY_STEPS = 3  # the container and two ancestors name a layout
 _JUNK = etree.XPath("//script|//style|//noscript|//template")
@@ -59,6 +61,7 @@ class Observation:
     paragraphs: int = 0
     link_density: float = 0.0
     types: list[str] = field(default_factory=list)
+    missed: list[int] = field(default_factory=list)  # layouts whose fast result missed here
 
     @property
     def key(self) -> str:
@@ -260,23 +263,39 @@ def group(observations: list[Observation]) -> dict[str, list[Observation]]:
     return groups
 
 
-def _shingle_counts(paragraphs: list[str]) -> Counter[tuple[str, ...]]:
-    words = _tokens(" ".join(paragraphs))
-    if len(words) < 4:
-        return Counter([tuple(words)]) if words else Counter()
-    return Counter(tuple(words[i:i + 4]) for i in range(len(words) - 3))
+def _matched(paragraphs: list[str], other: str) -> int:
+    """How many of the paragraphs are in the other text: at least half of their word
+    trigrams (a short line: all of its words, in a row)."""
+    shingles, lowered = _shingles(_tokens(other)), " ".join(_tokens(other))
+    count = 0
+    for paragraph in paragraphs:
+        words = _tokens(paragraph)
+        if words and _share(words, shingles, lowered) >= 0.5:
+            count += 1
+    return count
+
+
+def coverage(fast: list[str], full: list[str]) -> float:
+    """The share of the full extraction's paragraphs that the fast one holds (1.0 when the
+    full one has none)."""
+    full = [p for p in full if _tokens(p)]
+    return _matched(full, " ".join(fast)) / len(full) if full else 1.0
 
 
 def agreement(fast: list[str], full: list[str]) -> float:
-    """How far two extractions of one page agree: F1 of their 4-word shingles (multisets),
-    as the article-extraction benchmark scores a text; 1.0 for two empty texts."""
-    a, b = _shingle_counts(fast), _shingle_counts(full)
-    if not a and not b:
+    """How far two extractions of one page agree: the F1 of their paragraphs, a paragraph of
+    one counting as found when the other text holds it (at least half of its word trigrams).
+    A furniture line the fast way kept, or a paragraph it lost, costs a whole paragraph
+    however short; a paragraph split or punctuated differently costs nothing. 1.0 for two
+    empty texts."""
+    fast = [p for p in fast if _tokens(p)]
+    full = [p for p in full if _tokens(p)]
+    if not fast and not full:
         return 1.0
-    common = sum((a & b).values())
-    if not common:
+    if not fast or not full:
         return 0.0
-    precision, recall = common / sum(a.values()), common / sum(b.values())
+    precision = _matched(fast, " ".join(full)) / len(fast)
+    recall = _matched(full, " ".join(fast)) / len(full)
+    if not precision + recall:
+        return 0.0
     return 2 * precision * recall / (precision + recall)
-
-

@@ -12,10 +12,12 @@ from typing import Any
 
 _VOLATILE = re.compile(r"\d")
 _SAFE = re.compile(r"^[A-Za-z_][A-Za-z0-9_:-]{0,60}$")
-# Tags that name furniture by themselves (a drop may be named by the tag alone).
+# Tags that name furniture by themselves, or headings (a drop may be named by the tag alone).
 SEMANTIC_FURNITURE = frozenset({"aside", "figure", "figcaption", "nav", "form", "footer",
                                 "header", "button", "iframe", "noscript", "svg", "select",
-                                "style", "script", "template", "video", "audio", "picture"})
+                                "style", "script", "template", "video", "audio", "picture",
+                                # headings: a site's full extraction keeps or drops them all
+                                "h1", "h2", "h3", "h4", "h5", "h6"})
 
 
 def _stable(value: str) -> bool:

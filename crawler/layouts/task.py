@@ -17,25 +17,30 @@ from trafilatura.utils import load_html
 
 from crawler.extraction.article import extract_article
 from crawler.extraction.metadata import page_metadata
-from crawler.extraction.text import word_count
 from crawler.items import ArticleItem, Extraction
-from crawler.layouts.fast import MIN_WORDS, FastResult, extract_with_layout, find_container
-from crawler.layouts.learn import Observation, agreement, classify_subtrees, observe
+from crawler.layouts.fast import FastResult, extract_with_layout, find_container
+from crawler.layouts.learn import (
+    MIN_AGREEMENT,
+    Observation,
+    agreement,
+    classify_subtrees,
+    coverage,
+    observe,
+)
 from crawler.layouts.site_layout import Layout
 
 FAST, FULL = "fast", "full"
-# A fast result that missed only its length checks still shows that the page is one of the
-# site's articles (its container, types, date and link density fit): the page is an article.
-_LENGTH_MISSES = {"length", "paragraphs"}
 
 
 @dataclass(slots=True)
 class LayoutReport:
     path: str = FULL  # how the returned result was extracted
-    version: int | None = None  # the layout whose container the page has
+    version: int | None = None  # the layout used, else the first whose container was found
     miss: str | None = None  # why that layout's fast result was not used
+    misses: dict[int, str] = field(default_factory=dict)  # every layout tried and missed
     sampled: bool = False
     agreement: float | None = None  # fast against full, when both ran
+    coverage: float | None = None  # the share of the full way's paragraphs the fast way has
     fields_agree: bool = True  # the date and title, when both ran
     observation: Observation | None = None
     accepted: list[str] = field(default_factory=list)  # new signatures the full way kept
@@ -44,23 +49,33 @@ class LayoutReport:
 
 
 def extract_page(html: str, url: str, *, layouts: tuple[Layout, ...] | list[Layout] = (),
-                 sample: bool = False, observe_page: bool = False, min_words: int = 80,
-                 hinted: bool = False, not_before: datetime | None = None,
+                 sample: bool = False, fresh: tuple[int, ...] | list[int] = (),
+                 observe_page: bool = False, min_words: int = 80, hinted: bool = False,
+                 not_before: datetime | None = None,
                  detect_language: bool = True) -> Extraction:
+    """One page: through the first of ``layouts`` (newest first) whose container it has and
+    whose checks its result passes, else the full way. ``sample``, or a passing layout in
+    ``fresh`` (learned, no page checked yet): the full way too, and the two compared."""
     report = LayoutReport()
-    fast: FastResult | None = None
+    fast: FastResult | None = None  # the result used, else the first that missed
     if layouts:
         tree = load_html(html)
         if tree is None:
             return Extraction.nothing(url, "unparseable HTML")
-        for layout in layouts:
+        for layout in sorted(layouts, key=lambda lay: -lay.version):
             if find_container(tree, layout) is None:
                 continue
-            report.version = layout.version
-            fast = extract_with_layout(html, url, layout, tree=tree, not_before=not_before,
-                                       detect_language=detect_language)
-            report.miss = fast.miss
-            break
+            if fast is not None:
+                tree = load_html(html)  # the layout tried before changed the tree
+            result = extract_with_layout(html, url, layout, tree=tree, not_before=not_before,
+                                         detect_language=detect_language)
+            if result.miss is None:
+                fast, report.version, report.miss = result, layout.version, None
+                sample = sample or layout.version in fresh
+                break
+            report.misses[layout.version] = result.miss or "container"
+            if fast is None:
+                fast, report.version, report.miss = result, layout.version, result.miss
         if fast is not None and fast.extraction is not None and not sample:
             report.path = FAST
             fast.extraction.layout = report
@@ -71,13 +86,20 @@ def extract_page(html: str, url: str, *, layouts: tuple[Layout, ...] | list[Layo
     candidate = fast.extraction or fast.fast if fast is not None else None
     if candidate is not None:
         report.agreement = agreement(candidate.item.paragraphs, full.item.paragraphs)
+        report.coverage = coverage(candidate.item.paragraphs, full.item.paragraphs)
         report.fields_agree = _fields_agree(candidate.item, full.item)
     if fast is not None and fast.unknown and full.item.paragraphs:
         report.accepted, report.dropped = _judge_unknown(html, url, layouts, report.version,
                                                          fast.unknown, full.item.text)
-    if (fast is not None and not full.is_article and fast.miss in _LENGTH_MISSES
-            and word_count(full.item.text) >= MIN_WORDS):
-        full.is_article, full.page_kind, report.by_layout = True, f"layout {report.version}", True
+    if (fast is not None and fast.fast is not None and not full.is_article
+            and fast.fits_but_length and report.agreement is not None
+            and report.agreement >= MIN_AGREEMENT):
+        # The page-by-page classifier refused a page that fits its site's article layout in
+        # all but its length (a short wire story), and both ways read the same text: an
+        # article. (Not when they read different texts: the container is something else.)
+        report.path, report.by_layout = FAST, True
+        fast.fast.layout = report
+        return fast.fast
     if observe_page and full.is_article and full.item.paragraphs:
         page = load_html(html)
         if page is not None:
@@ -89,6 +111,8 @@ def extract_page(html: str, url: str, *, layouts: tuple[Layout, ...] | list[Layo
             fallbacks = [name for name, value in declared.items()
                          if getattr(full.item, name) and not value]
             report.observation = observe(page, full.item, meta.types, fallbacks=fallbacks)
+            if report.observation is not None:
+                report.observation.missed = sorted(report.misses)
     full.layout = report
     return full
 

@@ -15,7 +15,7 @@ from typing import Any
 from crawler.extraction.classify import REFUSAL_KINDS
 
 HEALTH_COLUMNS = (("empty_text", "empty"), ("no_date", "nodate"), ("no_author", "noauth"),
-                  ("paywalled", "paywl"))
+                  ("paywalled", "paywl"), ("fast", "fast"))
 COUNT_COLUMNS = (("discovered", "found"), ("fetched", "fetched"), ("stored_new", "new"),
                  ("updated", "upd"), ("unchanged", "same"), ("not_modified", "304"),
                  ("rejected", "refused"), ("skipped_too_old", "old"), ("errors", "err"))

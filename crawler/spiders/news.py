@@ -30,6 +30,7 @@ from crawler.extraction.classify import refusal_kind
 from crawler.extraction.pool import ExtractionPool
 from crawler.items import ArticleItem, Fetch
 from crawler.layouts.extractor import LayoutExtractor
+from crawler.layouts.task import FAST, LayoutReport
 from crawler.sources import Source, SourcesError, load_sources, url_list
 from crawler.url_state import KIND_PAGE, KIND_UNCHANGED, listed_key, validators
 
@@ -271,6 +272,8 @@ class NewsSpider(scrapy.Spider):
             self._fetched(response, kind=KIND_PAGE)
             logger.info("Not an article (%s): %s", result.page_kind, response.url)
             return
+        if isinstance(result.layout, LayoutReport) and result.layout.path == FAST:
+            self._count_source(source, "fast")  # through its site's learned layout
         yield self._item(response, result.item)
 
     def _fetched(self, response: Response, kind: str) -> None:

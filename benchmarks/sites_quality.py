@@ -1,0 +1,163 @@
+"""Extraction quality crawled as sites, with learned layouts on and off, side by side.
+
+    .venv/bin/python benchmarks/sites_quality.py [--hosts 32] [--runs 2]
+
+Serves the pages of both eval corpora (``../shared/eval``: scrapinghub-aeb, fundus-testdata)
+on loopback hosts as tests/test_real_pages.py does (every page at its published path, plain
+sitemaps, a front page; tests/eval_sites.py), and crawls them with ``scrapy crawl news`` into
+a fresh embedded database once with ``NEWS_LAYOUTS=True`` and once with ``False`` (the same
+served bytes, the same settings otherwise). With ``--runs 2`` each crawl is followed by a
+second, incremental one whose due pages are refetched (``NEWS_RECRAWL_SCHEDULE`` short), so
+pages of sites whose layouts were learned in the first run go the fast way. Each stored
+article is scored against its page's ground truth: body shingle precision, recall and F1 as
+benchmarks/quality.py computes them. Also printed: the pages extracted the fast way (the
+``news/layout/*`` stats of the last run) and the articles whose text differs between the two
+modes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pymongo
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # run as a script: make the project importable
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks.crawl_diff import SETTINGS  # noqa: E402
+from benchmarks.quality import shingle_scores  # noqa: E402
+from crawler.database import EmbeddedMongo  # noqa: E402
+from tests.eval_sites import EvalPage, EvalSites, aeb_pages, fundus_pages  # noqa: E402
+
+CORPORA = {"scrapinghub-aeb": aeb_pages, "fundus-testdata": fundus_pages}
+MODES = {"layouts on": "True", "layouts off": "False"}
+
+
+def crawl(uri: str, database: str, sources: Path, data: Path, layouts: str, run: int,
+          ) -> dict[str, Any]:
+    stats = data / f"stats-{database}-{run}.json"
+    settings = {**SETTINGS, "NEWS_SOURCES": str(sources), "MONGO_DATABASE": database,
+                "NEWS_DATA_DIR": str(data / database), "NEWS_LAYOUTS": layouts,
+                "NEWS_RECRAWL_SCHEDULE": "1s", "NEWS_ARCHIVE": "False",
+                "STATS_CLASS": "tests.stats_file.JsonStatsCollector", "STATS_FILE": str(stats)}
+    command = [sys.executable, "-m", "scrapy", "crawl", "news"]
+    for key, value in settings.items():
+        command += ["-s", f"{key}={value}"]
+    env = dict(os.environ, MONGO_URI=uri, SCRAPY_SETTINGS_MODULE="crawler.settings",
+               PYTHONPATH=str(ROOT))
+    proc = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True,
+                          check=False, timeout=3600)
+    (data / f"crawl-{database}-{run}.log").write_text(proc.stderr, encoding="utf-8")
+    if proc.returncode != 0:
+        raise SystemExit(f"crawl {database} run {run} failed ({proc.returncode}); log in {data}")
+    result: dict[str, Any] = json.loads(stats.read_text(encoding="utf-8"))
+    return result
+
+
+def _key(url: str) -> str:
+    parts = urlsplit(url)
+    return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+
+
+def score(uri: str, database: str, pages: dict[str, list[EvalPage]]
+          ) -> tuple[dict[str, dict[str, float]], dict[str, str]]:
+    """Per corpus: pages, stored, mean precision, recall and F1 over the pages (a page not
+    stored scores 0); and the stored text of each page (by corpus and path)."""
+    client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(uri, tz_aware=True)
+    try:
+        docs = list(client[database].articles.find({}, {"fetched_url": 1, "url": 1,
+                                                       "text": 1, "source": 1}))
+    finally:
+        client.close()
+    texts: dict[str, str] = {}
+    for doc in docs:
+        corpus = str(doc.get("source", "")).split("/", 1)[0]
+        for url in (doc.get("fetched_url"), doc.get("url")):
+            if url:
+                texts.setdefault(f"{corpus} {_key(url)}", doc.get("text") or "")
+    table: dict[str, dict[str, float]] = {}
+    for corpus, corpus_pages in pages.items():
+        precision, recall, f1, stored = [], [], [], 0
+        for page in corpus_pages:
+            text = texts.get(f"{corpus} {page.path}")
+            if text is None:
+                precision.append(0.0)
+                recall.append(0.0)
+                f1.append(0.0)
+                continue
+            stored += 1
+            p, r = shingle_scores(text, page.truth)
+            p = p or 0.0
+            precision.append(p)
+            recall.append(r)
+            f1.append(2 * p * r / (p + r) if p + r else 0.0)
+        table[corpus] = {"pages": len(corpus_pages), "stored": stored,
+                         "precision": statistics.fmean(precision),
+                         "recall": statistics.fmean(recall), "f1": statistics.fmean(f1),
+                         "f1_median": statistics.median(f1)}
+    return table, texts
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--hosts", type=int, default=32)
+    parser.add_argument("--runs", type=int, default=2, choices=(1, 2))
+    args = parser.parse_args(argv)
+    pages = {name: load() for name, load in CORPORA.items()}
+    results: dict[str, tuple[dict[str, dict[str, float]], dict[str, str], dict[str, Any]]] = {}
+    with tempfile.TemporaryDirectory(prefix="sites-quality-") as tmp, ExitStack() as stack:
+        folder = Path(tmp)
+        server = EmbeddedMongo(folder / "db")
+        uri = server.start()
+        stack.callback(server.stop)
+        sources = []
+        for name, corpus_pages in pages.items():
+            sites = stack.enter_context(EvalSites(corpus_pages, hosts=args.hosts))
+            sources += [{"name": f"{name}/{i}", "sitemaps": [base + "/sitemap.xml"]}
+                        for i, base in enumerate(sites.base_urls)]
+        sources_file = folder / "sources.yaml"
+        sources_file.write_text(yaml.safe_dump({"sources": sources}), encoding="utf-8")
+        for n, (mode, value) in enumerate(MODES.items()):
+            database = f"quality{n}"
+            stats: dict[str, Any] = {}
+            for run in range(1, args.runs + 1):
+                stats = crawl(uri, database, sources_file, folder, value, run)
+            table, texts = score(uri, database, pages)
+            results[mode] = (table, texts, stats)
+    print(f"{'corpus':<16} {'mode':<12} {'pages':>5} {'stored':>6} {'prec':>6} {'recall':>6} "
+          f"{'F1':>6} {'F1 med':>6} {'fast':>5} {'full':>5} {'learned':>7}")
+    for corpus in pages:
+        for mode, (table, _, stats) in results.items():
+            row = table[corpus]
+            fast = sum(v for k, v in stats.items() if k.startswith("news/source/" + corpus)
+                       and k.endswith("/fast"))
+            print(f"{corpus:<16} {mode:<12} {row['pages']:>5.0f} {row['stored']:>6.0f} "
+                  f"{row['precision']:>6.3f} {row['recall']:>6.3f} {row['f1']:>6.3f} "
+                  f"{row['f1_median']:>6.3f} {fast:>5} "
+                  f"{'':>5} {'':>7}")
+    for mode, (_, _, stats) in results.items():
+        layout = {k.removeprefix("news/layout/"): v for k, v in sorted(stats.items())
+                  if k.startswith("news/layout/")}
+        print(f"{mode}, last run: {layout}")
+    on, off = results["layouts on"][1], results["layouts off"][1]
+    differ = sorted(k for k in set(on) | set(off) if on.get(k) != off.get(k))
+    print(f"articles whose text differs between the modes: {len(differ)}")
+    for key in differ[:20]:
+        print(f"  {key}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
