@@ -117,6 +117,23 @@ def test_the_demo_uses_its_own_database_and_prints_the_exact_command(
     assert "MONGO_URI is set; the demo ignores it and uses its own embedded database" in out
     assert f"  {'total':<12} 21" in out, out
 
+    # The follow-up commands it prints read the demo's data (not ./data, not MONGO_URI's), as
+    # printed, from the directory it ran in.
+    follow = [shlex.split(line) for line in out.splitlines() if line.startswith("  MONGO_URI= ")]
+    assert [words[2] for words in follow] == ["runs", "report", "export", "reextract"], out
+    assert all(words[3:5] == ["--data-dir", str(tmp_path / "demo")] for words in follow)
+    for words in follow[:3:2]:  # runs and export (report and reextract read the same way)
+        env = dict(os.environ, PYTHONPATH=str(ROOT), MONGO_URI=production.uri)
+        env.update(word.split("=", 1) for word in words[:1])
+        read = subprocess.run(words[1:], cwd=ROOT, env=env, capture_output=True, text=True,
+                              timeout=120, check=False)
+        assert read.returncode == 0, read.stderr[-2000:]
+        if words[2] == "runs":
+            assert len([line for line in read.stdout.splitlines() if " ok " in line]) == 3, \
+                read.stdout
+        else:
+            assert "Exported 21 article(s)" in read.stderr, read.stderr[-2000:]
+
     # The printed command, run as printed (against sites on the same port), does the same.
     (running,) = [line for line in out.splitlines() if line.startswith("Running: ")]
     words = shlex.split(running.removeprefix("Running: "))

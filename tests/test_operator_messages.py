@@ -4,8 +4,12 @@ tests/test_operator_errors.py and tests/test_archive_crawl.py."""
 
 from __future__ import annotations
 
+import json
+import logging
 import re
+import shlex
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,7 +17,8 @@ from scrapy.settings import Settings
 from scrapy.utils.test import get_crawler
 
 from crawler import settings as defaults
-from crawler.config import ConfigError, check_settings
+from crawler.cli import follow_ups, main
+from crawler.config import EXIT_CONFIG, ConfigError, check_settings
 from crawler.sources import SourcesError
 from crawler.spiders.news import NewsSpider
 from crawler.templates.model import SiteTemplate
@@ -66,3 +71,68 @@ def test_every_site_templates_field_is_documented() -> None:
     assert doc["site"] == doc["_id"]
     missing = _undocumented("site_templates", doc)
     assert not missing, f"site_templates fields missing from docs/schema.md: {missing}"
+
+
+# -- newscrawl export --source NAME that has nothing --------------------------------------
+
+
+def _export(tmp_path: Path, database: str, source: str) -> int:
+    sources = tmp_path / "sources.yaml"
+    sources.write_text("sources:\n  - name: harbour\n    feeds: [https://example.org/feed]\n"
+                       "  - name: courrier\n    feeds: [https://example.net/feed]\n")
+    return main(["export", "--since", "7d", "--source", source, "--out", str(tmp_path / "out"),
+                 "-s", f"MONGO_DATABASE={database}", "-s", f"NEWS_SOURCES={sources}",
+                 "-s", "NEWS_MONGO_TIMEOUT=2"])
+
+
+@pytest.fixture
+def stored(mongo_db: Any, mongo_uri: str, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """One article of harbour, stored now, in a fresh database that MONGO_URI names."""
+    monkeypatch.setenv("MONGO_URI", mongo_uri)
+    mongo_db.articles.insert_one({"url": "https://example.org/a", "source": "harbour",
+                                  "updated_at": datetime.now(UTC)})
+    return mongo_db
+
+
+def test_export_of_an_unknown_source_names_the_known_ones(
+        stored: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO):
+        assert _export(tmp_path, stored.name, "nope") == EXIT_CONFIG
+    errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert errors == [f"--source 'nope': no source named 'nope' in {tmp_path / 'sources.yaml'} "
+                      f"(have: harbour, courrier), and no stored article has that source "
+                      f"(stored articles have: harbour); nothing was exported"]
+    assert not (tmp_path / "out").exists()
+
+
+def test_export_of_a_source_with_nothing_stored_says_so(
+        stored: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO):
+        assert _export(tmp_path, stored.name, "courrier") == EXIT_CONFIG
+    errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert errors == ["--source 'courrier': no stored article has this source yet (stored "
+                      "articles have: harbour); nothing was exported"]
+
+
+def test_export_of_a_stored_source_exports_it(stored: Any, tmp_path: Path) -> None:
+    assert _export(tmp_path, stored.name, "harbour") == 0
+    assert json.loads((tmp_path / "out").read_text())["source"] == "harbour"
+
+
+# -- the demo's follow-up commands --------------------------------------------------------
+
+
+def test_the_demo_follow_ups_name_its_data(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("MONGO_URI", raising=False)
+    data, sources = Path("data/demo"), Path("data/demo/demo-sources.yaml")
+    commands = [shlex.split(line) for line in follow_ups(data, sources)]
+    assert all(words[0].endswith("newscrawl") and words[2:4] == ["--data-dir", "data/demo"]
+               for words in commands), commands
+    assert [words[1] for words in commands] == ["runs", "report", "export", "reextract"]
+    assert commands[3][4:] == ["--sources", str(sources), "--dry-run"]
+    # MONGO_URI set: emptied for them (the demo did not use it); a MongoDB given: that one
+    monkeypatch.setenv("MONGO_URI", "mongodb://prod.internal/news")
+    assert all(line.startswith("MONGO_URI= ") for line in follow_ups(data, sources))
+    given = follow_ups(data, sources, "mongodb://demo:s3cret@db.internal/news")
+    assert all(line.startswith("MONGO_URI='mongodb://demo:***@db.internal/news' ")
+               for line in given), given
