@@ -19,6 +19,7 @@ import pytest
 
 from crawler.database import EmbeddedMongo
 from crawler.demo.server import DemoServer
+from crawler.warc import archive_files
 from tests.conftest import ROOT, log_of, run_crawl
 from tests.loopback import NOT_FOUND, LoopbackServer, Reply
 
@@ -90,6 +91,28 @@ def test_a_start_url_that_answers_404_says_so(demo: DemoServer, mongo_uri: str,
         proc.stderr, log_of(proc)
     assert "source adhoc: failed entirely (1 fetch errors, nothing fetched)" in proc.stderr
     assert "'news/fetch/http_status/404': 1" in proc.stderr
+
+
+def test_a_dead_port_costs_one_robots_line_and_leaves_no_warc_file(
+        mongo_db: Any, mongo_uri: str, tmp_path: Path) -> None:
+    """Nothing listens: robots.txt is one counted WARNING, not Scrapy's traceback and retry
+    give-up; nothing fetched, so no WARC file either."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    proc = run_crawl("-a", f"url=http://127.0.0.1:{port}/feed", mongo_uri=mongo_uri,
+                     database=mongo_db.name, data_dir=tmp_path,
+                     settings={"RETRY_TIMES": "0", "NEWS_RETRY_BACKOFF": "0"})
+    assert proc.returncode == 0, log_of(proc)
+    assert "Traceback" not in proc.stderr, log_of(proc)
+    robots = [line for line in proc.stderr.splitlines() if "robots.txt" in line]
+    assert len(robots) == 1, robots
+    assert f"WARNING: robots.txt of 127.0.0.1:{port} not fetched (DownloadConnectionRefused" \
+        in robots[0] and "crawling the site as if it allowed everything" in robots[0]
+    assert proc.stats["news/politeness/robots_errors"] == 1
+    assert proc.stats["log_count/ERROR"] == 1  # the feed's own fetch error, once
+    assert archive_files(tmp_path / "archive") == []
+    assert "news/archive/files" not in proc.stats
 
 
 def _free_port() -> int:
