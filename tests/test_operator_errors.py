@@ -153,9 +153,19 @@ def test_an_unknown_source_lists_the_known_ones(program: str, sources: Path, tmp
                           f"courrier)")
 
 
-def test_a_url_argument_that_is_no_url_is_named(tmp_path: Path, mongo_uri: str) -> None:
-    proc = _run("scrapy", "-a", "url=notaurl", data_dir=tmp_path, mongo_uri=mongo_uri)
-    _one_error_line(proc, "-a url: 'notaurl' is not an http(s) URL")
+@pytest.mark.parametrize(("argument", "named"), [
+    ("url=notaurl", "-a url: 'notaurl' is not an http(s) URL"),
+    # empty: an error, not a crawl of every source
+    ("url=", "-a url: empty URL given; give the http(s) URL of a feed, sitemap or page"),
+])
+def test_a_url_argument_that_is_no_url_is_named(argument: str, named: str, tmp_path: Path,
+                                                mongo_uri: str, sources: Path,
+                                                demo: DemoServer) -> None:
+    demo.clear_request_log()
+    proc = _run("scrapy", "-a", argument, data_dir=tmp_path, mongo_uri=mongo_uri,
+                sources=sources)
+    _one_error_line(proc, named)
+    assert demo.requests() == []
 
 
 @pytest.mark.parametrize("command", ["seed", "worker"])
