@@ -37,6 +37,25 @@ def _settings_argument(parser: argparse.ArgumentParser) -> None:
                         metavar="NAME=VALUE", help="a Scrapy setting, as scrapy crawl -s")
 
 
+def _reader_arguments(parser: argparse.ArgumentParser) -> None:
+    """``-s``, and ``--data-dir``: the commands that read what crawls stored (runs, report,
+    export, reextract) read the embedded database (``MONGO_URI`` unset) and the archive of
+    this folder; ``newscrawl demo`` prints them with its own."""
+    _settings_argument(parser)
+    parser.add_argument("--data-dir", help="the crawls' data folder: embedded database, WARC "
+                                           "archive (default: setting NEWS_DATA_DIR, data)")
+
+
+def _overrides(args: argparse.Namespace) -> list[str]:
+    """``-s`` settings, then those the command's own options stand for (these win)."""
+    overrides = list(args.settings)
+    if getattr(args, "sources", None):
+        overrides.append(f"NEWS_SOURCES={args.sources}")
+    if getattr(args, "data_dir", None):
+        overrides.append(f"NEWS_DATA_DIR={args.data_dir}")
+    return overrides
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="newscrawl", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -74,20 +93,20 @@ def main(argv: list[str] | None = None) -> int:
     worker.add_argument("--log-json", action="store_true", help="log JSON lines")
     runs = commands.add_parser("runs", help="print the recent crawl runs")
     runs.add_argument("--limit", type=int, default=10)
-    _settings_argument(runs)
+    _reader_arguments(runs)
     report = commands.add_parser(
         "report", help="one self-contained HTML page: articles, delays and health per source")
     report.add_argument("--since", default="30d", help="ISO 8601 date or date-time (UTC if "
                         "no zone), or an age: 24h, 7d, 2w (default 30d)")
     report.add_argument("--out", default="report.html", help="output file (default report.html)")
-    _settings_argument(report)
+    _reader_arguments(report)
     export = commands.add_parser("export", help="JSON Lines of the articles updated since then")
     export.add_argument("--since", required=True,
                         help="ISO 8601 date-time (UTC if no zone), or an age: 30m, 24h, 7d, 2w")
     export.add_argument("--source")
     export.add_argument("--language")
     export.add_argument("--out", help="output file (default: standard output)")
-    _settings_argument(export)
+    _reader_arguments(export)
     reextract = commands.add_parser(
         "reextract", help="extract the archived pages again (no network); see docs/cron.md")
     reextract.add_argument("--source", help="only the pages of this source")
@@ -95,7 +114,8 @@ def main(argv: list[str] | None = None) -> int:
                                            "zone)")
     reextract.add_argument("--dry-run", action="store_true",
                            help="write nothing; report what would change")
-    _settings_argument(reextract)
+    reextract.add_argument("--sources", help="the sources file (default: setting NEWS_SOURCES)")
+    _reader_arguments(reextract)
     reextract.add_argument("--log-json", action="store_true", help="log JSON lines")
     args = parser.parse_args(argv)
     try:
@@ -120,7 +140,7 @@ def _command(args: argparse.Namespace) -> int:
     if args.command == "reextract":
         from crawler.reextract import run_reextract
 
-        return run_reextract(args.source, args.since, args.dry_run, args.settings,
+        return run_reextract(args.source, args.since, args.dry_run, _overrides(args),
                              json_lines=args.log_json)
     if args.command == "seed":
         from crawler.distributed.seed import seed as seed_queue
@@ -132,7 +152,7 @@ def _command(args: argparse.Namespace) -> int:
         return run_worker(args.sources, args.settings, json_lines=args.log_json, slot=args.slot)
     logging.basicConfig(level=logging.INFO, format=_LOG_FORMAT)
     if args.command == "runs":
-        return print_runs(args.limit, args.settings)
+        return print_runs(args.limit, _overrides(args))
     if args.command == "export":
         return run_export(args)
     if args.command == "report":
@@ -178,8 +198,11 @@ def run_export(args: argparse.Namespace) -> int:
     from crawler.export import parse_since, updated_since, write_jsonl
 
     since = parse_since(args.since)
-    database = _database(args.settings, "nothing was exported")
+    database = _database(_overrides(args), "nothing was exported")
     try:
+        if args.source and database.db["articles"].find_one({"source": args.source},
+                                                            {"_id": 1}) is None:
+            raise ConfigError(_no_stored_source(args.source, database, _overrides(args)))
         records = updated_since(database.db, since, args.source, args.language)
         if args.out:
             with open(args.out, "w", encoding="utf-8") as out:
@@ -192,12 +215,33 @@ def run_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _no_stored_source(source: str, database: Database, overrides: list[str]) -> str:
+    """Why ``export --source NAME`` has nothing to export: no such source in the sources
+    file, or none of its articles stored; with the names that have some."""
+    from crawler.run import build_settings
+    from crawler.sources import load_sources
+
+    stored = sorted(str(name) for name in database.db["articles"].distinct("source") if name)
+    have = f"stored articles have: {', '.join(stored)}" if stored else "no article is stored"
+    path = build_settings(overrides, None).get("NEWS_SOURCES")
+    try:
+        names = [s.name for s in load_sources(path)]
+    except SourcesError:
+        names = []
+    if source in names:
+        return (f"--source {source!r}: no stored article has this source yet ({have}); "
+                f"nothing was exported")
+    return (f"--source {source!r}: no source named {source!r} in {path} (have: "
+            f"{', '.join(names) or 'none'}), and no stored article has that source ({have}); "
+            f"nothing was exported")
+
+
 def run_report(args: argparse.Namespace) -> int:
     from crawler.export import parse_since
     from crawler.report.html import write_report
 
     since = parse_since(args.since)
-    database = _database(args.settings, "no report was written")
+    database = _database(_overrides(args), "no report was written")
     try:
         data = write_report(database.db, since, args.out)
     finally:
@@ -278,12 +322,39 @@ def run_demo(port: int, data_dir: Path, mongo_uri: str | None = None) -> int:
             crawl = subprocess.run(command, env=env, check=False)
             summarize(uri, [site.name for site in server.sites],
                       None if mongo_uri else data_dir)
+            print_follow_ups(data_dir, sources, mongo_uri)
             return crawl.returncode
         finally:
             server.stop()
     finally:
         if embedded is not None:
             embedded.stop()
+
+
+def follow_ups(data_dir: Path, sources: Path, mongo_uri: str | None = None) -> list[str]:
+    """The commands that read what the demo stored: its database and archive in ``data_dir``
+    (``--data-dir``; with ``MONGO_URI`` set, emptied for them: the demo did not use it), or
+    the MongoDB it was given (``mongo_uri``, its password masked)."""
+    program = Path(sys.executable).parent / "newscrawl"  # .venv/bin/newscrawl, as installed
+    name = os.path.relpath(program) if program.exists() else "newscrawl"
+    env = (f"MONGO_URI={shlex.quote(mask_uri(mongo_uri))} " if mongo_uri
+           else "MONGO_URI= " if os.environ.get("MONGO_URI") else "")
+    where = ["--data-dir", str(data_dir)]
+    return [f"{env}{shlex.join([name, *args])}" for args in (
+        ["runs", *where],
+        ["report", *where, "--out", str(data_dir / "report.html")],
+        ["export", *where, "--since", "24h", "--out", str(data_dir / "articles.jsonl")],
+        ["reextract", *where, "--sources", str(sources), "--dry-run"],
+    )]
+
+
+def print_follow_ups(data_dir: Path, sources: Path, mongo_uri: str | None = None) -> None:
+    stored = f"in {mask_uri(mongo_uri)}, its archive in {data_dir}" if mongo_uri \
+        else f"in {data_dir}, not in the crawls' ./data"
+    print(f"\nThe demo's runs and articles are {stored}. Read them with --data-dir "
+          f"{shlex.quote(str(data_dir))}:")
+    for command in follow_ups(data_dir, sources, mongo_uri):
+        print(f"  {command}")
 
 
 def summarize(uri: str, sources: list[str], data_dir: Path | None = None) -> None:

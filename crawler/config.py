@@ -86,10 +86,12 @@ def _check_value(settings: Any, name: str, default: Any) -> None:
 
 
 def _check_special(settings: Any) -> None:
+    from crawler import settings as defaults
     from crawler.middlewares.url_guard import parse_networks
     from crawler.url_state import parse_schedule
 
-    _check_value(settings, "DEPTH_LIMIT", 0)  # Scrapy's; read by the spider and its middleware
+    # Scrapy's, read by the spider and its middleware; our default is in crawler/settings.py
+    _check_value(settings, "DEPTH_LIMIT", defaults.DEPTH_LIMIT)
     try:
         parse_networks(settings.getlist("NEWS_ALLOWED_PRIVATE_NETWORKS"))
     except ValueError as exc:

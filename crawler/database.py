@@ -311,9 +311,11 @@ class Database:
         try:
             self.client.admin.command("ping")
         except PyMongoError as exc:
+            todo = (f"see {self.embedded.data_dir / 'nx-27017.log'}" if self.embedded is not None
+                    else "start it, or set MONGO_URI to a MongoDB that answers")
             raise DatabaseUnavailable(
                 f"MongoDB at {mask_uri(self.uri)} is not reachable ({type(exc).__name__}); "
-                f"{consequence}") from None
+                f"{consequence}: {todo}") from None
 
     def close(self) -> None:
         self.client.close()

@@ -44,6 +44,7 @@ from scrapy.http import Request, Response
 from scrapy.http.headers import Headers
 from scrapy.responsetypes import responsetypes
 from scrapy.settings import SETTINGS_PRIORITIES, Settings
+from twisted.python.failure import Failure
 
 from crawler.canonical import canonicalize_url
 from crawler.database import Database
@@ -159,6 +160,7 @@ class ReextractSpider(NewsSpider):
         assert isinstance(spider, ReextractSpider)
         spider.archive = archive_dir(crawler.settings)
         database = Database.for_crawler(crawler)
+        database.check(consequence="nothing was reextracted")  # one line, before any work
         spider.checkpoints = Checkpoints(database.db["reextract_checkpoints"], spider.job,
                                          enabled=not spider.dry_run)
         spider.articles = database.db["articles"]
@@ -393,7 +395,14 @@ def reextract_settings(settings: Settings, dry_run: bool) -> None:
 def run_reextract(source: str | None, since: str | None, dry_run: bool, overrides: list[str],
                   json_lines: bool = False) -> int:
     from crawler.export import parse_since
-    from crawler.run import EXIT_ERROR, EXIT_FAILED, EXIT_OK, build_settings, configure_logging
+    from crawler.run import (
+        EXIT_ERROR,
+        EXIT_FAILED,
+        EXIT_OK,
+        bootstrap_failed,
+        build_settings,
+        configure_logging,
+    )
     from crawler.sources import SourcesError, load_sources
 
     settings = build_settings(overrides, None)
@@ -414,11 +423,21 @@ def run_reextract(source: str | None, since: str | None, dry_run: bool, override
                      directory)
         return EXIT_ERROR
     reextract_settings(settings, dry_run)
-    process = CrawlerProcess(settings, install_root_handler=False)
+    settings.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")
+    process = CrawlerProcess(settings)
     crawler = process.create_crawler(ReextractSpider)
-    process.crawl(crawler, since=start, dry_run=dry_run, job=job_key(source, start, overrides),
-                  **({"source": source} if source else {}))
+    done = process.crawl(crawler, since=start, dry_run=dry_run,
+                         job=job_key(source, start, overrides),
+                         **({"source": source} if source else {}))
+    failures: list[BaseException] = []
+
+    def _failed(failure: Failure) -> None:  # consumed here, not Twisted's "Unhandled error"
+        failures.append(failure.value or RuntimeError("reextract failed"))
+
+    done.addErrback(_failed)
     process.start()
+    if failures:  # the database down, say: one line and EXIT_ERROR; a bug: its traceback
+        return bootstrap_failed(crawler, failures[0])
     # unset when the crawl did not start (Crawler.stats would raise): Scrapy's own way to ask
     stats = crawler._stats.get_stats() if crawler._stats is not None else {}
     reason = stats.get("finish_reason")

@@ -62,6 +62,9 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.extensions.progress.ProgressMiddleware": 50,
     # before robots.txt (100): a refused host gets no request at all, not even robots.txt
     "crawler.middlewares.url_guard.UrlGuardMiddleware": 75,
+    # Scrapy's, with a robots.txt that cannot be fetched in one line, not a traceback
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawler.middlewares.robots.RobotsTxtMiddleware": 100,
     # applies each site's robots.txt Crawl-delay, parsed by RobotsTxtMiddleware (100), to the
     # site's download slot, and keeps AutoThrottle from going below it
     "crawler.middlewares.crawl_delay.CrawlDelayMiddleware": 110,

@@ -121,6 +121,9 @@ def url_list(value: Any, label: str) -> tuple[str, ...]:
     """``value`` as http(s) URLs; SourcesError names ``label`` and the bad one."""
     urls = _str_list(value, label)
     for url in urls:
+        if not url.strip():
+            raise SourcesError(f"{label}: empty URL given; give the http(s) URL of a feed, "
+                               f"sitemap or page")
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise SourcesError(f"{label}: {url!r} is not an http(s) URL")

@@ -139,6 +139,7 @@ class ArchiveWriter:
         self._handle: io.BufferedWriter | None = None
         self._name = ""
         self._size = 0
+        self._file_records = 0  # records in the current file (besides its warcinfo)
         self._builder = WARCWriter(io.BytesIO(), gzip=False)
 
     @property
@@ -167,7 +168,7 @@ class ArchiveWriter:
         except OSError as exc:
             raise ArchiveError(exc.errno, f"cannot create a WARC file in {self.directory}: "
                                           f"{exc.strerror or exc}") from None
-        self._handle, self._name, self._size = handle, name, 0
+        self._handle, self._name, self._size, self._file_records = handle, name, 0, 0
         self.files += 1
         info = {"software": SOFTWARE, "hostname": socket.gethostname(),
                 "format": "WARC File Format 1.1",
@@ -221,6 +222,7 @@ class ArchiveWriter:
         members = [self._member(response), self._member(request)]
         offset = self._append(members)
         self.records += 1
+        self._file_records += 1
         return Location(self._name, offset, len(members[0]))
 
     def _records(self, exchange: Exchange) -> tuple[Any, Any]:
@@ -252,10 +254,17 @@ class ArchiveWriter:
         return response, request
 
     def close(self) -> None:
+        """Close the current file; a file that holds no record (a crawl that fetched no page)
+        is removed: it would only say that nothing was archived."""
         handle, self._handle = self._handle, None
         if handle is not None:
             with contextlib.suppress(OSError):
                 handle.close()
+            if not self._file_records:
+                with contextlib.suppress(OSError):
+                    (self.directory / self._name).unlink()
+                    self.files -= 1
+                    self.bytes -= self._size
 
 
 def _request_path(url: str) -> str:

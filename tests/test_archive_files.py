@@ -119,3 +119,19 @@ def test_a_write_that_fails_leaves_the_file_readable(tmp_path: Path) -> None:
     assert path.stat().st_size <= 12000
     assert len(list(iter_responses(path))) == written
     warcio_accepts(path)
+
+
+def test_a_writer_that_wrote_no_record_leaves_no_file(tmp_path: Path) -> None:
+    """A crawl that fetched nothing opens its file at the start (so an unwritable folder is
+    said at once) and removes it at the end: no WARC file that holds only its warcinfo."""
+    empty = ArchiveWriter(tmp_path / "empty")
+    empty.open()
+    assert len(archive_files(tmp_path / "empty")) == 1
+    empty.close()
+    assert archive_files(tmp_path / "empty") == [] and empty.files == 0
+    kept = ArchiveWriter(tmp_path / "kept")
+    kept.open()
+    kept.write(_exchange(1))
+    kept.close()
+    (path,) = archive_files(tmp_path / "kept")
+    assert kept.files == 1 and len(list(iter_responses(path))) == 1

@@ -19,6 +19,7 @@ import pytest
 
 from crawler.database import EmbeddedMongo
 from crawler.demo.server import DemoServer
+from crawler.warc import archive_files
 from tests.conftest import ROOT, log_of, run_crawl
 from tests.loopback import NOT_FOUND, LoopbackServer, Reply
 
@@ -92,6 +93,28 @@ def test_a_start_url_that_answers_404_says_so(demo: DemoServer, mongo_uri: str,
     assert "'news/fetch/http_status/404': 1" in proc.stderr
 
 
+def test_a_dead_port_costs_one_robots_line_and_leaves_no_warc_file(
+        mongo_db: Any, mongo_uri: str, tmp_path: Path) -> None:
+    """Nothing listens: robots.txt is one counted WARNING, not Scrapy's traceback and retry
+    give-up; nothing fetched, so no WARC file either."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    proc = run_crawl("-a", f"url=http://127.0.0.1:{port}/feed", mongo_uri=mongo_uri,
+                     database=mongo_db.name, data_dir=tmp_path,
+                     settings={"RETRY_TIMES": "0", "NEWS_RETRY_BACKOFF": "0"})
+    assert proc.returncode == 0, log_of(proc)
+    assert "Traceback" not in proc.stderr, log_of(proc)
+    robots = [line for line in proc.stderr.splitlines() if "robots.txt" in line]
+    assert len(robots) == 1, robots
+    assert f"WARNING: robots.txt of 127.0.0.1:{port} not fetched (DownloadConnectionRefused" \
+        in robots[0] and "crawling the site as if it allowed everything" in robots[0]
+    assert proc.stats["news/politeness/robots_errors"] == 1
+    assert proc.stats["log_count/ERROR"] == 1  # the feed's own fetch error, once
+    assert archive_files(tmp_path / "archive") == []
+    assert "news/archive/files" not in proc.stats
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.2", 0))
@@ -116,6 +139,23 @@ def test_the_demo_uses_its_own_database_and_prints_the_exact_command(
     out = proc.stdout
     assert "MONGO_URI is set; the demo ignores it and uses its own embedded database" in out
     assert f"  {'total':<12} 21" in out, out
+
+    # The follow-up commands it prints read the demo's data (not ./data, not MONGO_URI's), as
+    # printed, from the directory it ran in.
+    follow = [shlex.split(line) for line in out.splitlines() if line.startswith("  MONGO_URI= ")]
+    assert [words[2] for words in follow] == ["runs", "report", "export", "reextract"], out
+    assert all(words[3:5] == ["--data-dir", str(tmp_path / "demo")] for words in follow)
+    for words in follow[:3:2]:  # runs and export (report and reextract read the same way)
+        env = dict(os.environ, PYTHONPATH=str(ROOT), MONGO_URI=production.uri)
+        env.update(word.split("=", 1) for word in words[:1])
+        read = subprocess.run(words[1:], cwd=ROOT, env=env, capture_output=True, text=True,
+                              timeout=120, check=False)
+        assert read.returncode == 0, read.stderr[-2000:]
+        if words[2] == "runs":
+            assert len([line for line in read.stdout.splitlines() if " ok " in line]) == 3, \
+                read.stdout
+        else:
+            assert "Exported 21 article(s)" in read.stderr, read.stderr[-2000:]
 
     # The printed command, run as printed (against sites on the same port), does the same.
     (running,) = [line for line in out.splitlines() if line.startswith("Running: ")]

@@ -116,7 +116,23 @@ def test_database_down_is_one_line(program: str, down: str, sources: Path,
 def test_reading_commands_with_the_database_down(args: tuple[str, ...], what: str, down: str,
                                                  tmp_path: Path) -> None:
     proc = _run("newscrawl", *args, data_dir=tmp_path, mongo_uri=down)
-    _one_error_line(proc, f"MongoDB at {down} is not reachable", what)
+    _one_error_line(proc, f"MongoDB at {down} is not reachable", what,
+                    "start it, or set MONGO_URI to a MongoDB that answers")
+
+
+def test_reextract_with_the_database_down_is_one_line(down: str, tmp_path: Path) -> None:
+    """Not two Twisted tracebacks and "nothing was crawled": what is wrong and what to do."""
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    (archive / "news-20240101000000-0.warc.gz").write_bytes(b"")  # an archive to reextract
+    proc = _run("newscrawl", "reextract", "-s", f"NEWS_DATA_DIR={tmp_path}",
+                "-s", "NEWS_MONGO_TIMEOUT=0.5", data_dir=tmp_path,
+                mongo_uri=down.replace("127.0.0.1", "reader:s3cret@127.0.0.1"))
+    line = _one_error_line(proc, f"MongoDB at {down.replace('127.0.0.1', 'reader:***@127.0.0.1')}"
+                                 f" is not reachable", "nothing was reextracted: start it, or set "
+                                                       "MONGO_URI to a MongoDB that answers")
+    assert "s3cret" not in proc.stderr + proc.stdout, line
+    assert "nothing was crawled" not in proc.stderr
 
 
 @pytest.mark.parametrize("program", ["newscrawl", "scrapy"])
@@ -137,9 +153,19 @@ def test_an_unknown_source_lists_the_known_ones(program: str, sources: Path, tmp
                           f"courrier)")
 
 
-def test_a_url_argument_that_is_no_url_is_named(tmp_path: Path, mongo_uri: str) -> None:
-    proc = _run("scrapy", "-a", "url=notaurl", data_dir=tmp_path, mongo_uri=mongo_uri)
-    _one_error_line(proc, "-a url: 'notaurl' is not an http(s) URL")
+@pytest.mark.parametrize(("argument", "named"), [
+    ("url=notaurl", "-a url: 'notaurl' is not an http(s) URL"),
+    # empty: an error, not a crawl of every source
+    ("url=", "-a url: empty URL given; give the http(s) URL of a feed, sitemap or page"),
+])
+def test_a_url_argument_that_is_no_url_is_named(argument: str, named: str, tmp_path: Path,
+                                                mongo_uri: str, sources: Path,
+                                                demo: DemoServer) -> None:
+    demo.clear_request_log()
+    proc = _run("scrapy", "-a", argument, data_dir=tmp_path, mongo_uri=mongo_uri,
+                sources=sources)
+    _one_error_line(proc, named)
+    assert demo.requests() == []
 
 
 @pytest.mark.parametrize("command", ["seed", "worker"])

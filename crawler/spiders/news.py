@@ -73,7 +73,7 @@ class NewsSpider(scrapy.Spider):
         return spider
 
     def _select_sources(self, path: str) -> list[Source]:
-        if self.url:
+        if self.url is not None:  # even empty: url_list says so, not a crawl of every source
             name = self.source_name or "adhoc"
             return [Source(name=name, start_urls=url_list([self.url], "-a url"))]
         sources = load_sources(path)
