@@ -232,6 +232,7 @@ def test_overlapping_runs_share_the_embedded_database_until_the_last_one_ends(
     one data directory: the first starts the server and ends first, the others go on with it;
     every run ends ok with its own counts, nothing is spooled, the last one stops the server."""
     data_dir = tmp_path / "data"
+    demo.clear_request_log()  # the module's other tests asked the sites too
     files = {}
     for site in demo.sites:
         files[site.name] = tmp_path / f"{site.name}.yaml"
@@ -243,6 +244,7 @@ def test_overlapping_runs_share_the_embedded_database_until_the_last_one_ends(
         procs["rundschau"] = _start(["crawler.cli", "run"], data_dir, files["rundschau"],
                                     logs["rundschau"])
         _until(lambda: demo.requests("rundschau"), "the first run to crawl")
+        assert "Started the embedded database" in logs["rundschau"].read_text()
         procs["harbour"] = _start(["crawler.cli", "run"], data_dir, files["harbour"],
                                   logs["harbour"])
         procs["courrier"] = _start(["scrapy", "crawl", "news"], data_dir, files["courrier"],
