@@ -264,6 +264,7 @@ def run_db(data_dir: Path, port: int | None = None) -> int:
                               f"another process; stop it to serve it on port {port}")
         print(f"The embedded database in {server.data_dir} is already served at {uri} by "
               f"another process", flush=True)
+        server.stop()  # our lease: the server goes on while its other users need it
         return 0
     print(f"Embedded MongoDB (nx-27017) listening at {uri}", flush=True)
     print(f"Data in {server.data_dir}. Read articles with: "

@@ -1,11 +1,12 @@
 """The MongoDB connection, and the embedded nx-27017 server used when ``MONGO_URI`` is unset.
 
 The embedded server is a MongoDB wire-protocol server that stores data in SQLite under
-``NEWS_DATA_DIR``. It binds 127.0.0.1 only. It lives as long as the process that started it,
-however that process ends (even by SIGKILL: :mod:`crawler.dbserver` watches its parent).
-A process that starts it writes its address to ``<data dir>/nx-27017.json``, so a second
-process on the same data directory (a crawl while ``newscrawl db`` runs, say) reuses it
-instead of opening the same files twice.
+``NEWS_DATA_DIR``. It binds 127.0.0.1 only. A process that starts it writes its address to
+``<data dir>/nx-27017.json``, so a second process on the same data directory (a crawl while
+``newscrawl db`` or another crawl runs, say) reuses it instead of opening the same files twice.
+It runs while any process uses it: each holds a lease (:mod:`crawler.leases`), the last one
+to leave stops it, and when the last ones die instead (even by SIGKILL) the server stops itself
+(:mod:`crawler.dbserver`).
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from urllib.parse import urlsplit, urlunsplit
 import pymongo
 from pymongo.database import Database as MongoDatabase
 from pymongo.errors import PyMongoError
+
+from crawler.leases import Lease, Leases, alive
 
 logger = logging.getLogger(__name__)
 
@@ -116,24 +119,11 @@ def _stop_pid(pid: int, timeout: float = 10.0) -> None:
     with contextlib.suppress(OSError):
         os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and _alive(pid):
+    while time.monotonic() < deadline and alive(pid):
         time.sleep(0.1)
-    if _alive(pid):
+    if alive(pid):
         with contextlib.suppress(OSError):
             os.kill(pid, signal.SIGKILL)
-
-
-def _alive(pid: int) -> bool:
-    """Running, not a zombie."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        try:
-            os.kill(pid, 0)
-        except OSError:
-            return False
-        return True
-    return state not in ("Z", "X")
 
 
 def _ping(uri: str, timeout_ms: int = 1000) -> bool:
@@ -149,15 +139,18 @@ def _ping(uri: str, timeout_ms: int = 1000) -> bool:
 
 
 class EmbeddedMongo:
-    """Start (or reuse) an nx-27017 server on 127.0.0.1 with its data in ``data_dir``."""
+    """Start (or reuse) an nx-27017 server on 127.0.0.1 with its data in ``data_dir``, holding
+    a lease on it until :meth:`stop` (:mod:`crawler.leases`)."""
 
     def __init__(self, data_dir: str | Path, start_timeout: float = 30.0,
                  port: int | None = None) -> None:
         self.data_dir = Path(data_dir).resolve()
         self.start_timeout = start_timeout
         self.port = port  # None: a free port
-        self.process: subprocess.Popen[bytes] | None = None
+        self.process: subprocess.Popen[bytes] | None = None  # the server, when we started it
         self.uri: str | None = None
+        self.leases = Leases(self.data_dir)
+        self.lease: Lease | None = None
 
     @property
     def state_file(self) -> Path:
@@ -165,6 +158,17 @@ class EmbeddedMongo:
 
     def start(self) -> str:
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        with self.leases.exclusive():
+            # The lease first: a server that sees it does not stop.
+            self.lease = self.leases.take()
+            try:
+                return self._start()
+            except BaseException:
+                self.lease.release()
+                self.lease = None
+                raise
+
+    def _start(self) -> str:
         running = self._running_uri()
         if running:
             logger.info("Using the embedded database already running at %s", running)
@@ -181,8 +185,9 @@ class EmbeddedMongo:
             log = open(self.data_dir / "nx-27017.log", "ab")  # noqa: SIM115 - owned by process
             try:
                 self.process = subprocess.Popen(
-                    # crawler.dbserver: nx-27017 that stops when this process is gone
+                    # crawler.dbserver: nx-27017 that stops when no process uses it any more
                     [sys.executable, "-c", _SERVER_CODE, "--parent", str(os.getpid()),
+                     "--home", str(self.data_dir),
                      "--data-dir", str(self.data_dir / "db"), "--host", "127.0.0.1",
                      "--port", str(port), "--pid-file", str(self.data_dir / "nx-27017.pid"),
                      "--log-file", str(self.data_dir / "nx-27017.log")],
@@ -202,12 +207,18 @@ class EmbeddedMongo:
             f"could not start the embedded database in {self.data_dir}; "
             f"see {self.data_dir / 'nx-27017.log'}")
 
-    def _running_uri(self) -> str | None:
+    def _running_state(self) -> tuple[int, str] | None:
         try:
             state = json.loads(self.state_file.read_text())
-            pid, uri = int(state["pid"]), str(state["uri"])
+            return int(state["pid"]), str(state["uri"])
         except (OSError, ValueError, KeyError, TypeError):
             return None
+
+    def _running_uri(self) -> str | None:
+        state = self._running_state()
+        if state is None:
+            return None
+        pid, uri = state
         try:
             os.kill(pid, 0)
         except OSError:
@@ -241,12 +252,29 @@ class EmbeddedMongo:
         return False
 
     def stop(self) -> None:
-        """Stop the server if this object started it."""
-        if self.process is None:
+        """Leave the server: give up this lease; the last process to leave stops it (whoever
+        started it), the others leave it running."""
+        if self.lease is None:
             return
-        self._terminate()
-        with contextlib.suppress(OSError):
-            self.state_file.unlink()
+        with self.leases.exclusive():
+            self.lease.release()
+            self.lease = None
+            others = self.leases.holders()
+            if others:
+                logger.info("Left the embedded database at %s running: %d other process(es) "
+                            "use it (pid %s)", self.uri, len(others),
+                            ", ".join(str(pid) for pid in sorted(set(others))))
+                self.process = None  # it outlives us; whoever leaves last stops it
+                return
+            if self.process is not None:
+                self._terminate()
+            else:
+                state = self._running_state()
+                if state is None or state[1] != self.uri:
+                    return  # stopped already (by its watchdog), or another server now
+                _stop_pid(state[0])
+            with contextlib.suppress(OSError):
+                self.state_file.unlink()
         logger.info("Stopped the embedded database")
 
     def _terminate(self) -> None:

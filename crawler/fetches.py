@@ -11,6 +11,7 @@ pipelines/template_strip.py).
 What is tracked, with Scrapy's public API only:
 
 - ``request_scheduled``: a fetch begins (or a retry / redirect continues one);
+- ``request_reached_downloader``: it left the scheduler and is being downloaded;
 - ``request_dropped``: a duplicate, it ends;
 - ``response_received``: the response is being parsed (extracted) by the spider;
 - :class:`FetchTrackerMiddleware`, the outermost spider middleware: the spider's output for a
@@ -51,6 +52,7 @@ TOKEN = "news_fetch"  # request.meta key: the fetch a request belongs to
 class _Fetch:
     site: str
     meta: dict[str, Any]
+    downloading: bool = False  # out of the scheduler, with the downloader
     parsing: bool = False  # the response (or failure) is with the spider
     ended: bool = False  # the spider is done with it
     in_transit: int = 0  # articles yielded, not yet counted by the template pipeline
@@ -80,6 +82,7 @@ class FetchTracker:
         connect = crawler.signals.connect
         connect(tracker.request_scheduled, signal=signals.request_scheduled)
         connect(tracker.request_dropped, signal=signals.request_dropped)
+        connect(tracker.request_reached_downloader, signal=signals.request_reached_downloader)
         connect(tracker.response_received, signal=signals.response_received)
         connect(tracker.request_failed, signal=news_signals.request_failed)
         connect(tracker.item_left, signal=signals.item_scraped)
@@ -113,6 +116,14 @@ class FetchTracker:
     def busy(self) -> bool:
         return self.starting or any(self.pending.values())
 
+    @property
+    def active(self) -> bool:
+        """Is a page being downloaded or extracted, or an article on its way to being counted?
+        (Requests waiting in the scheduler are not active: a closing crawl never fetches
+        them.)"""
+        return any((not fetch.ended and (fetch.downloading or fetch.parsing))
+                   or fetch.in_transit > 0 for fetch in self.fetches.values())
+
     def item_bytes(self, item: Any) -> int:
         """The size of the response an article was extracted from (0: unknown)."""
         entry = self._items.get(id(item))
@@ -135,12 +146,18 @@ class FetchTracker:
             return
         # A retry or a redirect: the same fetch goes on, maybe on another site.
         fetch.meta = request.meta
+        fetch.downloading = False  # back to the scheduler
         site = site_of(request.url)
         if site != fetch.site:
             self._add(site, 1)
             self._add(fetch.site, -1)
             fetch.site = site
         self._touch(site)
+
+    def request_reached_downloader(self, request: Request) -> None:
+        fetch = self.fetches.get(request.meta.get(TOKEN, 0))
+        if fetch is not None and not fetch.ended:
+            fetch.downloading = True
 
     def handed_off(self, request: Request) -> None:
         """The request went to the shared queue: whoever pops it fetches it."""

@@ -2,7 +2,8 @@
 
 It validates the sources file, takes a lock per sources file (a second run started while the
 first is going exits at once with ``EXIT_LOCKED``), runs the ``news`` spider in this process and
-turns the run's outcome into the exit code.
+turns the run's outcome into the exit code (``EXIT_INTERRUPTED`` when SIGINT or SIGTERM stopped
+it: crawler/interrupt.py).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from scrapy.utils.project import get_project_settings
 from twisted.python.failure import Failure
 
 from crawler.config import ConfigError, check_settings, operator_error
+from crawler.interrupt import EXIT_INTERRUPTED, Interrupts
 from crawler.sources import SourcesError, load_sources
 
 logger = logging.getLogger(__name__)
@@ -31,6 +33,7 @@ EXIT_OK = 0
 EXIT_FAILED = 1  # a source failed entirely or its extraction health collapsed
 EXIT_ERROR = 2  # bad configuration or database unreachable: nothing was crawled
 EXIT_LOCKED = 75  # another run holds the lock (EX_TEMPFAIL): try again next time
+__all__ = ["EXIT_ERROR", "EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_LOCKED", "EXIT_OK", "run"]
 
 
 class LockHeld(RuntimeError):
@@ -131,14 +134,33 @@ def _crawl(settings: Settings, source: str | None) -> int:
         failures.append(failure.value or RuntimeError("the crawl failed"))
 
     done.addErrback(_failed)
-    process.start()
+    interrupts = Interrupts(process, [crawler])
+    interrupts.install()
+    process.start(install_signal_handlers=False)
+    if interrupts.at_once:
+        finish_interrupted(crawler, interrupts)
     if failures:
         return bootstrap_failed(crawler, failures[0])
+    if interrupts.interrupted:
+        return EXIT_INTERRUPTED
     outcome = crawler.stats.get_value("news/run/outcome") if crawler._stats else None
     if outcome is None:  # the crawl did not start
         logger.error("The crawl did not run; see the errors above")
         return EXIT_ERROR
     return EXIT_OK if outcome == "ok" else EXIT_FAILED
+
+
+def finish_interrupted(crawler: Crawler, interrupts: Interrupts) -> None:
+    """After a stop at once (the spider never closed): record the run ``interrupted`` and
+    leave the database (the embedded server stops if no other process uses it)."""
+    from crawler.extensions.run_record import RunRecorder
+
+    recorder = crawler.get_extension(RunRecorder) if crawler.extensions is not None else None
+    if recorder is not None:
+        recorder.stopped_at_once(interrupts.received)
+    database = getattr(crawler, "_news_database", None)
+    if database is not None:
+        database.close()
 
 
 def bootstrap_failed(crawler: Crawler, error: BaseException) -> int:

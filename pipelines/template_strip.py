@@ -11,8 +11,16 @@ article stored is clean. A site's held articles are released as soon as
   thirds of ``SCRAPER_SLOT_MAX_ACTIVE_SIZE``; the site held longest goes first), so that held
   articles never make Scrapy stop downloading;
 - last resort, ``NEWS_TEMPLATE_HOLD_TIMEOUT``: held that long, and no fetch of the site has made
-  progress for that long either (never while the site's pages are still coming in);
-- the crawl is closing.
+  progress for that long either (never while the site's pages are still coming in).
+
+When the crawl closes early (Ctrl-C, SIGTERM, ``CLOSESPIDER_*``) the pages already being
+fetched or extracted are counted first (they may complete a warm-up); then a held article
+whose site's template is learned (its warm-up reached, or every page of the site seen) is
+stripped and stored, and one whose site's template is not learned yet is *not stored*
+(``DropItem``, ``news/templates/not_stored``): its URL state is not written either, so the next
+run fetches it again, and stores it clean. Nothing is ever stored with a template not learned.
+(In a distributed crawl, whose requests are acknowledged in the shared queue, closing releases
+them as before.)
 
 The line counts live in a *count store* (crawler/templates/): ``LocalCounts`` (this process,
 kept in MongoDB's ``site_templates`` between runs) or, in a distributed crawl, ``SharedCounts``
@@ -31,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 from redis.exceptions import RedisError
 from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem
 
 from crawler.canonical import join_paragraphs, site_of, split_paragraphs
 from crawler.database import Database, stores_articles
@@ -52,7 +61,7 @@ _MIN_RESPONSE_SIZE = 1024  # what Scrapy's scraper counts for a response, at lea
 @dataclass
 class _Held:
     item: ArticleItem
-    future: asyncio.Future[None]
+    future: asyncio.Future[bool]  # True: strip and store it; False: do not store it
     size: int
 
 
@@ -83,6 +92,7 @@ class TemplateStripPipeline:
         self.fetches = fetches
         self.shared = shared  # when distributed
         self._ticker: asyncio.Task[None] | None = None
+        self._closing_since: float | None = None  # when the crawl was seen closing
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> TemplateStripPipeline:
@@ -133,7 +143,7 @@ class TemplateStripPipeline:
             self._ticker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._ticker
-        self.release_all("closing", "spider closing")
+        self.settle_all("spider closing")
         await self.counts.close(self.sites)
 
     def _count(self, key: str, value: int = 1) -> None:
@@ -167,7 +177,7 @@ class TemplateStripPipeline:
         if not self._may_grow(site):
             self.release(site, "all_seen", "all its pages seen")
             return await self._strip(item, lines)
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self.held.setdefault(site, []).append(
             _Held(item, future, max(size, _MIN_RESPONSE_SIZE)))
         self.held_since.setdefault(site, time.monotonic())
@@ -176,7 +186,9 @@ class TemplateStripPipeline:
         if self.shared is not None:
             self._settle(item)
         self._keep_within_budget()
-        await future
+        if not await future:
+            raise DropItem(f"not stored: the crawl closed before the template of {site} was "
+                           f"learned; fetched again next run", log_level="DEBUG")
         return await self._strip(item, lines)
 
     def _may_grow(self, site: str) -> bool:
@@ -252,11 +264,48 @@ class TemplateStripPipeline:
                     len(held), why, self.sites[site].pages)
         for entry in held:
             if not entry.future.done():
-                entry.future.set_result(None)
+                entry.future.set_result(True)
 
     def release_all(self, key: str, why: str) -> None:
         for site in list(self.held):
             self.release(site, key, why)
+
+    def learned(self, site: str) -> bool:
+        """Is the site's template learned: its warm-up reached, or every page of the site
+        seen in this crawl (its count cannot grow)?"""
+        template = self.sites.get(site)
+        return (template is not None and template.pages >= self.warmup) or \
+            not self._may_grow(site)
+
+    def settle_all(self, why: str) -> None:
+        """The crawl is closing: store the held articles of the sites whose template is
+        learned, and not the others (their URL state is not written: fetched again next run).
+        A distributed crawl's held articles are all released (their requests are settled in
+        the shared queue already)."""
+        if self.shared is not None:
+            self.release_all("closing", why)
+            return
+        for site in list(self.held):
+            if self.learned(site):
+                self.release(site, "closing", why)
+            else:
+                self.drop(site, why)
+
+    def drop(self, site: str, why: str) -> None:
+        """Do not store the site's held articles: its template is not learned."""
+        held = self.held.pop(site, [])
+        self.held_since.pop(site, None)
+        if not held:
+            return
+        self.held_bytes -= sum(entry.size for entry in held)
+        self._count("not_stored", len(held))
+        template = self.sites.get(site)
+        logger.info("Site %s: %d held article(s) not stored (%s before its template was "
+                    "learned: %d of %d pages); the next run fetches them again", site,
+                    len(held), why, template.pages if template is not None else 0, self.warmup)
+        for entry in held:
+            if not entry.future.done():
+                entry.future.set_result(False)
 
     async def _watch(self) -> None:
         while True:
@@ -265,7 +314,8 @@ class TemplateStripPipeline:
             if not self.held:
                 continue
             if self._closing():
-                self.release_all("closing", "crawl closing")
+                if self._settled():
+                    self.settle_all("crawl closing")
                 continue
             if self.counts.shared:
                 if self._shared_quiet():
@@ -290,6 +340,16 @@ class TemplateStripPipeline:
             if (self.fetches is None or not self.fetches.is_pending(site)
                     or self.fetches.idle_for(site) >= self.hold_timeout):
                 self.release(site, "timeout", "hold timeout")
+
+    def _settled(self) -> bool:
+        """Closing: have the pages already being fetched or extracted been counted (they may
+        complete a site's warm-up)? Last resort: closing for ``hold_timeout`` already."""
+        now = time.monotonic()
+        if self._closing_since is None:
+            self._closing_since = now
+        if self.fetches is None or not self.fetches.active:
+            return True
+        return now - self._closing_since >= self.hold_timeout
 
     def _closing(self) -> bool:
         """The crawl is shutting down (SIGTERM, CLOSESPIDER_*): it waits for the held articles.

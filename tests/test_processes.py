@@ -1,5 +1,6 @@
-"""No stray processes, no stray records: the embedded database ends with the process that
-started it, however that process ends (SIGKILL too), and only crawls are recorded as runs."""
+"""No stray processes, no stray records: the embedded database runs while any process uses it
+and ends with the last one, however that one ends (SIGKILL too); overlapping crawls share it;
+only crawls are recorded as runs."""
 
 from __future__ import annotations
 
@@ -19,7 +20,9 @@ import pymongo
 import pytest
 
 from crawler.database import EmbeddedMongo
-from crawler.demo.server import DemoServer
+from crawler.demo.server import DemoServer, write_sources_file
+from crawler.demo.truth import article_truth
+from crawler.leases import Leases
 from tests.conftest import ROOT
 
 
@@ -98,7 +101,9 @@ def test_the_server_ends_when_its_parent_is_killed(tmp_path: Path) -> None:
         if parent.stdout is not None:
             parent.stdout.close()
     log = (data_dir / "nx-27017.log").read_text(encoding="utf-8")
-    assert f"the process that started it (pid {parent.pid}) is gone; stopping" in log
+    assert (f"the process that started it (pid {parent.pid}) is gone and no process uses it "
+            f"any more; stopping") in log
+    assert Leases(data_dir).holders() == []
 
 
 def test_scrapy_shell_leaves_no_server_and_records_no_run(demo: DemoServer,
@@ -196,3 +201,94 @@ def test_an_orphan_left_by_an_earlier_version_is_stopped_not_reused(tmp_path: Pa
     finally:
         with contextlib.suppress(OSError):
             os.kill(orphan, signal.SIGKILL)
+
+
+_FAST = ["AUTOTHROTTLE_ENABLED=False", "DOWNLOAD_DELAY=0", "NEWS_EXTRACT_WORKERS=1",
+         "NEWS_MONGO_FLUSH_INTERVAL=0.5", "NEWS_MAX_AGE_DAYS=0", "LOG_LEVEL=INFO",
+         "NEWS_ALLOWED_PRIVATE_NETWORKS=127.0.0.0/8", "NEWS_ARCHIVE=False"]
+
+
+def _start(command: list[str], data_dir: Path, sources: Path, log: Path,
+           ) -> subprocess.Popen[str]:
+    """``newscrawl run`` or ``scrapy crawl news`` on the embedded database of ``data_dir``."""
+    for item in [*_FAST, f"NEWS_DATA_DIR={data_dir}", f"NEWS_SOURCES={sources}"]:
+        command = [*command, "-s", item]
+    with open(log, "w") as out:  # the process writes to its own copy
+        return subprocess.Popen([sys.executable, "-m", *command], env=_env(), cwd=ROOT,
+                                stdout=out, stderr=out, text=True)
+
+
+def _until(condition: Any, what: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def test_overlapping_runs_share_the_embedded_database_until_the_last_one_ends(
+        demo: DemoServer, tmp_path: Path) -> None:
+    """Two ``newscrawl run`` on different sources files and a ``scrapy crawl`` beside them, on
+    one data directory: the first starts the server and ends first, the others go on with it;
+    every run ends ok with its own counts, nothing is spooled, the last one stops the server."""
+    data_dir = tmp_path / "data"
+    demo.clear_request_log()  # the module's other tests asked the sites too
+    files = {}
+    for site in demo.sites:
+        files[site.name] = tmp_path / f"{site.name}.yaml"
+        write_sources_file([site], files[site.name])
+        demo.hold(site.name)  # each crawl waits at its site's first request until released
+    logs = {name: tmp_path / f"{name}.log" for name in files}
+    procs: dict[str, subprocess.Popen[str]] = {}
+    try:
+        procs["rundschau"] = _start(["crawler.cli", "run"], data_dir, files["rundschau"],
+                                    logs["rundschau"])
+        _until(lambda: demo.requests("rundschau"), "the first run to crawl")
+        assert "Started the embedded database" in logs["rundschau"].read_text()
+        procs["harbour"] = _start(["crawler.cli", "run"], data_dir, files["harbour"],
+                                  logs["harbour"])
+        procs["courrier"] = _start(["scrapy", "crawl", "news"], data_dir, files["courrier"],
+                                   logs["courrier"])
+        _until(lambda: demo.requests("harbour") and demo.requests("courrier"),
+               "the second run and the scrapy crawl to crawl")
+        assert len(Leases(data_dir).holders()) == 3
+        demo.release("rundschau")  # the run that started the server ends first
+        assert procs["rundschau"].wait(timeout=120) == 0, logs["rundschau"].read_text()[-3000:]
+        assert procs["harbour"].poll() is None and procs["courrier"].poll() is None
+        assert len(Leases(data_dir).holders()) == 2
+        demo.release("harbour")
+        demo.release("courrier")
+        for name in ("harbour", "courrier"):
+            assert procs[name].wait(timeout=120) == 0, logs[name].read_text()[-3000:]
+    finally:
+        for name in list(files):
+            demo.release(name)
+        for proc in procs.values():
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    text = {name: log.read_text(encoding="utf-8") for name, log in logs.items()}
+    assert "Started the embedded database (nx-27017)" in text["rundschau"]
+    assert "Left the embedded database at mongodb://127.0.0.1:" in text["rundschau"]
+    assert "running: 2 other process(es) use it" in text["rundschau"]
+    for name in ("harbour", "courrier"):
+        assert "Using the embedded database already running" in text[name]
+    assert sum("Stopped the embedded database" in log for log in text.values()) == 1
+    assert _wait_gone(data_dir) == []
+    assert not (data_dir / "spool.jsonl").exists()
+    with EmbeddedMongo(data_dir) as server:
+        assert server.uri is not None
+        client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(server.uri)
+        try:
+            runs = list(client.news.crawl_runs.find())
+            urls = [doc["url"] for doc in client.news.articles.find()]
+        finally:
+            client.close()
+    assert sorted((r["sources"], r["status"], r["outcome"]) for r in runs) == [
+        (["courrier"], "finished", "ok"), (["harbour"], "finished", "ok"),
+        (["rundschau"], "finished", "ok")]
+    for run in runs:
+        (name,) = run["sources"]
+        assert list(run["counts"]) == [name]
+        assert run["counts"][name]["stored_new"] == 7, run
+    assert sorted(urls) == sorted(set(urls)) == sorted(article_truth(demo.sites))

@@ -1,4 +1,5 @@
-"""``scrapy crawl``, with configuration errors as one line and exit code 2 (docs/cron.md)."""
+"""``scrapy crawl``, with configuration errors as one line and exit code 2, and SIGINT / SIGTERM
+as in ``newscrawl run`` (exit code 130; docs/cron.md)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from typing import Any
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 
 from crawler.config import ConfigError
-from crawler.run import EXIT_ERROR, bootstrap_failed, check
+from crawler.interrupt import EXIT_INTERRUPTED, Interrupts
+from crawler.run import EXIT_ERROR, bootstrap_failed, check, finish_interrupted
 
 logger = logging.getLogger(__name__)
 
@@ -29,12 +31,18 @@ class Command(ScrapyCrawlCommand):
             return
         crawler = self._create_crawler(args[0])
         task: Any = self.crawler_process.crawl(crawler, **opts.spargs)
-        self.crawler_process.start()
+        interrupts = Interrupts(self.crawler_process, [crawler])
+        interrupts.install()
+        self.crawler_process.start(install_signal_handlers=False)
+        if interrupts.at_once:
+            finish_interrupted(crawler, interrupts)
         error = _failure(task)
         if error is not None:
             self.exitcode = bootstrap_failed(crawler, error)
         elif self.crawler_process.bootstrap_failed:
             self.exitcode = 1
+        elif interrupts.interrupted:
+            self.exitcode = EXIT_INTERRUPTED
 
 
 def _failure(task: Any) -> BaseException | None:

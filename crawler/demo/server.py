@@ -129,6 +129,7 @@ class _Handler(BaseHTTPRequestHandler):
         )
         if server.demo.response_delay > 0:
             time.sleep(server.demo.response_delay)
+        server.demo.wait_gate(server.site_name)
         body = b""
         self.send_response(status)
         for name, value in headers.items():
@@ -156,8 +157,9 @@ class DemoServer:
 
     ``hosts`` maps site name to the IP to bind (default: :data:`DEFAULT_HOSTS`); every site
     binds ``port`` (0: a free port each). ``response_delay`` seconds pass before each answer
-    (a slow publisher). After :meth:`start`, :attr:`sites` describes them and
-    :attr:`request_log` records every request they receive.
+    (a slow publisher); :meth:`hold` makes one site answer nothing until :meth:`release`.
+    After :meth:`start`, :attr:`sites` describes them and :attr:`request_log` records every
+    request they receive.
     """
 
     def __init__(self, hosts: Mapping[str, str] | None = None, port: int = 0,
@@ -173,6 +175,7 @@ class DemoServer:
         self._log_lock = threading.Lock()
         self._servers: list[_SiteHTTPServer] = []
         self._threads: list[threading.Thread] = []
+        self._gates: dict[str, threading.Event] = {}
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -205,6 +208,8 @@ class DemoServer:
 
     def stop(self) -> None:
         """Stop serving and close every socket; safe to call twice."""
+        for name in list(self._gates):
+            self.release(name)
         for server, _thread in zip(self._servers, self._threads, strict=False):
             server.shutdown()
         for server in self._servers:
@@ -235,6 +240,22 @@ class DemoServer:
                 server.not_found = layout.not_found_page()
                 return
         raise KeyError(f"demo site {name!r} is not running")
+
+    def hold(self, name: str) -> None:
+        """Answer no request of the site ``name`` (each waits, up to a minute) until
+        :meth:`release`: a site that stalls, for tests that need a crawl to wait."""
+        self._gates.setdefault(name, threading.Event())
+
+    def release(self, name: str) -> None:
+        """Answer the requests of the site ``name`` again, the waiting ones first."""
+        gate = self._gates.pop(name, None)
+        if gate is not None:
+            gate.set()
+
+    def wait_gate(self, name: str) -> None:
+        gate = self._gates.get(name)
+        if gate is not None:
+            gate.wait(timeout=60)
 
     # -- queries ----------------------------------------------------------------------------
 

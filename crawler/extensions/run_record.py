@@ -3,7 +3,9 @@
 The record is written when the spider opens (``status: running``) and replaced when it closes.
 Only crawls are runs: ``scrapy shell`` and ``scrapy parse`` set ``NEWS_RUN_RECORD`` to False
 (crawler/commands) and record nothing. A run that is killed leaves its record ``running``; the
-next run marks such records whose process is gone as ``killed``. The outcome is ``failed``
+next run marks such records whose process is gone as ``killed``. A run stopped by SIGINT or
+SIGTERM (crawler/interrupt.py) is recorded ``interrupted``, outcome ``failed``, with the reason
+in ``problems`` (its partial counts are not judged). Otherwise the outcome is ``failed``
 when a source failed entirely (nothing listed, nothing fetched, only errors) or its extraction
 health collapsed (most fetched pages with empty text, or not one article among many pages).
 """
@@ -23,6 +25,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
 from crawler.database import Database, stores_articles
+from crawler.interrupt import STAT as INTERRUPTED
 
 logger = logging.getLogger(__name__)
 
@@ -179,15 +182,21 @@ class RunRecorder:
     def spider_closed(self, spider: Spider, reason: str) -> None:
         stats = self.crawler.stats.get_stats()
         counts = source_counts(stats, self._sources(spider))
-        problems = judge(counts, storing=self.recorded)
-        if reason != "finished":
-            problems.append(f"crawl ended early: {reason}")
+        interrupted = stats.get(INTERRUPTED) or (reason == "shutdown" and "a stop request")
+        if interrupted:  # partial counts: no source is judged on them
+            problems = [interruption(str(interrupted), stats)]
+        else:
+            problems = judge(counts, storing=self.recorded)
+            if reason != "finished":
+                problems.append(f"crawl ended early: {reason}")
         outcome = "failed" if problems else "ok"
         for level, line in summarize(counts, self.max_age_days, problems,
                                      storing=self.recorded):
-            logger.log(level, "%s", line)
+            if not (interrupted and level > logging.INFO):  # "no article stored": it stopped
+                logger.log(level, "%s", line)
         for problem in problems:
-            logger.error("Run %s: %s", self.run_id, problem)
+            logger.log(logging.WARNING if interrupted else logging.ERROR, "Run %s: %s",
+                       self.run_id, problem)
         shares = health(counts)
         for name, values in shares.items():
             for metric, share in values.items():
@@ -195,17 +204,46 @@ class RunRecorder:
         self.record["health"] = shares
         self.crawler.stats.set_value("news/run/outcome", outcome)
         self.crawler.stats.set_value("news/run/id", self.run_id)
-        self.record.update({"ended_at": datetime.now(UTC), "status": "finished",
+        status = "interrupted" if interrupted else "finished"
+        self.record.update({"ended_at": datetime.now(UTC), "status": status,
                             "finish_reason": reason, "outcome": outcome,
                             "problems": problems, "counts": counts})
+        self._write()
+        logger.info("Run %s %s: %s", self.run_id, status, outcome)
+
+    def stopped_at_once(self, signals_received: list[str]) -> None:
+        """The crawl was stopped at once (a second SIGINT or SIGTERM): the spider never
+        closed. Record the run ``interrupted``, with the counts it had."""
+        if not self.record or self.record.get("status") != "running":
+            return  # not opened, or recorded already
+        stats = self.crawler.stats.get_stats()
+        counts = source_counts(stats, self.record.get("sources") or [])
+        why = " then ".join(signals_received)
+        problems = [f"interrupted by {why}: stopped at once; the articles not written yet "
+                    f"are fetched again next run"]
+        self.crawler.stats.set_value("news/run/outcome", "failed")
+        self.record.update({"ended_at": datetime.now(UTC), "status": "interrupted",
+                            "finish_reason": "stopped at once", "outcome": "failed",
+                            "problems": problems, "counts": counts, "health": health(counts)})
+        self._write()
+        logger.warning("Run %s: %s", self.run_id, problems[0])
+        logger.info("Run %s interrupted: failed", self.run_id)
+
+    def _write(self) -> None:
         if not self.recorded:
-            logger.info("Run %s finished: %s", self.run_id, outcome)
             return
         try:
             self._collection().replace_one({"_id": self.run_id}, self.record, upsert=True)
         except PyMongoError as exc:
             logger.warning("crawl_runs record not written: %s", type(exc).__name__)
-        logger.info("Run %s finished: %s", self.run_id, outcome)
+
+
+def interruption(signal_name: str, stats: dict[str, Any]) -> str:
+    """The problem of a run stopped by a signal: what it left for the next run."""
+    dropped = int(stats.get("news/templates/not_stored", 0) or 0)
+    left = (f"; {dropped} held article(s) not stored (their site's template was not learned "
+            f"yet), fetched again next run" if dropped else "")
+    return f"interrupted by {signal_name}: the crawl stopped early{left}"
 
 
 def _alive(pid: int) -> bool:

@@ -12,6 +12,7 @@ from scrapy.crawler import Crawler
 from scrapy.statscollectors import StatsCollector
 
 from crawler.extensions.run_record import health, source_counts
+from crawler.interrupt import STAT as INTERRUPTED
 from crawler.report.table import summary_rows, table_lines
 
 logger = logging.getLogger(__name__)
@@ -33,7 +34,9 @@ class RunSummary:
         counts = source_counts(stats, names)
         shares = health(counts)
         outcome = stats.get("news/run/outcome")
-        title = f"Run summary ({reason}" + (f", outcome {outcome})" if outcome else ")")
+        interrupted = stats.get(INTERRUPTED)
+        ended = f"interrupted by {interrupted}" if interrupted else reason
+        title = f"Run summary ({ended}" + (f", outcome {outcome})" if outcome else ")")
         lines = table_lines(counts, shares)
         logger.info("%s:\n%s", title, "\n".join(lines),
                     extra={"summary": summary_rows(counts, shares)})

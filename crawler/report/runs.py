@@ -9,18 +9,22 @@ from typing import Any
 from crawler.extensions.run_record import EVENTS, health
 from crawler.report.table import Row, format_rows, refusals
 
-PREFIX = (("started (UTC)", 19, "<"), ("secs", 5, ">"), ("outcome", 8, "<"))
+PREFIX = (("started (UTC)", 19, "<"), ("secs", 5, ">"), ("outcome", 11, "<"))
 
 
 def runs_lines(records: Iterable[dict[str, Any]]) -> list[str]:
     """The table of ``crawl_runs`` documents, in the order given; under a run, its problems,
-    each after a ``!``."""
+    each after a ``!``. The outcome column: ``ok``, ``failed``, or how a run that did not
+    finish ended (``interrupted``, ``killed``)."""
     runs: list[tuple[list[Row], list[str]]] = []
     for record in records:
         started = record["started_at"].strftime("%Y-%m-%d %H:%M:%S")
         ended = record.get("ended_at")
         secs = f"{(ended - record['started_at']).total_seconds():.0f}" if ended else "-"
-        outcome = str(record.get("outcome") or record.get("status", "?"))
+        status = record.get("status")
+        # a run that did not finish says how it ended (its outcome is "failed")
+        outcome = str(status if status in ("interrupted", "killed") else
+                      record.get("outcome") or status or "?")
         counts: dict[str, dict[str, int]] = {
             name: {**dict.fromkeys(EVENTS, 0), **c}
             for name, c in (record.get("counts") or {}).items()}
