@@ -123,29 +123,30 @@ class Timeline:
 
         for i in range(6):  # before the first run
             publish(START - timedelta(hours=40 - 6 * i))
+        events = 0
         for k in range(1, runs):
             begin = self.times[k - 1]
             for at in sorted(begin + step * rng.uniform(0.02, 0.98) for _ in range(per_run)):
                 publish(at)
-            # events of articles half a day to two days old (caught by the 3d recrawl);
-            # none in the last four days, so that each one is seen before the end
-            if self.times[k] > self.times[-1] - timedelta(days=4):
+            # an event for an article half a day to two days old (seen by its 3d recrawl at
+            # the latest); none near the end, so that each one is seen before the end
+            if self.times[k] > self.times[-1] - SCHEDULE[-1] - step:
                 continue
             candidates = [a for a in self.articles if not a.edits and not a.gone
                           and not a.moved and timedelta(hours=12) <= begin - a.published
                           <= timedelta(days=2)]
-            rng.shuffle(candidates)
-            at = begin + step * rng.uniform(0.05, 0.95)
-            event = ("edit", "edit", "delete", "move")[k % 4]
             if not candidates:
                 continue
-            chosen = candidates[0]
+            chosen = rng.choice(candidates)
+            at = begin + step * rng.uniform(0.05, 0.95)
+            event = ("edit", "delete", "move", "edit")[events % 4]
             if event == "edit":
                 chosen.edits.append(at)
             elif event == "delete":
-                chosen.gone = (at, 410 if k % 8 < 4 else 404)
+                chosen.gone = (at, (410, 404)[events // 4 % 2])
             else:
                 chosen.moved = (at, chosen.path.replace(".html", "-renamed.html"))
+            events += 1
         # sitemap-listed articles get a second, late edit (their lastmod tells of it)
         late = [a for a in self.articles if a.listed_in("sitemap") and a.channel == "sitemap"
                 and not a.gone and a.published < self.times[-1] - timedelta(days=9)]
