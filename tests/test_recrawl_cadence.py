@@ -151,6 +151,8 @@ def test_due_articles_are_found_by_their_own_state_not_by_an_alias(mongo_db: Any
          "source": "s", "next_recrawl": due_at - timedelta(hours=1)},  # no address: its URL
         {"_id": f"{SITE}/later.html", "kind": KIND_ARTICLE, "source": "s",
          "next_recrawl": T0 + timedelta(hours=1)},
+        {"_id": f"{SITE}/done.html", "kind": KIND_ARTICLE, "source": "s", "next_recrawl": None},
+        {"_id": f"{SITE}/section/", "kind": KIND_PAGE, "source": "s", "next_recrawl": due_at},
         {"_id": f"{SITE}/other.html", "kind": KIND_ARTICLE, "source": "other",
          "next_recrawl": due_at},
         {"_id": f"{SITE}/gone.html", "kind": KIND_GONE, "source": "s", "last_status": 404,
