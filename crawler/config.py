@@ -87,8 +87,9 @@ def _check_value(settings: Any, name: str, default: Any) -> None:
 
 def _check_special(settings: Any) -> None:
     from crawler import settings as defaults
+    from crawler.clock import parse_now
     from crawler.middlewares.url_guard import parse_networks
-    from crawler.url_state import parse_schedule
+    from crawler.url_state import parse_backoff, parse_schedule
 
     # Scrapy's, read by the spider and its middleware; our default is in crawler/settings.py
     _check_value(settings, "DEPTH_LIMIT", defaults.DEPTH_LIMIT)
@@ -100,6 +101,14 @@ def _check_special(settings: Any) -> None:
         parse_schedule(settings.get("NEWS_RECRAWL_SCHEDULE") or "")
     except ValueError as exc:
         raise ConfigError(f"setting NEWS_RECRAWL_SCHEDULE: {exc}") from None
+    try:
+        parse_backoff(settings.get("NEWS_PAGE_BACKOFF") or "")
+    except ValueError as exc:
+        raise ConfigError(f"setting NEWS_PAGE_BACKOFF: {exc}") from None
+    try:
+        parse_now(str(settings.get("NEWS_NOW") or ""))
+    except ValueError as exc:
+        raise ConfigError(f"setting NEWS_NOW: {exc}") from None
 
 
 def _check_mongo_uri(settings: Any) -> None:

@@ -20,6 +20,7 @@ from pymongo.errors import PyMongoError
 from scrapy.crawler import Crawler
 
 from crawler import signals as news_signals
+from crawler.clock import Clock
 from crawler.database import Database, mask_uri
 from crawler.storage.article_store import ArticleStore, WriteResult
 from crawler.storage.spool import Spool
@@ -30,7 +31,8 @@ logger = logging.getLogger(__name__)
 class MongoPipeline:
     def __init__(self, crawler: Crawler, database: Database, batch_size: int = 100,
                  flush_interval: float = 2.0, spool_path: str | Path = "data/spool.jsonl",
-                 retries: int = 3, retry_delay: float = 0.5, export_stored: bool = False) -> None:
+                 retries: int = 3, retry_delay: float = 0.5, export_stored: bool = False,
+                 clock: Clock | None = None) -> None:
         self.crawler = crawler  # its stats and signals (articles_stored, articles_replayed)
         self.database = database
         self.batch_size = batch_size
@@ -38,6 +40,7 @@ class MongoPipeline:
         self.spool = Spool(spool_path)
         self.retries = retries
         self.retry_delay = retry_delay
+        self.clock = clock or Clock()  # NEWS_NOW: updated_at, superseded_at
         self.buffer: list[dict[str, Any]] = []
         self.store: ArticleStore | None = None  # opened with the spider
         self._lock = asyncio.Lock()
@@ -60,6 +63,7 @@ class MongoPipeline:
             spool_path=Path(settings.get("NEWS_DATA_DIR", "data")) / "spool.jsonl",
             retries=settings.getint("NEWS_MONGO_RETRIES", 3),
             export_stored=bool(settings.getdict("FEEDS")),
+            clock=Clock.from_settings(settings),
         )
 
     def _count(self, key: str, value: int = 1, source: str | None = None) -> None:
@@ -136,7 +140,7 @@ class MongoPipeline:
         assert self.store is not None
         for attempt in range(self.retries + 1):
             try:
-                result = self.store.write(batch)
+                result = self.store.write(batch, now=self.clock.now())
             except PyMongoError as exc:
                 self._count("write_errors")
                 logger.warning("MongoDB write of %d article(s) failed (attempt %d/%d): %s",
@@ -160,7 +164,7 @@ class MongoPipeline:
             return
         assert self.store is not None
         try:
-            result = await asyncio.to_thread(self.store.write, docs)
+            result = await asyncio.to_thread(self.store.write, docs, self.clock.now())
         except PyMongoError as exc:
             logger.warning("Spool of %d article(s) not replayed yet: %s", len(docs),
                            type(exc).__name__)

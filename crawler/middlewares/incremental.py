@@ -11,8 +11,10 @@ batch is fetched as new.
 
 What a fetch leaves behind is written in a thread, one write at a time:
 
-- a page that yields no article (the spider marks the response ``news_fetched``: a 304 of an
-  article, or a page that is not one), once the spider is done with it;
+- a page that yields no article (the spider marks the response ``news_fetched``: a 304, a
+  page that is not an article, or one gone: 404, 410), once the spider is done with it; a
+  page's links and how many were new go with it (its cadence, ``NEWS_PAGE_BACKOFF``); a gone
+  page's stored article gets its ``gone_at`` first;
 - an article, once it is durable: on ``crawler.signals.articles_stored`` after its batch is
   written to the database, or on ``articles_replayed`` after a spooled batch reaches it.
   Articles first, then their URL state: a crash in between refetches, never skips.
@@ -38,8 +40,11 @@ from scrapy.statscollectors import StatsCollector
 
 from crawler import signals as news_signals
 from crawler.canonical import canonicalize_url
+from crawler.clock import Clock
 from crawler.database import Database, stores_articles
+from crawler.storage.article_store import ArticleStore
 from crawler.url_state import (
+    KIND_GONE,
     RecrawlPolicy,
     UrlStateStore,
     article_updates,
@@ -62,11 +67,13 @@ def fetch_info(doc: Any) -> dict[str, Any]:
 
 class IncrementalStateMiddleware:
     def __init__(self, crawler: Crawler, policy: RecrawlPolicy,
-                 store: UrlStateStore | None = None) -> None:
+                 store: UrlStateStore | None = None, clock: Clock | None = None) -> None:
         self.crawler = crawler  # its stats, and its database (opened when the spider opens)
         self.stats: StatsCollector = crawler.stats
         self.policy = policy
+        self.clock = clock or Clock()  # NEWS_NOW
         self.store = store  # given (a test), or opened on the crawl's database
+        self.articles: ArticleStore | None = None  # marked gone_at on a 404 or 410
         self.pending: list[dict[str, Any]] = []  # URL state not yet written
         self._lock = asyncio.Lock()
         self._writes: set[asyncio.Task[None]] = set()
@@ -77,7 +84,8 @@ class IncrementalStateMiddleware:
             logger.info("No URL state kept: articles are not stored (pipelines.mongo."
                         "MongoPipeline is not in ITEM_PIPELINES), so every URL is fetched")
             raise NotConfigured("articles are not stored: no URL state (ITEM_PIPELINES)")
-        middleware = cls(crawler, RecrawlPolicy.from_settings(crawler.settings))
+        middleware = cls(crawler, RecrawlPolicy.from_settings(crawler.settings),
+                         clock=Clock.from_settings(crawler.settings))
         crawler.signals.connect(middleware.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(middleware.articles_stored, signal=news_signals.articles_stored)
@@ -89,6 +97,7 @@ class IncrementalStateMiddleware:
         if self.store is None:
             database = Database.for_crawler(self.crawler)
             self.store = UrlStateStore(database.db["url_state"], self.policy)
+            self.articles = ArticleStore(database.db["articles"])
         try:
             await asyncio.to_thread(self.store.ensure_indexes)
         except PyMongoError as exc:
@@ -115,19 +124,47 @@ class IncrementalStateMiddleware:
 
     # -- which pages to fetch ------------------------------------------------------------------
 
+    async def process_start(self, start: AsyncIterator[Any]) -> AsyncIterator[Any]:
+        """The start requests, then the articles due on the recrawl schedule, by their last
+        address, whether or not a feed, sitemap or page still lists them: a deleted article
+        left every listing (its 404 or 410 is how ``gone_at`` is learned), a moved one answers
+        with its new address. A due URL listed as well is fetched once (the duplicate filter)."""
+        async for output in start:
+            yield output
+        spider = self.crawler.spider
+        make = getattr(spider, "recrawl_request", None)
+        sources = [source.name for source in getattr(spider, "sources", [])]
+        if self.store is None or make is None or not sources:
+            return
+        now = self.clock.now()
+        try:
+            due = await asyncio.to_thread(self.store.due, sources, now)
+        except PyMongoError as exc:
+            self._count("news/state/read_errors")
+            logger.warning("Due recrawls not readable (%s): only listed ones are fetched",
+                           type(exc).__name__)
+            return
+        for state in due:
+            request = make(state["address"], state.get("source"))
+            for name, value in conditional_headers(state).items():
+                request.headers[name] = value
+            self._count("news/state/due_requested")
+            yield request
+
     async def process_spider_output(self, response: Response, result: AsyncIterator[Any],
                                     ) -> AsyncIterator[Any]:
         """The page requests the spider gives in a row are decided together (one read of
         their state), as soon as the spider pauses: the links of a page go to the scheduler
         before the page's own extraction has finished, not after it."""
         batch: list[Request] = []
+        links = [0, 0, canonicalize_url(response.url)]  # the page's links, new ones, its key
         outputs = aiter(result)
         while True:
             pending = asyncio.ensure_future(anext(outputs, _END))
             if batch:
                 await asyncio.sleep(0)  # lets the spider run up to its next output or wait
                 if not pending.done():  # it waits (an extraction): the batch is complete
-                    for request in await self.due(batch):
+                    for request in await self.due(batch, links):
                         yield request
                     batch = []
             output = await pending
@@ -137,21 +174,27 @@ class IncrementalStateMiddleware:
                 batch.append(output)
                 continue
             if batch:
-                for request in await self.due(batch):
+                for request in await self.due(batch, links):
                     yield request
                 batch = []
             yield output
         if batch:
-            for request in await self.due(batch):
+            for request in await self.due(batch, links):
                 yield request
-        self._fetched(response)
+        self._fetched(response, links)
 
-    async def due(self, requests: list[Request]) -> list[Request]:
+    async def due(self, requests: list[Request], links: list[Any] | None = None,
+                  ) -> list[Request]:
         """The requests whose URL is new, changed or due, conditional when it was fetched
-        before; the others counted as skipped."""
+        before; the others counted as skipped. ``links`` (``[links, new links, the page's
+        URL]``): adds the links among them, and those new to the page (not seen before the
+        page's last fetch: a link first found in a feed earlier in this run is new to its
+        section page too), to its two counts."""
         keys = [canonicalize_url(request.url) for request in requests]
-        states = await self.load(list(dict.fromkeys(keys)))
-        now = datetime.now(UTC)
+        page = links[2] if links is not None else None
+        states = await self.load(list(dict.fromkeys(keys)), also=[page] if page else [])
+        page_fetched = _last_fetched(states.get(page)) if page else None
+        now = self.clock.now()
         kept = []
         for key, request in zip(keys, requests, strict=True):
             state = states.get(key)
@@ -161,6 +204,10 @@ class IncrementalStateMiddleware:
                                               modified=hint.get("modified"))
             else:
                 decision = self.policy.decide(state, now, listed=False)
+            if links is not None and request.meta.get(LINK_KEY):
+                links[0] += 1
+                links[1] += state is None or page_fetched is None or \
+                    _first_seen(state) > page_fetched
             if not decision.fetch:
                 self._count_source(request.meta.get("news_source"),
                                    f"skipped_{decision.reason}")
@@ -171,12 +218,14 @@ class IncrementalStateMiddleware:
             kept.append(request)
         return kept
 
-    async def load(self, urls: list[str]) -> dict[str, dict[str, Any]]:
+    async def load(self, urls: list[str], also: list[str] | None = None,
+                   ) -> dict[str, dict[str, Any]]:
+        """The states of ``urls`` (and of ``also``, the page they were found on), one read."""
         if self.store is None or not urls:
             return {}
         self._count("news/state/reads")
         try:
-            return await asyncio.to_thread(self.store.load, urls)
+            return await asyncio.to_thread(self.store.load, [*urls, *(also or [])])
         except PyMongoError as exc:
             self._count("news/state/read_errors")
             logger.warning("URL state not readable (%s): fetching %d URLs as new",
@@ -185,10 +234,11 @@ class IncrementalStateMiddleware:
 
     # -- what a fetch leaves behind ------------------------------------------------------------
 
-    def _fetched(self, response: Response) -> None:
+    def _fetched(self, response: Response, links: list[Any]) -> None:
         kind = response.meta.get(FETCHED_KEY)
         if isinstance(kind, str):
-            self.pending.extend(page_updates(response, kind, datetime.now(UTC)))
+            self.pending.extend(page_updates(response, kind, self.clock.now(),
+                                             (links[0], links[1]) if links[0] else None))
             self._write_soon()
 
     def articles_stored(self, docs: list[dict[str, Any]], spooled: bool = False) -> None:
@@ -218,8 +268,12 @@ class IncrementalStateMiddleware:
 
     def record(self, updates: list[dict[str, Any]]) -> None:
         assert self.store is not None
+        now = self.clock.now()
+        gone = [update["url"] for update in updates if update.get("kind") == KIND_GONE]
         try:
-            self.store.record(updates)
+            if gone and self.articles is not None:  # the article first, then its URL state
+                self._count("news/state/gone_marked", self.articles.mark_gone(gone, now))
+            self.store.record(updates, now=now)
         except PyMongoError as exc:
             # Losing a state only means a refetch next run; the articles are safe.
             self._count("news/state/write_errors")
@@ -230,6 +284,20 @@ class IncrementalStateMiddleware:
 
 
 _END = object()  # the end of the spider's output
+
+
+def _last_fetched(state: dict[str, Any] | None) -> datetime | None:
+    value = state.get("last_fetched") if state else None
+    return _utc(value) if isinstance(value, datetime) else None
+
+
+def _first_seen(state: dict[str, Any]) -> datetime:
+    value = state.get("first_seen")
+    return _utc(value) if isinstance(value, datetime) else datetime.min.replace(tzinfo=UTC)
+
+
+def _utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
 def _is_page(request: Request) -> bool:

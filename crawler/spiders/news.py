@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import scrapy
@@ -23,6 +23,7 @@ from scrapy.utils.gz import gunzip
 
 from crawler import signals as news_signals
 from crawler.canonical import canonicalize_url, same_site
+from crawler.clock import Clock
 from crawler.dates import SourceZone, resolve_naive, zone_from, zone_of
 from crawler.discovery import DiscoveryError, Entry, detect_kind, parse_sitemap, read_feed
 from crawler.encoding import mislabeled_utf8
@@ -32,7 +33,14 @@ from crawler.items import ArticleItem, Fetch
 from crawler.layouts.extractor import LayoutExtractor
 from crawler.layouts.task import FAST, LayoutReport
 from crawler.sources import Source, SourcesError, load_sources, url_list
-from crawler.url_state import KIND_PAGE, KIND_UNCHANGED, listed_key, validators
+from crawler.url_state import (
+    GONE_STATUSES,
+    KIND_GONE,
+    KIND_PAGE,
+    KIND_UNCHANGED,
+    listed_key,
+    validators,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -54,12 +62,14 @@ class NewsSpider(scrapy.Spider):
         self.layouts: LayoutExtractor | None = None  # from_crawler: the site layouts
         self.links = LinkExtractor()
         self._naive_reported: set[str] = set()  # sources told about times without zone
+        self.clock = Clock()  # NEWS_NOW: the time an article is fetched at
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> NewsSpider:
         spider: NewsSpider = super().from_crawler(crawler, *args, **kwargs)
         settings = crawler.settings
         spider.depth_limit = settings.getint("DEPTH_LIMIT")
+        spider.clock = Clock.from_settings(settings)
         spider.max_sitemap_size = settings.getint("DOWNLOAD_MAXSIZE") or spider.max_sitemap_size
         spider.extractor = ExtractionPool(
             workers=settings.getint("NEWS_EXTRACT_WORKERS") or None,
@@ -234,6 +244,11 @@ class NewsSpider(scrapy.Spider):
             meta={"news_source": source, "handle_httpstatus_list": [304], **(meta or {})},
         )
 
+    def recrawl_request(self, url: str, source: str | None) -> Request:
+        """A stored article due on the recrawl schedule, fetched again by its last address
+        (crawler/middlewares/incremental.py adds it to the start requests)."""
+        return self._page_request(url, source, meta={"news_via": "recrawl"})
+
     # -- pages -----------------------------------------------------------------------------
 
     async def parse_page(self, response: Response) -> AsyncIterator[Any]:
@@ -278,7 +293,7 @@ class NewsSpider(scrapy.Spider):
 
     def _fetched(self, response: Response, kind: str) -> None:
         """Mark a fetch that yields no article to store (``news_fetched``: a 304, which keeps
-        the URL's kind, or a page that is not an article), for
+        the URL's kind, a page that is not an article, or a page gone: 404, 410), for
         crawler/middlewares/incremental.py to keep its state."""
         response.meta["news_fetched"] = kind
 
@@ -307,7 +322,7 @@ class NewsSpider(scrapy.Spider):
         hint: dict[str, Any] = response.meta.get("news_hint") or {}
         found = validators(response)
         item.source = response.meta.get("news_source")
-        item.fetched_at = datetime.now(UTC)
+        item.fetched_at = self.clock.now()
         item.fetch = Fetch(status=response.status, url=canonicalize_url(response.url),
                            listed=listed_key(response), etag=found.get("etag"),
                            last_modified=found.get("last_modified"))
@@ -371,6 +386,9 @@ class NewsSpider(scrapy.Spider):
             self._count_source(source, "errors")
             logger.warning("Fetch failed for %s: Ignoring non-200 response (HTTP %d, source %s)",
                            url, status, source or "adhoc")
+            if status in GONE_STATUSES and request is not None and \
+                    request.callback == self.parse_page:
+                self._fetched(failure.value.response, kind=KIND_GONE)  # gone_at, no recrawl
             return
         if failure.check(IgnoreRequest):
             self._count("news/fetch/ignored")

@@ -94,13 +94,14 @@ class ArticleStore:
             raise
 
     def _write(self, latest: dict[str, dict[str, Any]], now: datetime) -> WriteResult:
+        self._follow_moves(latest)
         stored = {
             doc["url"]: doc
             for doc in self.collection.find(
                 {"url": {"$in": list(latest)}},
                 {"url": 1, "first_seen": 1, "updated_at": 1, "content_hash": 1, "title": 1,
                  "text": 1, "fetched_at": 1, "revision": 1, "story_id": 1, "duplicate_of": 1,
-                 "fingerprint": 1, "fingerprint_head": 1},
+                 "fingerprint": 1, "fingerprint_head": 1, "gone_at": 1, "moved_from": 1},
             )
         }
         candidates = self._story_candidates([
@@ -127,6 +128,8 @@ class ArticleStore:
                 result.unchanged += 1
                 result.outcomes[url] = "unchanged"
                 result.documents[url] = _as_stored(doc, old)
+                if old.get("gone_at") is not None:  # it is back: no longer gone
+                    operations.append(ReplaceOne({"url": url}, result.documents[url]))
                 continue
             else:
                 number = int(old.get("revision") or 1)
@@ -139,6 +142,8 @@ class ArticleStore:
                 doc["revision"] = number + 1
                 doc["story_id"] = old.get("story_id") or story_id_for(url)
                 doc["duplicate_of"] = old.get("duplicate_of")
+                if old.get("moved_from"):
+                    doc["moved_from"] = old["moved_from"]
                 if doc.get("fingerprint") == old.get("fingerprint"):
                     doc["fingerprint_head"] = bool(old.get("fingerprint_head"))
                 else:
@@ -173,6 +178,66 @@ class ArticleStore:
         if left_groups:
             self._mark_heads(left_groups)
         return result
+
+    def _follow_moves(self, latest: dict[str, dict[str, Any]]) -> None:
+        """An article fetched through permanent redirects (its ``_fetch.listed`` URL answered
+        301 or 308 to this one) stored under the listed URL moved: it becomes this URL's
+        article, one document. Its document takes the new ``url`` (``first_seen``, revisions,
+        story kept; ``moved_from`` lists the URLs it had); when the new URL was stored already
+        (found in a listing before the old one was fetched again), that document stays, takes
+        the earlier ``first_seen`` and ``moved_from``, and the old one is deleted."""
+        moves = {}
+        for url, doc in latest.items():
+            fetch = doc.get("_fetch")
+            listed = fetch.get("listed") if isinstance(fetch, dict) else None
+            if isinstance(listed, str) and listed != url and listed not in latest:
+                moves[listed] = url
+        if not moves:
+            return
+        olds = {doc["url"]: doc for doc in self.collection.find({"url": {"$in": list(moves)}})}
+        if not olds:
+            return
+        news = {doc["url"]: doc for doc in self.collection.find(
+            {"url": {"$in": [moves[url] for url in olds]}})}
+        heads: set[str] = set()
+        for listed, old in olds.items():
+            url = moves[listed]
+            moved_from = list(dict.fromkeys([*old.get("moved_from", []), listed]))
+            new = news.get(url)
+            if new is None:  # re-keyed: the same document, and its revisions, at the new URL
+                old["url"], old["moved_from"] = url, moved_from
+                self.collection.replace_one({"_id": old["_id"]}, old)
+                if self.revisions is not None:
+                    for revision in self.revisions.find({"url": listed}):
+                        revision["url"] = url
+                        self.revisions.replace_one({"_id": revision["_id"]}, revision)
+                continue
+            new["moved_from"] = list(dict.fromkeys([*new.get("moved_from", []), *moved_from]))
+            new["first_seen"] = min(first for first in (new.get("first_seen"),
+                                                         old.get("first_seen")) if first)
+            if new.get("duplicate_of") == listed:  # linked as a copy of itself: the original
+                new["duplicate_of"] = old.get("duplicate_of")
+                new["story_id"] = old.get("story_id") or new.get("story_id")
+            self.collection.replace_one({"_id": new["_id"]}, new)
+            self.collection.delete_one({"_id": old["_id"]})
+            if old.get("fingerprint_head") and old.get("fingerprint"):
+                heads.add(old["fingerprint"])
+        if heads:
+            self._mark_heads(heads)
+
+    def mark_gone(self, urls: list[str], at: datetime) -> int:
+        """Mark the stored articles of these (canonical) URLs gone since ``at`` (their page
+        answered 404 or 410): ``gone_at`` set, the article kept, replaced whole (``$set`` of a
+        date stores a string on nx-27017). One already gone keeps its first ``gone_at``; a
+        later fetch that stores the article again clears it. Returns how many were marked."""
+        operations = []
+        for doc in self.collection.find({"url": {"$in": sorted(set(urls))}}):
+            if doc.get("gone_at") is None:
+                doc["gone_at"] = at
+                operations.append(ReplaceOne({"_id": doc["_id"]}, doc))
+        if operations:
+            self.collection.bulk_write(operations, ordered=False)
+        return len(operations)
 
     def _mark_heads(self, fingerprints: set[str]) -> int:
         """Mark the earliest article of each of ``fingerprints`` as its head (replaced whole:
@@ -228,6 +293,8 @@ def _as_stored(doc: dict[str, Any], old: dict[str, Any]) -> dict[str, Any]:
     kept = {key: old.get(key) for key in ("first_seen", "updated_at", "revision", "story_id",
                                           "duplicate_of", "fetched_at")}
     stored = {**doc, **kept, "fingerprint_head": bool(old.get("fingerprint_head"))}
+    if old.get("moved_from"):
+        stored["moved_from"] = old["moved_from"]
     if stored.get("fingerprint"):
         stored["fingerprint_bands"] = bands(stored["fingerprint"])
     return stored
