@@ -415,8 +415,10 @@ def main() -> int:
           f"({built.unchanged} pages not cut, {built.no_runs} without article text, "
           f"{100 * built.replaced_share:.1f} % of a variant's characters replaced)",
           file=sys.stderr, flush=True)
+    server = WebServer(built, args.max_n)
+    del built  # the pages live on in the server's prebuilt responses only
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve(WebServer(built, args.max_n)))
+        asyncio.run(serve(server))
     return 0
 
 
