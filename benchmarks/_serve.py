@@ -107,7 +107,9 @@ class PageServer:
         return {"requests": self.requests, "bytes": self.bytes, "first": self.first,
                 "last": self.last}
 
-    def route(self, path: str) -> bytes:
+    def route(self, path: str, address: str = "") -> bytes:
+        """The prebuilt response to ``path`` (``address``: the one the client connected to,
+        unused here: one site)."""
         if path.startswith("/articles/") and path.endswith(".html"):
             try:
                 i = int(path[len("/articles/"):-len(".html")])
@@ -148,6 +150,7 @@ class PageServer:
         return None
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        address = writer.get_extra_info("sockname")[0]
         try:
             while True:
                 head = await reader.readuntil(b"\r\n\r\n")
@@ -168,7 +171,7 @@ class PageServer:
                     self.requests += 1
                     self.first = self.first or now
                     self.last = now
-                data = self.route(path)
+                data = self.route(path, address)
                 if not path.startswith("/__"):
                     self.bytes += len(data)
                 writer.write(data)

@@ -5,15 +5,26 @@
     .venv/bin/python benchmarks/throughput.py --memory-only    # the memory run alone
     .venv/bin/python benchmarks/throughput.py --n 400 --only project,noarchive --section archive
                                                   # the WARC archive's cost: on and off
+    .venv/bin/python benchmarks/throughput.py --mode web     # 181 sites, N/181 articles each
 
-Serves the 181 real pages of ../shared/eval/scrapinghub-aeb/html/ (full size), repeated at
-distinct URLs up to N, with a sitemap and an RSS feed, from a separate process on 127.0.0.1.
+``--mode copies`` (the default) serves the 181 real pages of ../shared/eval/scrapinghub-aeb/html/
+(full size), repeated at distinct URLs up to N, with a sitemap and an RSS feed, from a separate
+process on 127.0.0.1 (benchmarks/_serve.py): a layout learned from a copy fits its copies
+perfectly. ``--mode web`` makes each of the 181 pages a site of its own on a loopback address
+(127.0.0.2 onwards, one process, one port: benchmarks/_web.py) with N/181 articles that share
+the page's layout but not its text (the long texts replaced by other pages' ground-truth
+paragraphs in the same script; 10 distinct articles a site, repeated at distinct URLs past
+that); the project crawls them from a sources file with one source (sitemap) per site, the
+naive spider from the same 181 sitemaps, the limit extracts the same N pages (fetched from
+the server before its clock starts).
+
 Then, over interleaved rounds (the order rotates each round), runs and measures:
 
 1. limit: ``trafilatura.extract`` over the same HTML in a pool of ``os.cpu_count()`` processes;
 2. naive: a plain Scrapy spider calling ``trafilatura.extract`` in its callback;
-3. project: ``scrapy crawl news -a url=<sitemap>`` with its real pipelines into a fresh embedded
-   database (nx-27017), politeness relaxed for loopback by settings;
+3. project: ``scrapy crawl news -a url=<sitemap>`` (web mode: ``-s NEWS_SOURCES=<file>``) with its
+   real pipelines into a fresh embedded database (nx-27017), politeness relaxed for loopback by
+   settings;
 4. noarchive (only when asked for): the project crawl with ``NEWS_ARCHIVE=False``, to weigh the
    WARC archive (its bytes a page, its writer thread's CPU, the CPU a page with and without).
 
@@ -22,7 +33,8 @@ page server saw, the last result (limit), the last callback (naive) or the last 
 (project: the latest ``updated_at`` in the database). Peak RSS is the sum of the processes' own
 peaks (VmHWM) over the tree: the pool and its workers; the spider; the crawl, its extraction
 workers and the database server. CPU is user + system seconds of the same trees.
-Prints medians and writes them to docs/performance.md (between marker comments).
+Prints medians and writes them to docs/performance.md (between marker comments: sections
+``throughput`` and ``memory``, in web mode ``throughput-web`` and ``memory-web``).
 """
 
 from __future__ import annotations
@@ -60,6 +72,9 @@ ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "performance.md"
 PY = sys.executable
 VARIANTS = ("limit", "naive", "project", "noarchive")
+MODES = ("copies", "web")
+SERVERS = {"copies": "_serve.py", "web": "_web.py"}
+WEB_VARIANTS = 10  # distinct articles a site in web mode (benchmarks/_web.py --variants)
 
 
 @dataclass
@@ -92,18 +107,22 @@ class Run:
 # -- the page server ----------------------------------------------------------------------------
 
 class Server:
-    """The page server process (benchmarks/_serve.py), restarted when it has died."""
+    """The page server process (benchmarks/_serve.py, in web mode benchmarks/_web.py),
+    restarted when it has died."""
 
-    def __init__(self, max_n: int, pages: Path) -> None:
+    def __init__(self, max_n: int, pages: Path, mode: str = "copies") -> None:
         self.max_n = max_n
         self.pages = pages
+        self.mode = mode
         self.restarts = 0
         self._start()
 
     def _start(self) -> None:
         self.process = subprocess.Popen(
-            [PY, str(ROOT / "benchmarks" / "_serve.py"), "--max-n", str(self.max_n),
-             "--pages", str(self.pages)], stdout=subprocess.PIPE, text=True, cwd=ROOT)
+            [PY, str(ROOT / "benchmarks" / SERVERS[self.mode]), "--max-n", str(self.max_n),
+             "--pages", str(self.pages),
+             *(["--variants", str(WEB_VARIANTS)] if self.mode == "web" else [])],
+            stdout=subprocess.PIPE, text=True, cwd=ROOT)
         assert self.process.stdout is not None
         line = self.process.stdout.readline().strip()
         if not line.startswith("READY "):
@@ -119,9 +138,18 @@ class Server:
             self._start()
 
     def get(self, path: str) -> dict[str, Any]:
+        data: dict[str, Any] = json.loads(self.get_text(path))
+        return data
+
+    def get_text(self, path: str) -> str:
         with urllib.request.urlopen(self.base + path, timeout=10) as reply:
-            data: dict[str, Any] = json.loads(reply.read())
-            return data
+            return str(reply.read().decode())
+
+    def sitemaps(self, n: int) -> list[str]:
+        """The sitemap(s) listing the first n articles: one, or in web mode one a site."""
+        if self.mode == "copies":
+            return [f"{self.base}/sitemap-{n}.xml"]
+        return re.findall(r"sitemaps: \[(\S+)\]", self.get_text(f"/__sources-{n}.yaml"))
 
     def cpu(self) -> float:
         import psutil
@@ -165,6 +193,11 @@ def run_limit(server: Server, n: int, tmp: Path, pages: Path) -> Run:
     out = tmp / "limit.json"
     cmd = [PY, str(ROOT / "benchmarks" / "_runners.py"), "limit", str(n), str(out),
            "--pages", str(pages)]
+    if server.mode == "web":  # the web mode's pages, fetched from its server
+        server.ensure_running()
+        urls = tmp / "limit-urls.txt"
+        urls.write_text(server.get_text(f"/__urls-{n}.txt"))
+        cmd[-2:] = ["--urls", str(urls)]
     wall, usage = _run_measured(cmd, {}, tmp / "limit.log")
     data = json.loads(out.read_text())
     return Run("limit", n, pages=data["pages"], items=data["pages"], first=data["first"],
@@ -177,7 +210,7 @@ def run_naive(server: Server, n: int, tmp: Path) -> Run:
     server.get("/__reset")
     server_cpu = server.cpu()
     cmd = [PY, str(ROOT / "benchmarks" / "_runners.py"), "naive",
-           f"{server.base}/sitemap-{n}.xml", str(out)]
+           ",".join(server.sitemaps(n)), str(out)]
     wall, usage = _run_measured(cmd, {}, tmp / "naive.log")
     data = json.loads(out.read_text())
     stats = server.get("/__stats")
@@ -214,7 +247,14 @@ def _run_project(server: Server, n: int, tmp: Path, extra_settings: list[str]) -
         server_cpu = server.cpu()
         settings = {**RELAXED, "NEWS_DATA_DIR": str(data_dir),
                     "NEWS_ALLOWED_PRIVATE_NETWORKS": "127.0.0.0/8"}
-        cmd = [PY, "-m", "scrapy", "crawl", "news", "-a", f"url={server.base}/sitemap-{n}.xml"]
+        if server.mode == "web":  # one source a site
+            sources = data_dir / "sources.yaml"
+            sources.write_text(server.get_text(f"/__sources-{n}.yaml"))
+            settings["NEWS_SOURCES"] = str(sources)
+            cmd = [PY, "-m", "scrapy", "crawl", "news"]
+        else:
+            cmd = [PY, "-m", "scrapy", "crawl", "news", "-a",
+                   f"url={server.base}/sitemap-{n}.xml"]
         for key, value in settings.items():
             cmd += ["-s", f"{key}={value}"]
         for setting in extra_settings:
@@ -246,12 +286,15 @@ def _median(values: list[float]) -> float:
     return statistics.median(values) if values else 0.0
 
 
-def summary_table(runs: list[Run], n: int, rounds: int) -> str:
+def summary_table(runs: list[Run], n: int, rounds: int, mode: str = "copies",
+                  sites: int = 181) -> str:
     by: dict[str, list[Run]] = {v: [r for r in runs if r.variant == v] for v in VARIANTS}
     rate = {v: _median([r.rate for r in rs]) for v, rs in by.items()}
+    where = (f"{min(n, sites)} sites of about {n / sites:.0f} articles each" if mode == "web"
+             else f"{sites} pages repeated on one site")
     lines = [
-        f"N = {n} pages, {rounds} interleaved rounds, {os.cpu_count()} cores; medians "
-        "(per-round values in brackets).",
+        f"N = {n} pages ({mode} mode: {where}), {rounds} interleaved rounds, {os.cpu_count()} "
+        "cores; medians (per-round values in brackets).",
         "",
         "| | pages/s | wall s | pages | items | CPU s | CPU ms/page | cores used | peak RSS MB |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
@@ -289,7 +332,9 @@ def summary_table(runs: list[Run], n: int, rounds: int) -> str:
         lines.append(f"- project peak RSS MB by tree: {rss}")
         stats = project[-1].extra["stats"]
         keys = ("news/page/extracted", "news/page/article", "news/page/not_article",
-                "news/mongo/stored_new", "news/templates/held", "downloader/response_count")
+                "news/mongo/stored_new", "news/templates/held", "news/templates/released/timeout",
+                "downloader/response_count")
+        keys += tuple(sorted(k for k in stats if k.startswith("news/templates/released/")))
         lines.append("- project crawl stats (last round): "
                      + ", ".join(f"{k} {stats[k]}" for k in keys if k in stats))
         lines.append(f"- project first request to last item stored: "
@@ -326,8 +371,10 @@ def summary_table(runs: list[Run], n: int, rounds: int) -> str:
     return "\n".join(lines)
 
 
-def memory_table(runs: list[Run]) -> str:
-    lines = ["| N | pages | stored | pages/s | wall s | peak RSS MB (all) | crawl + workers "
+def memory_table(runs: list[Run], mode: str = "copies", sites: int = 181) -> str:
+    lines = [f"Web mode: {sites} sites; past {WEB_VARIANTS} articles a site, its {WEB_VARIANTS} "
+             "distinct ones repeat at distinct URLs.", ""] if mode == "web" else []
+    lines += ["| N | pages | stored | pages/s | wall s | peak RSS MB (all) | crawl + workers "
              "| database | CPU s |", "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in runs:
         lines.append(
@@ -362,13 +409,17 @@ def _by_process(run: Run) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description="crawl throughput vs the extraction limit")
+    parser.add_argument("--mode", choices=MODES, default="copies",
+                        help="copies: 181 pages repeated on one site; web: 181 sites, each "
+                             "with N/181 articles of its own layout")
     parser.add_argument("--n", type=int, default=1810)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--pages", type=Path, default=DEFAULT_PAGES)
     parser.add_argument("--only", default="limit,naive,project",
                         help="comma-separated subset of limit,naive,project,noarchive")
-    parser.add_argument("--section", default="throughput",
-                        help="the section of docs/performance.md to write")
+    parser.add_argument("--section", default=None,
+                        help="the section of docs/performance.md to write (default: throughput, "
+                             "in web mode throughput-web)")
     parser.add_argument("--memory", action="store_true", help="also the memory run")
     parser.add_argument("--memory-only", action="store_true")
     parser.add_argument("--memory-sizes", default="5000,20000")
@@ -381,7 +432,10 @@ def main() -> int:
     variants = [v for v in args.only.split(",") if v in VARIANTS]
     sizes = [int(s) for s in args.memory_sizes.split(",") if s]
     with_memory = args.memory or args.memory_only
-    server = Server(max([args.n, *sizes]) if with_memory else args.n, args.pages)
+    suffix = "-web" if args.mode == "web" else ""
+    section = args.section or f"throughput{suffix}"
+    sites = len(list(args.pages.glob("*.html.gz")))
+    server = Server(max([args.n, *sizes]) if with_memory else args.n, args.pages, args.mode)
     try:
         with tempfile.TemporaryDirectory(prefix="bench-") as tmp_name:
             tmp = Path(tmp_name)
@@ -408,10 +462,10 @@ def main() -> int:
                               f"{run.usage.peak_rss / MB:5.0f} MB", flush=True)
                         if args.verbose:
                             print(_by_process(run), flush=True)
-                table = summary_table(runs, args.n, args.rounds)
+                table = summary_table(runs, args.n, args.rounds, args.mode, sites)
                 print("\n" + table)
                 if not args.no_write:
-                    write_section(args.section, table)
+                    write_section(section, table)
             if with_memory:
                 mem_runs = []
                 for size in sizes:
@@ -422,10 +476,10 @@ def main() -> int:
                           flush=True)
                     if args.verbose:
                         print(_by_process(run), flush=True)
-                table = memory_table(mem_runs)
+                table = memory_table(mem_runs, args.mode, sites)
                 print("\n" + table)
                 if not args.no_write:
-                    write_section("memory", table)
+                    write_section(f"memory{suffix}", table)
     finally:
         server.close()
     return 0
