@@ -25,6 +25,8 @@ Then, over interleaved rounds (the order rotates each round), runs and measures:
 3. project: ``scrapy crawl news -a url=<sitemap>`` (web mode: ``-s NEWS_SOURCES=<file>``) with its
    real pipelines into a fresh embedded database (nx-27017), politeness relaxed for loopback by
    settings;
+5. fullway (only when asked for): the project crawl with ``NEWS_LAYOUTS=False``: every page
+   extracted the full way, as before learned site layouts (docs/layouts.md);
 4. noarchive (only when asked for): the project crawl with ``NEWS_ARCHIVE=False``, to weigh the
    WARC archive (its bytes a page, its writer thread's CPU, the CPU a page with and without).
 
@@ -71,7 +73,7 @@ from crawler.database import EmbeddedMongo
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "performance.md"
 PY = sys.executable
-VARIANTS = ("limit", "naive", "project", "noarchive")
+VARIANTS = ("limit", "naive", "project", "noarchive", "fullway")
 MODES = ("copies", "web")
 SERVERS = {"copies": "_serve.py", "web": "_web.py"}
 WEB_VARIANTS = 10  # distinct articles a site in web mode (benchmarks/_web.py --variants)
@@ -313,7 +315,7 @@ def summary_table(runs: list[Run], n: int, rounds: int, mode: str = "copies",
             f"| {_median([r.usage.peak_rss / MB for r in rs]):.0f} |")
     lines.append("")
     for a, b in (("project", "limit"), ("project", "naive"), ("naive", "limit"),
-                 ("project", "noarchive")):
+                 ("project", "noarchive"), ("fullway", "limit"), ("project", "fullway")):
         if by[a] and by[b]:
             ratios = [x.rate / y.rate for x, y in zip(by[a], by[b], strict=True) if y.rate]
             lines.append(f"- {a}/{b}: **{_median(ratios):.2f}** (per round: "
@@ -335,6 +337,7 @@ def summary_table(runs: list[Run], n: int, rounds: int, mode: str = "copies",
                 "news/mongo/stored_new", "news/templates/held", "news/templates/released/timeout",
                 "downloader/response_count")
         keys += tuple(sorted(k for k in stats if k.startswith("news/templates/released/")))
+        keys += tuple(sorted(k for k in stats if k.startswith("news/layout/")))
         lines.append("- project crawl stats (last round): "
                      + ", ".join(f"{k} {stats[k]}" for k in keys if k in stats))
         lines.append(f"- project first request to last item stored: "
@@ -416,7 +419,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--pages", type=Path, default=DEFAULT_PAGES)
     parser.add_argument("--only", default="limit,naive,project",
-                        help="comma-separated subset of limit,naive,project,noarchive")
+                        help="comma-separated subset of limit,naive,project,noarchive,fullway")
     parser.add_argument("--section", default=None,
                         help="the section of docs/performance.md to write (default: throughput, "
                              "in web mode throughput-web)")
@@ -453,6 +456,10 @@ def main() -> int:
                             run = run_project(server, args.n, tmp,
                                               [*args.settings, "NEWS_ARCHIVE=False"])
                             run.variant = "noarchive"
+                        elif variant == "fullway":
+                            run = run_project(server, args.n, tmp,
+                                              [*args.settings, "NEWS_LAYOUTS=False"])
+                            run.variant = "fullway"
                         else:
                             run = run_project(server, args.n, tmp, args.settings)
                         runs.append(run)
