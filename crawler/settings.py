@@ -109,6 +109,7 @@ NEWS_LAYOUTS = True  # learn each site's layout and extract its known pages the 
 NEWS_LAYOUT_SAMPLE = 20  # one page in this many of a known layout is also extracted the full way
 NEWS_LAYOUT_LEARN_PAGES = 3  # fully extracted pages sharing a body container that make a layout
 NEWS_LAYOUT_MAX_FAILURES = 5  # pages in a row failing a layout's checks close it
+NEWS_LAYOUT_MAX_PER_SITE = 3  # open article layouts a site may have at once (docs/layouts.md)
 NEWS_EXTRACT_TIMEOUT = 30.0  # seconds one page may take to extract; 0: no limit
 NEWS_TEMPLATE_MIN_PAGES = 3  # a line on this many distinct pages of a site may be a template
 NEWS_TEMPLATE_MIN_SHARE = 0.1  # ... and on at least this share of the site's pages

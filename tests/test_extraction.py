@@ -132,12 +132,12 @@ def test_lazy_trafilatura_metadata_equals_with_metadata(name: str) -> None:
     import trafilatura
     from trafilatura.utils import load_html
 
-    from crawler.extraction.body import _OPTIONS, TrafilaturaMetadata
+    from crawler.extraction.body import BODY_OPTIONS, TrafilaturaMetadata
 
     html = (PAGES / f"{name}.html").read_text(encoding="utf-8")
     url = EXPECTED[name]["url"]
     page = load_html(html)
-    full = trafilatura.bare_extraction(deepcopy(page), url=url, with_metadata=True, **_OPTIONS)
+    full = trafilatura.bare_extraction(deepcopy(page), url=url, with_metadata=True, **BODY_OPTIONS)
     lazy = TrafilaturaMetadata(page, url)
     fields = ("title", "author", "date", "sitename", "description", "image", "tags",
               "categories", "hostname")

@@ -46,7 +46,7 @@ class _NoLinkTargetNoise(logging.Filter):
 
 logging.getLogger("trafilatura.xml").addFilter(_NoLinkTargetNoise())
 
-_OPTIONS: dict[str, Any] = {
+BODY_OPTIONS: dict[str, Any] = {
     "include_comments": False,
     "include_tables": True,
     "include_images": False,
@@ -106,7 +106,8 @@ def _link_density(document: Any) -> float | None:
     return min(1.0, linked / total)
 
 
-def _paragraphs(document: Any) -> list[str]:
+def body_paragraphs(document: Any) -> list[str]:
+    """The paragraphs of a trafilatura document's body, link blocks left out."""
     if document is None or getattr(document, "body", None) is None:
         return []
     body = document.body
@@ -146,15 +147,15 @@ def extract_body(tree: Any, url: str, description: str | None = None) -> Body:
     declared description, which marks its lead."""
     page = deepcopy(tree)
     prune_page(page)
-    document = trafilatura.bare_extraction(page, url=url, **_OPTIONS)
+    document = trafilatura.bare_extraction(page, url=url, **BODY_OPTIONS)
     if document is None:
         return Body([], None)
     metadata = TrafilaturaMetadata(page, url)
     density = _link_density(document)
-    paragraphs = _paragraphs(document)
+    paragraphs = body_paragraphs(document)
     if not paragraphs:
         return Body([], metadata, density)
-    precise = _paragraphs(trafilatura.bare_extraction(page, url=url, favor_precision=True,
-                                                      **_OPTIONS))
+    precise = body_paragraphs(trafilatura.bare_extraction(page, url=url, favor_precision=True,
+                                                      **BODY_OPTIONS))
     return Body(_trim_edges(paragraphs, precise, description) if precise else paragraphs,
                 metadata, density)

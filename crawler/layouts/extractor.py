@@ -56,6 +56,7 @@ class LayoutExtractor:
             sample_every=settings.getint("NEWS_LAYOUT_SAMPLE"),
             learn_pages=max(1, settings.getint("NEWS_LAYOUT_LEARN_PAGES")),
             max_failures=max(1, settings.getint("NEWS_LAYOUT_MAX_FAILURES")),
+            max_layouts=max(1, settings.getint("NEWS_LAYOUT_MAX_PER_SITE")),
         ) if settings.getbool("NEWS_LAYOUTS") else None
         extractor = cls(pool, book)
         extractor.crawler = crawler

@@ -17,12 +17,14 @@ from datetime import datetime
 from typing import Any
 
 import html_text
+import lxml.html
+import trafilatura
 from lxml import etree
 from lxml.html import HtmlElement
 
 from crawler.canonical import split_paragraphs
 from crawler.extraction.article import NOT_RUN, assemble_item
-from crawler.extraction.body import TrafilaturaMetadata
+from crawler.extraction.body import BODY_OPTIONS, TrafilaturaMetadata, body_paragraphs
 from crawler.extraction.boilerplate import HTML_BLOCKS, drop_link_blocks, prune_element
 from crawler.extraction.metadata import page_metadata
 from crawler.extraction.text import word_count
@@ -85,14 +87,28 @@ def unknown_signatures(container: HtmlElement, known: set[str]) -> list[str]:
 
 def container_text(container: HtmlElement) -> tuple[list[str], float]:
     """The paragraphs of a container whose drops are removed, and the share of its text inside
-    links (the container is changed)."""
+    links (the container is changed).
+
+    The text is written by trafilatura's own converter, run over the container alone (fast
+    mode: no fallback extractors, a few kB instead of the page), so that it reads exactly as
+    the full way's (list items, inline elements, line breaks); a container it finds too short
+    to keep is written by html-text instead."""
     prune_element(container)
     total_chars = len(" ".join(container.text_content().split()))
     linked = sum(len(" ".join(a.text_content().split())) for a in container.iter("a"))
     density = min(1.0, linked / total_chars) if total_chars else 1.0
-    drop_link_blocks(container, blocks=HTML_BLOCKS, link="a", lists=("ul", "ol"), items=("li",),
+    fallback = deepcopy(container)
+    container.tail = None
+    page = lxml.html.fromstring("<html><body><article></article></body></html>")
+    article = page.find("body/article")
+    assert article is not None
+    article.append(container)
+    paragraphs = body_paragraphs(trafilatura.bare_extraction(page, fast=True, **BODY_OPTIONS))
+    if paragraphs:
+        return paragraphs, density
+    drop_link_blocks(fallback, blocks=HTML_BLOCKS, link="a", lists=("ul", "ol"), items=("li",),
                      strip=False)
-    text = html_text.etree_to_text(container, guess_layout=True, newline_tags=_NEWLINE_TAGS)
+    text = html_text.etree_to_text(fallback, guess_layout=True, newline_tags=_NEWLINE_TAGS)
     return split_paragraphs(text), density
 
 
