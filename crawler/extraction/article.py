@@ -49,9 +49,18 @@ def extract_article(html: str, url: str, *, min_words: int = 80, hinted: bool = 
     :func:`detected_language` on the paragraphs itself (the extraction pool does, so that only
     the crawl process holds the 74 MB language model).
     """
+    return extract_article_parts(html, url, min_words=min_words, hinted=hinted,
+                                 not_before=not_before, detect_language=detect_language)[0]
+
+
+def extract_article_parts(html: str, url: str, *, min_words: int = 80, hinted: bool = False,
+                          not_before: datetime | None = None, detect_language: bool = True,
+                          ) -> tuple[Extraction, HtmlElement | None, PageMetadata | None]:
+    """:func:`extract_article`, with the parsed page (unchanged) and its metadata, for a caller
+    that reads them further (crawler/layouts/task.py observes the page)."""
     tree = load_html(html)
     if tree is None:
-        return Extraction.nothing(url, "unparseable HTML")
+        return Extraction.nothing(url, "unparseable HTML"), None, None
     meta = page_metadata(tree, url, not_before=not_before)
     body = extract_body(tree, url, meta.description)
     item = assemble_item(tree, html, url, meta, body.paragraphs, body.metadata,
@@ -63,7 +72,7 @@ def extract_article(html: str, url: str, *, min_words: int = 80, hinted: bool = 
         found_date=item.published is not None)
     kind = classify_page(signals, min_words=min_words, hinted=hinted, paywalled=item.paywalled)
     return Extraction(item, is_article=kind.is_article, page_kind=kind.reason,
-                      metadata_error=meta.failed)
+                      metadata_error=meta.failed), tree, meta
 
 
 # ``found`` for a page whose text came from its site's layout: trafilatura never ran on it, so

@@ -74,7 +74,9 @@ def _tokens(text: str) -> list[str]:
 
 
 def _covered(counts: Counter[str], target: Counter[str]) -> int:
-    return sum(min(n, counts[t]) for t, n in target.items() if t in counts)
+    """The words of ``target`` that ``counts`` holds (each at most as often as in both)."""
+    small, large = (counts, target) if len(counts) < len(target) else (target, counts)
+    return sum(min(n, large[t]) for t, n in small.items() if t in large)
 
 
 def _element_children(element: HtmlElement) -> Iterable[HtmlElement]:
@@ -96,7 +98,10 @@ def find_text_container(root: HtmlElement, paragraphs: list[str]) -> HtmlElement
     while True:
         best, best_covered = None, 0
         for child in _element_children(node):
-            value = _covered(Counter(_tokens(child.text_content())), target)
+            words = _tokens(child.text_content())
+            if len(words) < DESCEND * covered:  # it cannot hold enough: not counted
+                continue
+            value = _covered(Counter(words), target)
             if value > best_covered:
                 best, best_covered = child, value
         if best is None or best_covered < DESCEND * covered:

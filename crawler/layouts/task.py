@@ -15,8 +15,7 @@ from datetime import datetime
 
 from trafilatura.utils import load_html
 
-from crawler.extraction.article import extract_article
-from crawler.extraction.metadata import page_metadata
+from crawler.extraction.article import extract_article_parts
 from crawler.items import ArticleItem, Extraction
 from crawler.layouts.fast import FastResult, extract_with_layout, find_container
 from crawler.layouts.learn import (
@@ -80,8 +79,9 @@ def extract_page(html: str, url: str, *, layouts: tuple[Layout, ...] | list[Layo
             report.path = FAST
             fast.extraction.layout = report
             return fast.extraction
-    full = extract_article(html, url, min_words=min_words, hinted=hinted,
-                           not_before=not_before, detect_language=detect_language)
+    full, page, meta = extract_article_parts(html, url, min_words=min_words, hinted=hinted,
+                                             not_before=not_before,
+                                             detect_language=detect_language)
     report.sampled = sample and fast is not None and fast.extraction is not None
     candidate = fast.extraction or fast.fast if fast is not None else None
     if candidate is not None:
@@ -100,19 +100,18 @@ def extract_page(html: str, url: str, *, layouts: tuple[Layout, ...] | list[Layo
         report.path, report.by_layout = FAST, True
         fast.fast.layout = report
         return fast.fast
-    if observe_page and full.is_article and full.item.paragraphs:
-        page = load_html(html)
-        if page is not None:
-            meta = page_metadata(page, url)
-            declared = {"title": meta.headline, "site_name": meta.site_name,
-                        "description": meta.description, "image": meta.image,
-                        "tags": meta.tags}
-            # The fields the full way took from trafilatura's metadata, the page declaring none
-            fallbacks = [name for name, value in declared.items()
-                         if getattr(full.item, name) and not value]
-            report.observation = observe(page, full.item, meta.types, fallbacks=fallbacks)
-            if report.observation is not None:
-                report.observation.missed = sorted(report.misses)
+    # A page that fit a layout (sampled) says nothing new of the site's layouts.
+    fitted = fast is not None and fast.extraction is not None
+    if (observe_page and not fitted and full.is_article and full.item.paragraphs
+            and page is not None and meta is not None):
+        declared = {"title": meta.headline, "site_name": meta.site_name,
+                    "description": meta.description, "image": meta.image, "tags": meta.tags}
+        # The fields the full way took from trafilatura's metadata, the page declaring none
+        fallbacks = [name for name, value in declared.items()
+                     if getattr(full.item, name) and not value]
+        report.observation = observe(page, full.item, meta.types, fallbacks=fallbacks)
+        if report.observation is not None:
+            report.observation.missed = sorted(report.misses)
     full.layout = report
     return full
 
