@@ -3,8 +3,9 @@ search for the main text.
 
 The page is parsed once (lxml), its body container found by the layout's XPath, the subtrees
 the layout drops removed, and the rest written as paragraphs by trafilatura's converter over
-the container alone (:func:`container_text`). Title, authors, dates, language and the other fields come from the
-page's structured data as in the full extraction (crawler/extraction/article.assemble_item).
+the container alone (:func:`container_text`). Title, authors, dates, language and the other
+fields come from the page's structured data as in the full extraction
+(crawler/extraction/article.assemble_item).
 
 The result is checked against the layout (:func:`check`): a page that fails goes the full way.
 """
