@@ -231,3 +231,25 @@ def test_a_new_element_in_the_article_is_learned_from_the_full_way(
     again = extract_page(html, url, layouts=book.plan(SITE, url).layouts)
     assert again.layout.path == FAST
     assert "Vote now" not in again.item.text
+
+
+def test_a_page_shorter_than_the_learning_pages_that_reads_the_same_widens_the_layout(
+        articles: list[LayoutArticle]) -> None:
+    book = LayoutBook(sample_every=0, learn_pages=3)
+    for n in range(4):
+        report_of(articles, book, n)
+    (layout,) = book.sites[SITE].open
+    short = LayoutArticle(98, "Ferry service resumes after the storm", [
+        "The harbour ferry resumed its timetable on Friday morning after two days of storms.",
+        "Passengers were asked to check the operator's website before travelling today."],
+        "Priya Raman", articles[0].published)
+    url = f"http://{SITE}/a/98.html"
+    html = RENDER["a"](short, url, _teasers(articles[5], articles))
+    plan = book.plan(SITE, url)
+    result = extract_page(html, url, layouts=plan.layouts, fresh=plan.fresh)
+    assert (result.layout.path, result.layout.miss) == (FULL, "length")
+    assert [e.kind for e in book.record(SITE, result.layout)] == [UPDATED]
+    assert layout.min_words == result.layout.words < 40
+    again = extract_page(html, url, layouts=book.plan(SITE, url).layouts)
+    assert again.layout.path == FAST
+    assert again.item.paragraphs == [normalize_line(p) for p in short.paragraphs]

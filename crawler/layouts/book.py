@@ -10,6 +10,8 @@ A site's life::
                    ("failed") --> learning
     layout open --(a new layout is learned from pages that all failed its checks: a
                    redesign)--> closed ("replaced")
+    layout open --(a page outside its ranges of words or paragraphs that the full way reads
+                   the same: its ranges widened)--> layout open
     layout open --(a page holds a named element it has not seen: the page goes the full
                    way, and the element is learned as kept or dropped, when the container
                    holds the full way's text; else a failure)--> layout open
@@ -27,6 +29,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from crawler.layouts.fast import LENGTH_MISSES
 from crawler.layouts.learn import MIN_AGREEMENT, Observation, group, learn
 from crawler.layouts.selectors import drop_xpath
 from crawler.layouts.site_layout import Layout
@@ -134,6 +137,17 @@ class LayoutBook:
             layout.known = sorted(set(layout.known) | set(report.accepted) | set(report.dropped))
             layout.drops = sorted(set(layout.drops) | {drop_xpath(sig) for sig in report.dropped})
             return [Event(UPDATED, layout)] if report.accepted or report.dropped else []
+        if (miss in LENGTH_MISSES and report.version == layout.version
+                and report.agreement is not None and report.agreement >= self.min_agreement
+                and report.fields_agree):
+            # Longer or shorter than the learning pages, and the full way reads the same text:
+            # the layout's ranges were too narrow. Widened, not a failure.
+            layout.min_words = min(layout.min_words, report.words)
+            layout.max_words = max(layout.max_words, report.words)
+            layout.min_paragraphs = min(layout.min_paragraphs, report.paragraphs)
+            layout.max_paragraphs = max(layout.max_paragraphs, report.paragraphs)
+            state.failures[layout.version] = 0
+            return [Event(UPDATED, layout)]
         failures = state.failures.get(layout.version, 0) + 1
         state.failures[layout.version] = failures
         if failures >= self.max_failures:

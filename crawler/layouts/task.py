@@ -16,6 +16,7 @@ from datetime import datetime
 from trafilatura.utils import load_html
 
 from crawler.extraction.article import extract_article_parts
+from crawler.extraction.text import word_count
 from crawler.items import ArticleItem, Extraction
 from crawler.layouts.fast import FastResult, extract_with_layout, find_container
 from crawler.layouts.learn import (
@@ -40,6 +41,8 @@ class LayoutReport:
     sampled: bool = False
     agreement: float | None = None  # fast against full, when both ran
     coverage: float | None = None  # the share of the full way's paragraphs the fast way has
+    words: int = 0  # the fast result's words and paragraphs, when both ways ran
+    paragraphs: int = 0
     fields_agree: bool = True  # the date and title, when both ran
     observation: Observation | None = None
     accepted: list[str] = field(default_factory=list)  # new signatures the full way kept
@@ -88,6 +91,8 @@ def extract_page(html: str, url: str, *, layouts: tuple[Layout, ...] | list[Layo
         report.agreement = agreement(candidate.item.paragraphs, full.item.paragraphs)
         report.coverage = coverage(candidate.item.paragraphs, full.item.paragraphs)
         report.fields_agree = _fields_agree(candidate.item, full.item)
+        report.words = sum(word_count(p) for p in candidate.item.paragraphs)
+        report.paragraphs = len(candidate.item.paragraphs)
     if fast is not None and fast.unknown and full.item.paragraphs:
         report.accepted, report.dropped = _judge_unknown(html, url, layouts, report.version,
                                                          fast.unknown, full.item.text)
