@@ -196,3 +196,26 @@ def test_fingerprint_heads_lookup_and_marking(mongo_db: Any) -> None:
     assert mongo_db.migrations.find_one({"_id": "fingerprint_head"})["done_at"] == WHEN
     with pytest.raises(DuplicateKeyError):
         mongo_db.migrations.insert_one({"_id": "fingerprint_head", "done_at": LATER})
+
+
+def test_site_layouts_are_written_whole_and_read_back_with_their_types(mongo_db: Any) -> None:
+    from crawler.layouts.site_layout import Layout
+    from crawler.layouts.store import LayoutStore
+
+    store = LayoutStore(mongo_db.site_layouts)
+    store.ensure_indexes()
+    layout = Layout(site="ledger.test", key="div.story-body", container="//div[@id='x']",
+                    drops=[".//aside"], known=["aside"], sources={"published": "jsonld",
+                                                                  "authors": None},
+                    min_words=120, max_words=900, max_link_density=0.04, types=["newsarticle"],
+                    learned_from=["http://ledger.test/a/1.html"], version=1, valid_from=WHEN)
+    store.save(layout)
+    store.save(Layout.from_doc({**layout.to_doc(), "version": 2}))
+    layout.valid_until, layout.closed_reason = LATER, "replaced"  # closed: written whole again
+    store.save(layout)
+    loaded = sorted(store.load("ledger.test"), key=lambda lay: lay.version)
+    assert [lay.version for lay in loaded] == [1, 2]
+    assert loaded[0] == layout
+    assert loaded[0].valid_until == LATER and loaded[1].valid_until is None
+    assert isinstance(loaded[0].valid_from, datetime) and loaded[0].max_link_density == 0.04
+    assert store.load("other.test") == []
