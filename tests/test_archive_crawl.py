@@ -171,6 +171,7 @@ def test_reextract_changes_exactly_the_articles_a_new_boilerplate_pattern_affect
     sources = _boilerplate(crawled, crawled["base"] / "boilerplate.yaml", crawled["patterns"])
 
     templates = {d["_id"]: d for d in db.site_templates.find({})}
+    layouts = {d["_id"]: d for d in db.site_layouts.find({})}
     report = crawled["base"] / "dry-run.jsonl"
     dry = reextract("--dry-run", crawled=crawled, mongo_uri=mongo_uri, sources=sources,
                     settings=[f"NEWS_REEXTRACT_REPORT={report}"])
@@ -180,6 +181,7 @@ def test_reextract_changes_exactly_the_articles_a_new_boilerplate_pattern_affect
         "newly_refused": 0, "still_refused": 0, "failed": 0}
     assert db.article_revisions.count_documents({}) == 0  # a dry run writes nothing
     assert {d["_id"]: d for d in db.site_templates.find({})} == templates
+    assert {d["_id"]: d for d in db.site_layouts.find({})} == layouts
     assert {d["url"]: d["content_hash"] for d in db.articles.find({})} == {
         u: d["content_hash"] for u, d in before.items()}
     import json

@@ -47,6 +47,7 @@ class LayoutExtractor:
         self._loading: dict[str, asyncio.Future[None]] = {}
         self._writes: set[asyncio.Task[None]] = set()
         self._gate: asyncio.Semaphore | None = None
+        self.read_only = False
         self.crawler: Crawler | None = None  # opens the store when the spider opens
 
     @classmethod
@@ -69,6 +70,8 @@ class LayoutExtractor:
         stores articles."""
         assert self.crawler is not None
         self.stats = self.crawler.stats
+        # ``newscrawl reextract --dry-run`` reads the layouts and writes none.
+        self.read_only = bool(getattr(spider, "dry_run", False))
         if self.book is None or not stores_articles(self.crawler.settings):
             return
         database = Database.for_crawler(self.crawler)
@@ -161,7 +164,7 @@ class LayoutExtractor:
             future.set_result(None)
 
     def _save_soon(self, layout: Any) -> None:
-        if self.store is None:
+        if self.store is None or self.read_only:
             return
         doc_store = self.store
         task = asyncio.ensure_future(asyncio.to_thread(self._save, doc_store, layout))
