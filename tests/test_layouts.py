@@ -253,3 +253,19 @@ def test_a_page_shorter_than_the_learning_pages_that_reads_the_same_widens_the_l
     again = extract_page(html, url, layouts=book.plan(SITE, url).layouts)
     assert again.layout.path == FAST
     assert again.item.paragraphs == [normalize_line(p) for p in short.paragraphs]
+
+
+def test_a_layout_that_cannot_be_applied_costs_the_page_nothing(
+        articles: list[LayoutArticle]) -> None:
+    broken = Layout(site=SITE, key="k", container="//div[@class='unclosed", version=7)
+    html, url = page(articles, 4)
+    result = extract_page(html, url, layouts=[broken, learned(articles)])
+    assert result.layout.misses == {7: "error"}
+    assert result.item.paragraphs == text_of(articles[4])  # the other layout, or the full way
+    book = LayoutBook(max_failures=2)
+    book.add(SITE, [broken])
+    for _ in range(2):
+        report = extract_page(html, url, layouts=[broken]).layout
+        assert report.path == FULL
+        events = book.record(SITE, report)
+    assert [(e.kind, e.layout.closed_reason) for e in events] == [(CLOSED, "failed")]

@@ -10,6 +10,7 @@ the result's ``layout`` (:class:`LayoutReport`), which the crawl process's
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -28,6 +29,8 @@ from crawler.layouts.learn import (
     observe,
 )
 from crawler.layouts.site_layout import Layout
+
+logger = logging.getLogger(__name__)
 
 FAST, FULL = "fast", "full"
 
@@ -65,12 +68,23 @@ def extract_page(html: str, url: str, *, layouts: tuple[Layout, ...] | list[Layo
         if tree is None:
             return Extraction.nothing(url, "unparseable HTML")
         for layout in sorted(layouts, key=lambda lay: -lay.version):
-            if find_container(tree, layout) is None:
+            try:
+                if find_container(tree, layout) is None:
+                    continue
+                if fast is not None or report.misses:
+                    tree = load_html(html)  # the layout tried before changed the tree
+                result = extract_with_layout(html, url, layout, tree=tree,
+                                             not_before=not_before,
+                                             detect_language=detect_language)
+            except Exception as exc:  # a layout that cannot be applied (an XPath edited by
+                # hand, a bug): the page goes on, the layout counts a failure
+                logger.warning("Layout %d of %s not applicable to %s (%s: %s): the full way",
+                               layout.version, layout.site, url, type(exc).__name__, exc)
+                report.misses[layout.version] = "error"
+                if report.version is None:
+                    report.version, report.miss = layout.version, "error"
+                tree = load_html(html)
                 continue
-            if fast is not None:
-                tree = load_html(html)  # the layout tried before changed the tree
-            result = extract_with_layout(html, url, layout, tree=tree, not_before=not_before,
-                                         detect_language=detect_language)
             if result.miss is None:
                 fast, report.version, report.miss = result, layout.version, None
                 sample = sample or layout.version in fresh
