@@ -1,6 +1,7 @@
 """Extraction quality crawled as sites, with learned layouts on and off, side by side.
 
     .venv/bin/python benchmarks/sites_quality.py [--hosts 32]
+    .venv/bin/python benchmarks/sites_quality.py --baseline ../parent-checkout  # + a baseline
     .venv/bin/python benchmarks/sites_quality.py --web 1810   # benchmarks/_web.py's sites
 
 Serves the pages of both eval corpora (``../shared/eval``: scrapinghub-aeb, fundus-testdata)
@@ -47,7 +48,8 @@ MODES = {"layouts on": "True", "layouts off": "False"}
 
 
 def crawl(uri: str, database: str, sources: Path, data: Path, layouts: str, run: int,
-          ) -> dict[str, Any]:
+          project: Path = ROOT) -> dict[str, Any]:
+    """One ``scrapy crawl news`` with ``project``'s code (another checkout: a baseline)."""
     stats = data / f"stats-{database}-{run}.json"
     settings = {**SETTINGS, "NEWS_SOURCES": str(sources), "MONGO_DATABASE": database,
                 "NEWS_DATA_DIR": str(data / database), "NEWS_LAYOUTS": layouts,
@@ -57,8 +59,8 @@ def crawl(uri: str, database: str, sources: Path, data: Path, layouts: str, run:
     for key, value in settings.items():
         command += ["-s", f"{key}={value}"]
     env = dict(os.environ, MONGO_URI=uri, SCRAPY_SETTINGS_MODULE="crawler.settings",
-               PYTHONPATH=str(ROOT))
-    proc = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True,
+               PYTHONPATH=str(project))
+    proc = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True,
                           check=False, timeout=3600)
     (data / f"crawl-{database}-{run}.log").write_text(proc.stderr, encoding="utf-8")
     if proc.returncode != 0:
@@ -173,6 +175,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--web", type=int, metavar="N", default=0,
                         help="instead: N pages of benchmarks/_web.py's 181 sites, layouts on "
                              "against off")
+    parser.add_argument("--baseline", type=Path,
+                        help="also crawl with another checkout's code (the change's parent)")
     parser.add_argument("--dump", type=Path, help="with --web: both modes' texts (JSON)")
     args = parser.parse_args(argv)
     if args.web:
@@ -191,12 +195,15 @@ def main(argv: list[str] | None = None) -> int:
                         for i, base in enumerate(sites.base_urls)]
         sources_file = folder / "sources.yaml"
         sources_file.write_text(yaml.safe_dump({"sources": sources}), encoding="utf-8")
-        for n, (mode, value) in enumerate(MODES.items()):
+        modes = {mode: (value, ROOT) for mode, value in MODES.items()}
+        if args.baseline:
+            modes["baseline"] = ("True", args.baseline.resolve())
+        for n, (mode, (value, project)) in enumerate(modes.items()):
             database = f"quality{n}"
             stats: dict[str, Any] = {}
             for run in range(1, args.runs + 1):
                 for key, count in crawl(uri, database, sources_file, folder, value,
-                                        run).items():
+                                        run, project).items():
                     if isinstance(count, int) and key.startswith("news/"):
                         stats[key] = stats.get(key, 0) + count
             table, texts = score(uri, database, pages)

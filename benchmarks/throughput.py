@@ -27,6 +27,8 @@ Then, over interleaved rounds (the order rotates each round), runs and measures:
    settings;
 5. fullway (only when asked for): the project crawl with ``NEWS_LAYOUTS=False``: every page
    extracted the full way, as before learned site layouts (docs/layouts.md);
+6. baseline (with ``--baseline DIR``): the project crawl with another checkout's code (DIR, on
+   this checkout's virtualenv), to set a change against its parent in one run;
 4. noarchive (only when asked for): the project crawl with ``NEWS_ARCHIVE=False``, to weigh the
    WARC archive (its bytes a page, its writer thread's CPU, the CPU a page with and without).
 
@@ -73,7 +75,7 @@ from crawler.database import EmbeddedMongo
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "performance.md"
 PY = sys.executable
-VARIANTS = ("limit", "naive", "project", "noarchive", "fullway")
+VARIANTS = ("limit", "naive", "project", "noarchive", "fullway", "baseline")
 MODES = ("copies", "web")
 SERVERS = {"copies": "_serve.py", "web": "_web.py"}
 WEB_VARIANTS = 10  # distinct articles a site in web mode (benchmarks/_web.py --variants)
@@ -172,13 +174,14 @@ def _children_cpu() -> float:
 
 
 def _run_measured(cmd: list[str], roots: dict[str, int], log: Path,
-                  env: dict[str, str] | None = None) -> tuple[float, TreeUsage]:
+                  env: dict[str, str] | None = None,
+                  cwd: Path = ROOT) -> tuple[float, TreeUsage]:
     """Run cmd to completion with its tree (and ``roots``) sampled; returns wall and usage.
     The command's own CPU comes from rusage (exact, includes its reaped workers)."""
     cpu_before = _children_cpu()
     started = time.monotonic()
     with log.open("wb") as out:
-        process = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
         monitor = TreeMonitor({"main": process.pid, **roots})
         code = process.wait()
     wall = time.monotonic() - started
@@ -229,18 +232,21 @@ def crawl_stats(log: str) -> dict[str, int]:
     return {key: int(value) for key, value in _STAT.findall(block)}
 
 
-def run_project(server: Server, n: int, tmp: Path, extra_settings: list[str]) -> Run:
-    """The project crawl; run again (once) when the page server died during it."""
+def run_project(server: Server, n: int, tmp: Path, extra_settings: list[str],
+                project: Path = ROOT) -> Run:
+    """The project crawl (``project``: the checkout whose code crawls); run again (once) when
+    the page server died during it."""
     try:
-        return _run_project(server, n, tmp, extra_settings)
+        return _run_project(server, n, tmp, extra_settings, project)
     except OSError:
         if server.process.poll() is None:
             raise
         print("  (page server died during the crawl: run repeated)", flush=True)
-        return _run_project(server, n, tmp, extra_settings)
+        return _run_project(server, n, tmp, extra_settings, project)
 
 
-def _run_project(server: Server, n: int, tmp: Path, extra_settings: list[str]) -> Run:
+def _run_project(server: Server, n: int, tmp: Path, extra_settings: list[str],
+                 project: Path = ROOT) -> Run:
     data_dir = Path(tempfile.mkdtemp(prefix=f"project-{n}-", dir=tmp))  # fresh state each run
     with EmbeddedMongo(data_dir / "db") as mongo:
         assert mongo.uri is not None and mongo.process is not None
@@ -262,8 +268,10 @@ def _run_project(server: Server, n: int, tmp: Path, extra_settings: list[str]) -
         for setting in extra_settings:
             cmd += ["-s", setting]
         env = dict(os.environ, MONGO_URI=mongo.uri, SCRAPY_SETTINGS_MODULE="crawler.settings")
+        if project != ROOT:
+            env["PYTHONPATH"] = str(project)
         log = data_dir / "crawl.log"
-        wall, usage = _run_measured(cmd, {"db": mongo.process.pid}, log, env=env)
+        wall, usage = _run_measured(cmd, {"db": mongo.process.pid}, log, env=env, cwd=project)
         stats = server.get("/__stats")
         server_cpu = server.cpu() - server_cpu
         client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(mongo.uri, tz_aware=True)
@@ -315,7 +323,8 @@ def summary_table(runs: list[Run], n: int, rounds: int, mode: str = "copies",
             f"| {_median([r.usage.peak_rss / MB for r in rs]):.0f} |")
     lines.append("")
     for a, b in (("project", "limit"), ("project", "naive"), ("naive", "limit"),
-                 ("project", "noarchive"), ("fullway", "limit"), ("project", "fullway")):
+                 ("project", "noarchive"), ("fullway", "limit"), ("project", "fullway"),
+                 ("baseline", "limit"), ("project", "baseline")):
         if by[a] and by[b]:
             ratios = [x.rate / y.rate for x, y in zip(by[a], by[b], strict=True) if y.rate]
             lines.append(f"- {a}/{b}: **{_median(ratios):.2f}** (per round: "
@@ -419,7 +428,8 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--pages", type=Path, default=DEFAULT_PAGES)
     parser.add_argument("--only", default="limit,naive,project",
-                        help="comma-separated subset of limit,naive,project,noarchive,fullway")
+                        help="comma-separated subset of "
+                             "limit,naive,project,noarchive,fullway,baseline")
     parser.add_argument("--section", default=None,
                         help="the section of docs/performance.md to write (default: throughput, "
                              "in web mode throughput-web)")
@@ -431,6 +441,9 @@ def main() -> int:
     parser.add_argument("-v", "--verbose", action="store_true",
                         help="print each process's peak RSS")
     parser.add_argument("--no-write", action="store_true", help="do not touch the docs")
+    parser.add_argument("--baseline", type=Path,
+                        help="another checkout (e.g. a git worktree of the parent commit): "
+                             "the baseline variant crawls with its code")
     args = parser.parse_args()
     variants = [v for v in args.only.split(",") if v in VARIANTS]
     sizes = [int(s) for s in args.memory_sizes.split(",") if s]
@@ -456,6 +469,12 @@ def main() -> int:
                             run = run_project(server, args.n, tmp,
                                               [*args.settings, "NEWS_ARCHIVE=False"])
                             run.variant = "noarchive"
+                        elif variant == "baseline":
+                            if args.baseline is None:
+                                raise SystemExit("baseline: give --baseline DIR")
+                            run = run_project(server, args.n, tmp, args.settings,
+                                              args.baseline.resolve())
+                            run.variant = "baseline"
                         elif variant == "fullway":
                             run = run_project(server, args.n, tmp,
                                               [*args.settings, "NEWS_LAYOUTS=False"])

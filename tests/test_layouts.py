@@ -269,3 +269,23 @@ def test_a_layout_that_cannot_be_applied_costs_the_page_nothing(
         assert report.path == FULL
         events = book.record(SITE, report)
     assert [(e.kind, e.layout.closed_reason) for e in events] == [(CLOSED, "failed")]
+
+
+def test_a_site_whose_pages_share_no_container_stops_being_observed(
+        articles: list[LayoutArticle]) -> None:
+    from crawler.layouts.book import OBSERVE_LIMIT
+
+    book = LayoutBook(learn_pages=3)
+    observed = 0
+    for n in range(OBSERVE_LIMIT * 3 + 5):  # every page in a container of its own
+        html, url = page(articles, n % 40)
+        html = html.replace('class="story-body"', f'class="story-body body-v{chr(97 + n % 26)}'
+                            f'{chr(97 + n // 26)}"').replace('<article class="story">',
+                                                             f'<article id="s{n}x">')
+        plan = book.plan(SITE, url + f"?{n}")
+        observed += plan.observe
+        result = extract_page(html, url, layouts=plan.layouts, observe_page=plan.observe)
+        assert result.item.paragraphs == text_of(articles[n % 40])
+        book.record(SITE, result.layout)
+    assert book.sites[SITE].open == []
+    assert observed == OBSERVE_LIMIT * 3
