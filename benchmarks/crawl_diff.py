@@ -82,11 +82,14 @@ def _sources(demo: DemoServer, corpora: list[EvalSites], folder: Path) -> Path:
     return path
 
 
-def crawl(project: Path, uri: str, database: str, sources: Path, data_dir: Path) -> None:
+def crawl(project: Path, uri: str, database: str, sources: Path, data_dir: Path,
+          settings: dict[str, str] | None = None) -> None:
+    """``scrapy crawl news`` with ``project``'s code and virtualenv (``settings`` on top of
+    SETTINGS); the log is kept in ``data_dir``."""
     python = project / ".venv" / "bin" / "python"
     command = [str(python), "-m", "scrapy", "crawl", "news"]
     for key, value in {**SETTINGS, "NEWS_SOURCES": str(sources), "MONGO_DATABASE": database,
-                       "NEWS_DATA_DIR": str(data_dir)}.items():
+                       "NEWS_DATA_DIR": str(data_dir), **(settings or {})}.items():
         command += ["-s", f"{key}={value}"]
     env = dict(os.environ, MONGO_URI=uri, SCRAPY_SETTINGS_MODULE="crawler.settings",
                PYTHONPATH=str(project))

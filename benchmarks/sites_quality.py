@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -37,7 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script: make the project importable
     sys.path.insert(0, str(ROOT))
 
-from benchmarks.crawl_diff import SETTINGS  # noqa: E402
+from benchmarks.crawl_diff import crawl as crawl_with  # noqa: E402
 from benchmarks.quality import shingle_scores  # noqa: E402
 from crawler.canonical import split_paragraphs  # noqa: E402
 from crawler.database import EmbeddedMongo  # noqa: E402
@@ -49,23 +48,14 @@ MODES = {"layouts on": "True", "layouts off": "False"}
 
 def crawl(uri: str, database: str, sources: Path, data: Path, layouts: str, run: int,
           project: Path = ROOT) -> dict[str, Any]:
-    """One ``scrapy crawl news`` with ``project``'s code (another checkout: a baseline)."""
+    """One ``scrapy crawl news`` with ``project``'s code (another checkout: a baseline); its
+    stats."""
     stats = data / f"stats-{database}-{run}.json"
-    settings = {**SETTINGS, "NEWS_SOURCES": str(sources), "MONGO_DATABASE": database,
-                "NEWS_DATA_DIR": str(data / database), "NEWS_LAYOUTS": layouts,
-                "NEWS_ARCHIVE": "False",
-                "STATS_CLASS": "tests.stats_file.JsonStatsCollector", "STATS_FILE": str(stats)}
-    command = [sys.executable, "-m", "scrapy", "crawl", "news"]
-    for key, value in settings.items():
-        command += ["-s", f"{key}={value}"]
-    env = dict(os.environ, MONGO_URI=uri, SCRAPY_SETTINGS_MODULE="crawler.settings",
-               PYTHONPATH=str(project))
-    proc = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True,
-                          check=False, timeout=3600)
-    (data / f"crawl-{database}-{run}.log").write_text(proc.stderr, encoding="utf-8")
-    if proc.returncode != 0:
-        tail = "\n".join(proc.stderr.splitlines()[-15:])
-        raise SystemExit(f"crawl {database} run {run} failed ({proc.returncode}):\n{tail}")
+    folder = data / database
+    folder.mkdir(parents=True, exist_ok=True)
+    crawl_with(project, uri, database, sources, folder, {
+        "NEWS_LAYOUTS": layouts, "NEWS_ARCHIVE": "False",
+        "STATS_CLASS": "tests.stats_file.JsonStatsCollector", "STATS_FILE": str(stats)})
     result: dict[str, Any] = json.loads(stats.read_text(encoding="utf-8"))
     return result
 

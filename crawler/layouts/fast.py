@@ -12,7 +12,6 @@ The result is checked against the layout (:func:`check`): a page that fails goes
 
 from __future__ import annotations
 
-import re
 from copy import deepcopy
 from dataclasses import dataclass
 from datetime import datetime
@@ -39,8 +38,6 @@ from crawler.layouts.site_layout import Layout
 _JUNK = etree.XPath(".//script|.//style|.//noscript|.//template|.//svg|.//button|.//select"
                     "|.//iframe|.//textarea")
 _NEWLINE_TAGS = html_text.NEWLINE_TAGS | {"td", "th", "section", "center"}
-_CELL_NEWLINE_TAGS = _NEWLINE_TAGS
-_WORD = re.compile(r"\w+")
 # How far a page may fall outside its layout's learned ranges before it goes the full way.
 WORDS_LOW, WORDS_HIGH = 0.25, 4.0
 PARAGRAPHS_LOW, PARAGRAPHS_HIGH = 0.25, 4.0
@@ -118,7 +115,6 @@ def container_text(container: HtmlElement) -> tuple[list[str], float]:
 class FastResult:
     extraction: Extraction | None  # None: the page goes the full way (``miss`` says why)
     miss: str | None = None
-    container_found: bool = False
     unknown: list[str] | None = None  # the named elements the layout has not seen
     fast: Extraction | None = None  # the fast result that missed a check (to compare)
     # It missed only the length checks: its container, link density, date and types fit, so
@@ -158,9 +154,9 @@ def extract_with_layout(html: str, url: str, layout: Layout, *, tree: HtmlElemen
     if miss:
         fits = miss in LENGTH_MISSES and check(layout, item.paragraphs, density, meta.types,
                                                dated, lengths=False) is None
-        return FastResult(None, miss, container_found=True, unknown=unknown, fast=result,
+        return FastResult(None, miss, unknown=unknown, fast=result,
                           fits_but_length=fits)
-    return FastResult(result, container_found=True)
+    return FastResult(result)
 
 
 LENGTH_MISSES = frozenset({"length", "paragraphs"})
@@ -189,6 +185,3 @@ def check(layout: Layout, paragraphs: list[str], density: float, types: Any,
         return "type"
     return None
 
-
-def tokens(text: str) -> list[str]:
-    return _WORD.findall(text.lower())
