@@ -88,8 +88,14 @@ def test_report_page_draws_every_chart_in_a_real_browser(
     # newscrawl runs: the failing source's problem under its run, no health share to show
     table = newscrawl("runs", mongo_uri=mongo_uri, database=db.name, data_dir=tmp_path)
     assert table.returncode == 0, table.stderr[-2000:]
-    gone = [line.split() for line in table.stdout.splitlines() if " gone " in line]
-    assert len(gone) == 2 and all(cells[-5:] == ["1", "-", "-", "-", "-"] for cells in gone)
+    lines = table.stdout.splitlines()
+    titles = next(line.split() for line in lines if " source " in f" {line} ")
+    gone = [dict(zip(titles[-7:], line.split()[-7:], strict=True))
+            for line in lines if " gone " in line]
+    assert len(gone) == 2
+    assert all(row["err"] == "1" for row in gone), gone
+    assert all({row[t] for t in ("empty", "nodate", "noauth", "paywl", "fast")} == {"-"}
+               for row in gone), gone
     assert table.stdout.count("! source gone: failed entirely") == 2
 
     out = tmp_path / "report.html"
