@@ -194,7 +194,7 @@ def test_summary_counts_entries_skipped_as_old(demo: DemoServer, db: Any, mongo_
     (name,) = run["counts"]
     assert rows[name]["skipped_too_old"] == run["counts"][name]["skipped_too_old"] == 7
     assert rows[name]["fetched"] == 0 and "total" not in rows
-    assert re.search(rf"^{name}\s+7\s+0 .*\s+7\s+0\s+-\s+-\s+-\s+-\s+-\s*$", proc.stderr,
+    assert re.search(rf"^{name}\s+7\s+0 .*\s+7\s+0\s+0\s+-\s+-\s+-\s+-\s+-\s*$", proc.stderr,
                      re.MULTILINE)
 
 
