@@ -114,6 +114,9 @@ def main(argv: list[str] | None = None) -> int:
                                            "zone)")
     reextract.add_argument("--dry-run", action="store_true",
                            help="write nothing; report what would change")
+    reextract.add_argument("--render", action="store_true",
+                           help="render the pages that need a browser again (fetches them); "
+                                "without it the archived rendered page is extracted")
     reextract.add_argument("--sources", help="the sources file (default: setting NEWS_SOURCES)")
     _reader_arguments(reextract)
     reextract.add_argument("--log-json", action="store_true", help="log JSON lines")
@@ -141,7 +144,7 @@ def _command(args: argparse.Namespace) -> int:
         from crawler.reextract import run_reextract
 
         return run_reextract(args.source, args.since, args.dry_run, _overrides(args),
-                             json_lines=args.log_json)
+                             json_lines=args.log_json, render=args.render)
     if args.command == "seed":
         from crawler.distributed.seed import seed as seed_queue
 

@@ -84,6 +84,7 @@ class Extraction:
     metadata_error: bool = False
     extract_error: str | None = None
     layout: Any = None
+    declared_article: bool = False  # the page's structured data declares an article type
 
     @classmethod
     def nothing(cls, url: str, page_kind: str, extract_error: str | None = None) -> Extraction:

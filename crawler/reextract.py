@@ -46,6 +46,7 @@ from scrapy.responsetypes import responsetypes
 from scrapy.settings import SETTINGS_PRIORITIES, Settings
 from twisted.python.failure import Failure
 
+from crawler.browser import BROWSER_KEY
 from crawler.canonical import canonicalize_url
 from crawler.database import Database
 from crawler.extensions.archive import archive_dir
@@ -136,10 +137,11 @@ class ReextractSpider(NewsSpider):
     name = "reextract"
 
     def __init__(self, *args: Any, since: datetime | None = None, dry_run: bool = False,
-                 job: str = "", **kwargs: Any) -> None:
+                 job: str = "", render: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.since = since
         self.dry_run = dry_run
+        self.render = render  # --render: pages that need a browser are rendered again
         self.job = job
         self.archive = Path("data/archive")
         self.checkpoints: Checkpoints | None = None
@@ -183,6 +185,8 @@ class ReextractSpider(NewsSpider):
                     continue
                 if self.since is not None and record.date < self.since:
                     continue
+                if record.rendered and self.render:
+                    continue  # --render: from the page as fetched, rendered again
                 newest[record.url] = (record.location, record.url, record.source, record.date,
                                       record.meta)
         query: dict[str, Any] = {"archive": {"$exists": True}}
@@ -221,6 +225,18 @@ class ReextractSpider(NewsSpider):
     def _follows_links(self, response: Response) -> bool:
         """An archived page's links are not crawled: only the archive is read again."""
         return False
+
+    def _may_render(self, response: Response) -> bool:
+        """Only with ``--render``: otherwise the archived rendered page is extracted (the
+        newest record of its URL), and nothing is fetched."""
+        return self.render and super()._may_render(response)
+
+    def _render_request(self, response: Response) -> Request:
+        request = super()._render_request(response)
+        for key in (REPLAY_KEY, DATE_KEY):  # the record it stands for
+            if key in response.meta:
+                request.meta[key] = response.meta[key]
+        return request
 
     def _fetched(self, response: Response, kind: str) -> None:
         """A page that gives no article: no URL state to write (nothing was fetched)."""
@@ -290,11 +306,15 @@ class ArchiveReplay:
     def from_crawler(cls, crawler: Crawler) -> ArchiveReplay:
         return cls(crawler, archive_dir(crawler.settings))
 
-    def process_request(self, request: Request) -> Response:
+    def process_request(self, request: Request) -> Response | None:
         location = request.meta.get(REPLAY_KEY)
         if not isinstance(location, Location):
             raise IgnoreRequest(f"reextract fetches nothing: {request.url}")
         spider = self.crawler.spider
+        if request.meta.get(BROWSER_KEY) and isinstance(spider, ReextractSpider) \
+                and spider.render:
+            return None  # --render: the page through the browser
+
         if isinstance(spider, ReextractSpider) and not spider.first:
             spider.first = time.monotonic()
         try:
@@ -304,6 +324,8 @@ class ArchiveReplay:
         headers = Headers(record.headers)
         cls = responsetypes.from_args(headers=headers, url=record.url, body=record.body)
         request.meta["news_replayed"] = True
+        if record.rendered:  # the DOM the browser rendered: not rendered again
+            request.meta[BROWSER_KEY] = True
         return cls(url=record.url, status=record.status, headers=headers, body=record.body,
                    request=request)
 
@@ -333,6 +355,8 @@ class ReplayTracker:
         return False
 
     def _no_article(self, response: Response) -> None:
+        if response.meta.get("news_render_requested"):
+            return  # the page's rendering stands for it
         location = response.meta.get(REPLAY_KEY)
         spider = self._spider()
         if spider is not None and isinstance(location, Location):
@@ -393,7 +417,7 @@ def reextract_settings(settings: Settings, dry_run: bool) -> None:
 
 
 def run_reextract(source: str | None, since: str | None, dry_run: bool, overrides: list[str],
-                  json_lines: bool = False) -> int:
+                  json_lines: bool = False, render: bool = False) -> int:
     from crawler.export import parse_since
     from crawler.run import (
         EXIT_ERROR,
@@ -426,7 +450,7 @@ def run_reextract(source: str | None, since: str | None, dry_run: bool, override
     settings.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(ReextractSpider)
-    done = process.crawl(crawler, since=start, dry_run=dry_run,
+    done = process.crawl(crawler, since=start, dry_run=dry_run, render=render,
                          job=job_key(source, start, overrides),
                          **({"source": source} if source else {}))
     failures: list[BaseException] = []

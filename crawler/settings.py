@@ -73,6 +73,9 @@ DOWNLOADER_MIDDLEWARES = {
 # With NEWS_REDIS_URL (or env REDIS_URL) set: the shared Redis queue (docs/distributed.md).
 ADDONS = {
     "crawler.distributed.addon.DistributedAddon": 0,
+    # With NEWS_BROWSER on: scrapy-playwright's handler for http(s), which hands every request
+    # not meant for the browser to Scrapy's own; chromium starts at the first page needing it
+    "crawler.browser.BrowserAddon": 0,
 }
 
 SPIDER_MIDDLEWARES = {
@@ -139,6 +142,10 @@ NEWS_ARCHIVE_MAX_MB = 1024  # a new WARC file once the current one is this large
 NEWS_ARCHIVE_GZIP_LEVEL = 3  # zlib level of each record's gzip member (1 fastest .. 9 smallest)
 NEWS_ARCHIVE_REQUIRED = False  # True: stop the crawl when the archive cannot be written
 NEWS_RUN_RECORD = True  # record the crawl in crawl_runs; scrapy shell and scrapy parse: False
+NEWS_BROWSER = True  # render declared articles whose HTML has no text, in chromium
+NEWS_BROWSER_EXECUTABLE = ""  # chromium to run; empty: chromium on the PATH, else /usr/bin/chromium
+NEWS_BROWSER_PAGES = 2  # pages open in the browser at once
+NEWS_BROWSER_TIMEOUT = 30.0  # seconds a page may take to load in the browser
 NEWS_RUN_ID = ""  # the crawl_runs _id of this run; empty: a new random one
 MONGO_URI = ""  # empty: start the embedded nx-27017 server; env MONGO_URI overrides
 MONGO_DATABASE = "news"

@@ -13,7 +13,9 @@ import yaml
 
 from crawler.dates import SourceZone
 
-_KNOWN_KEYS = {"name", "feeds", "sitemaps", "start_urls", "language", "boilerplate", "timezone"}
+_KNOWN_KEYS = {"name", "feeds", "sitemaps", "start_urls", "language", "boilerplate", "timezone",
+               "render"}
+RENDER_BROWSER = "browser"  # ``render: browser``: every page of the source through the browser
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
@@ -30,6 +32,11 @@ class Source:
     language: str | None = None
     boilerplate: tuple[re.Pattern[str], ...] = field(default=())
     timezone: str | None = None  # IANA name: the zone of the site's dates that state none
+    render: str | None = None  # "browser": its pages are fetched through the browser
+
+    @property
+    def renders(self) -> bool:
+        return self.render == RENDER_BROWSER
 
     @property
     def urls(self) -> tuple[str, ...]:
@@ -92,8 +99,18 @@ def parse_sources(raw: Any, where: str = "<sources>") -> list[Source]:
             name=name, feeds=urls["feeds"], sitemaps=urls["sitemaps"],
             start_urls=urls["start_urls"], language=language.lower() if language else None,
             boilerplate=tuple(patterns), timezone=_timezone(entry.get("timezone"), label),
+            render=_render(entry.get("render"), label),
         ))
     return sources
+
+
+def _render(value: Any, label: str) -> str | None:
+    if value is None:
+        return None
+    if value != RENDER_BROWSER:
+        raise SourcesError(f"{label}: 'render' can only be {RENDER_BROWSER!r} (its pages "
+                           f"fetched through the browser), not {value!r}")
+    return RENDER_BROWSER
 
 
 def _timezone(value: Any, label: str) -> str | None:

@@ -11,6 +11,13 @@ Besides the standard fields (``WARC-Target-URI``, ``WARC-Date``, ``WARC-Payload-
 ``WARC-Block-Digest``, ``WARC-Record-ID``), a response record carries what the crawl knew of
 the page before fetching it, for ``newscrawl reextract``: ``Newscrawl-Source`` (the source
 name) and ``Newscrawl-Meta`` (JSON: how the page was found and the feed's title and dates).
+
+A page rendered in the browser (crawler/browser.py) is kept as a ``conversion`` record of its
+own: the DOM the browser's scripts wrote (``Content-Type: text/html``), for the same
+``WARC-Target-URI``, with ``WARC-Refers-To`` naming the ``response`` record of the page as it
+was fetched (none when a ``render: browser`` source's page was only fetched by the browser).
+It is written after that response record, so the newest record of the URL is the rendered one:
+``newscrawl reextract`` extracts it without rendering again.
 """
 
 from __future__ import annotations
@@ -85,6 +92,8 @@ class ArchivedResponse:
     body: bytes
     source: str | None
     meta: dict[str, Any]
+    record_id: str | None = None  # WARC-Record-ID
+    rendered: bool = False  # a conversion record: the DOM the browser rendered
 
 
 # -- writing ---------------------------------------------------------------------------------
@@ -225,6 +234,31 @@ class ArchiveWriter:
         self._file_records += 1
         return Location(self._name, offset, len(members[0]))
 
+    def write_rendered(self, exchange: Exchange, refers_to: str | None = None) -> Location:
+        """Archive the DOM a browser rendered (``exchange.body``) as a ``conversion`` record
+        referring to the response record ``refers_to`` (its WARC-Record-ID)."""
+        if self._handle is None or self._size >= self.max_bytes:
+            self._start_file()
+        date = datetime_to_iso_date(exchange.date.astimezone(UTC).replace(tzinfo=None),
+                                    use_micros=True)
+        warc_headers = {"WARC-Date": date}
+        if refers_to:
+            warc_headers["WARC-Refers-To"] = refers_to
+        if exchange.source:
+            warc_headers["Newscrawl-Source"] = exchange.source
+        if exchange.meta:
+            warc_headers["Newscrawl-Meta"] = json.dumps(exchange.meta, default=_json_default,
+                                                        ensure_ascii=True)
+        record = self._builder.create_warc_record(
+            exchange.url, "conversion", payload=io.BytesIO(exchange.body),
+            length=len(exchange.body), warc_content_type="text/html; charset=utf-8",
+            warc_headers_dict=warc_headers)
+        member = self._member(record)
+        offset = self._append([member])
+        self.records += 1
+        self._file_records += 1
+        return Location(self._name, offset, len(member))
+
     def _records(self, exchange: Exchange) -> tuple[Any, Any]:
         builder = self._builder
         date = datetime_to_iso_date(exchange.date.astimezone(UTC).replace(tzinfo=None),
@@ -326,9 +360,10 @@ _LOADER = ArcWarcRecordLoader()
 
 
 def _parse(data: bytes, location: Location) -> ArchivedResponse | None:
-    """A response record from the bytes of its member; None for other record types."""
+    """A response (or conversion: rendered) record from the bytes of its member; None for
+    other record types."""
     record = _LOADER.parse_record_stream(io.BytesIO(data), ensure_http_headers=True)
-    if record.rec_type != "response":
+    if record.rec_type not in ("response", "conversion"):
         return None
     headers = record.rec_headers
     http = record.http_headers
@@ -345,11 +380,14 @@ def _parse(data: bytes, location: Location) -> ArchivedResponse | None:
     return ArchivedResponse(
         location=location, url=headers.get_header("WARC-Target-URI"), date=date,
         status=status, headers=list(http.headers), body=record.raw_stream.read(),
-        source=headers.get_header("Newscrawl-Source"), meta=meta if isinstance(meta, dict) else {})
+        source=headers.get_header("Newscrawl-Source"), meta=meta if isinstance(meta, dict) else {},
+        record_id=headers.get_header("WARC-Record-ID"),
+        rendered=record.rec_type == "conversion")
 
 
 def iter_responses(path: str | Path, start: int = 0) -> Iterator[ArchivedResponse]:
-    """The response records of one WARC file, in order, up to the first one cut off."""
+    """The response records (and conversion records: pages rendered) of one WARC file, in
+    order, up to the first one cut off."""
     name = Path(path).name
     for offset, length, data in members(path, start):
         try:

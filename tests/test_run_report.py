@@ -23,10 +23,10 @@ from crawler.run import EXIT_OK
 from tests.conftest import ROOT, log_of, run_crawl
 from tests.test_cron import newscrawl
 
-ROW = re.compile(r"^(\S+)\s+" + r"\s+".join([r"(\d+)"] * 9)
+ROW = re.compile(r"^(\S+)\s+" + r"\s+".join([r"(\d+)"] * 10)
                  + r"(?:(?:\s+(?:\d+%|-)){5})?\s*$")
 COLUMNS = ("discovered", "fetched", "stored_new", "updated", "unchanged", "not_modified",
-           "rejected", "skipped_too_old", "errors")
+           "rejected", "skipped_too_old", "errors", "rendered")
 
 
 @pytest.fixture
@@ -47,15 +47,17 @@ def test_refusal_reasons_fall_into_a_small_fixed_set_of_kinds() -> None:
                "unparseable HTML": "other", "extraction timeout": "other"}
     for reason, kind in reasons.items():
         assert refusal_kind(PageKind(False, reason).reason) == kind
-    assert set(reasons.values()) == set(REFUSAL_KINDS)
+    # needs_browser is no reason of the classifier: a page the browser could not render
+    # (crawler/spiders/news.py, on_error)
+    assert set(reasons.values()) | {"needs_browser"} == set(REFUSAL_KINDS)
 
 
 def _summary(log: str) -> tuple[dict[str, dict[str, int]], dict[str, str]]:
     """The rows and the refusal lines of the last summary table in a text log."""
     lines = log.splitlines()
     start = max(i for i, line in enumerate(lines) if "Run summary (" in line)
-    assert lines[start + 1].split()[:10] == ["source", "found", "fetched", "new", "upd", "same",
-                                             "304", "refused", "old", "err"]
+    assert lines[start + 1].split()[:11] == ["source", "found", "fetched", "new", "upd", "same",
+                                             "304", "refused", "old", "err", "browser"]
     rows: dict[str, dict[str, int]] = {}
     refused: dict[str, str] = {}
     for line in lines[start + 2:]:
@@ -134,15 +136,16 @@ def test_run_log_json_every_line_and_runs_table(demo: DemoServer, db: Any, mongo
     out = table.stdout.splitlines()
     assert out[0].split() == ["started", "(UTC)", "secs", "outcome", "source", "found", "fetched",
                               "new",
-                              "upd", "same", "304", "refused", "old", "err", "empty", "nodate",
+                              "upd", "same", "304", "refused", "old", "err", "browser", "empty",
+                              "nodate",
                               "noauth", "paywl", "fast"]
     started = run["started_at"].strftime("%Y-%m-%d %H:%M:%S")
     for name, c in run["counts"].items():
         (line,) = [line for line in out if line.startswith(started) and f" {name} " in line]
         cells = line.split()
         assert cells[3] == "ok" and cells[4] == name
-        assert [int(v) for v in cells[5:14]] == [c[k] for k in COLUMNS]
-        assert cells[14:] == [f"{run['health'][name][k] * 100:.0f}%"
+        assert [int(v) for v in cells[5:15]] == [c[k] for k in COLUMNS]
+        assert cells[15:] == [f"{run['health'][name][k] * 100:.0f}%"
                               for k in ("empty_text", "no_date", "no_author", "paywalled",
                                         "fast")]
     assert any(line.strip().startswith("harbour refused: ") for line in out)
@@ -191,7 +194,7 @@ def test_summary_counts_entries_skipped_as_old(demo: DemoServer, db: Any, mongo_
     (name,) = run["counts"]
     assert rows[name]["skipped_too_old"] == run["counts"][name]["skipped_too_old"] == 7
     assert rows[name]["fetched"] == 0 and "total" not in rows
-    assert re.search(rf"^{name}\s+7\s+0 .*\s+7\s+0\s+-\s+-\s+-\s+-\s+-\s*$", proc.stderr,
+    assert re.search(rf"^{name}\s+7\s+0 .*\s+7\s+0\s+0\s+-\s+-\s+-\s+-\s+-\s*$", proc.stderr,
                      re.MULTILINE)
 
 

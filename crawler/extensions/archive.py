@@ -31,8 +31,9 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import HtmlResponse, Request, Response
 from scrapy.statscollectors import StatsCollector
 
+from crawler.browser import REFERS_KEY, rendered
 from crawler.items import ArticleItem
-from crawler.warc import ArchiveError, ArchiveWriter, Exchange, Location
+from crawler.warc import ArchiveError, ArchiveWriter, Exchange, Location, read_response
 
 logger = logging.getLogger(__name__)
 
@@ -148,14 +149,22 @@ class WarcArchive:
             source=request.meta.get("news_source"),
             meta={key: request.meta[key] for key in ARCHIVED_META if key in request.meta},
             protocol=_protocol(response))
+        if rendered(response):  # the DOM the browser rendered: a conversion record
+            request.meta[META_KEY] = self.executor.submit(
+                self._write, exchange, request.meta.get(REFERS_KEY))
+            return
         request.meta[META_KEY] = self.executor.submit(self._write, exchange)
 
-    def _write(self, exchange: Exchange) -> Location | None:
-        """In the writer thread."""
+    def _write(self, exchange: Exchange, refers: Any = False) -> Location | None:
+        """In the writer thread. ``refers`` (a rendered page): the Future of the location of
+        the page's record as fetched (written before: this thread writes in order), or None."""
         started = time.thread_time()
         written = self.writer.bytes
         try:
-            location = self.writer.write(exchange)
+            if refers is False:
+                location = self.writer.write(exchange)
+            else:
+                location = self.writer.write_rendered(exchange, self._record_id(refers))
         except ArchiveError as exc:
             self._failed(exc)
             return None
@@ -164,6 +173,17 @@ class WarcArchive:
         self._count("records")
         self._count("bytes", self.writer.bytes - written)
         return location
+
+    def _record_id(self, refers: Any) -> str | None:
+        if not isinstance(refers, Future) or not refers.done():
+            return None
+        location = refers.result()
+        if location is None:
+            return None
+        try:
+            return read_response(self.directory, location).record_id
+        except ArchiveError:
+            return None
 
     def spider_closed(self, spider: Spider) -> None:
         self.executor.shutdown(wait=True)

@@ -32,7 +32,7 @@ logger = logging.getLogger(__name__)
 # The per-source events counted as news/source/<name>/<event>.
 EVENTS = ("discovered", "fetched", "not_modified", "stored_new", "updated", "unchanged",
           "rejected", "empty_text", "errors", "skipped_not_due", "skipped_too_old",
-          "articles", "no_date", "no_author", "paywalled", "fast")
+          "articles", "no_date", "no_author", "paywalled", "fast", "rendered")
 # Below this many fetched pages a source's extraction health is not judged.
 HEALTH_MIN_PAGES = 5
 

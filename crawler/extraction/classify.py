@@ -63,6 +63,7 @@ REFUSAL_KINDS: dict[str, str] = {
     "no_type_no_date": "no article type and no date",
     "not_prose": "not prose",
     "other": "other",
+    "needs_browser": "needs a browser",
 }
 _KIND_OF_LABEL = {label: slug for slug, label in REFUSAL_KINDS.items()}
 

@@ -39,6 +39,7 @@ from scrapy.http import Request, Response
 from scrapy.statscollectors import StatsCollector
 
 from crawler import signals as news_signals
+from crawler.browser import AGAIN_KEY  # request.meta: the same page again, through the browser
 from crawler.canonical import canonicalize_url
 from crawler.clock import Clock
 from crawler.database import Database, stores_articles
@@ -56,6 +57,7 @@ logger = logging.getLogger(__name__)
 
 LISTED_KEY = "news_hint"  # request.meta: what a feed or sitemap entry says of the URL
 LINK_KEY = "news_link"  # request.meta: a link found on a page
+
 FETCHED_KEY = "news_fetched"  # response.meta: the kind of a fetch that yields no article
 
 
@@ -301,4 +303,6 @@ def _utc(value: datetime) -> datetime:
 
 
 def _is_page(request: Request) -> bool:
+    if request.meta.get(AGAIN_KEY):  # a page just fetched, again through the browser: no new URL
+        return False
     return isinstance(request.meta.get(LISTED_KEY), dict) or bool(request.meta.get(LINK_KEY))

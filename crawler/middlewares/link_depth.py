@@ -20,15 +20,18 @@ from __future__ import annotations
 from scrapy.http import Request, Response
 from scrapy.spidermiddlewares.depth import DepthMiddleware
 
+from crawler.browser import AGAIN_KEY  # request.meta: the same page again, through the browser
+
 VIA_KEY = "news_via"  # request.meta: "feed" or "sitemap", how the URL was found
 
 
 class LinkDepthMiddleware(DepthMiddleware):
     def get_processed_request(self, request: Request,
                               response: Response | None) -> Request | None:
-        if response is None or not request.meta.get(VIA_KEY):
+        if response is None or not (request.meta.get(VIA_KEY) or request.meta.get(AGAIN_KEY)):
             return super().get_processed_request(request, response)
-        # Listed by a feed or sitemap: no hop. The listing was within the limit, so is this.
+        # Listed by a feed or sitemap, or the page itself again (crawler/browser.py): no hop.
+        # The listing was within the limit, so is this.
         request.meta.pop("depth_reset", None)
         depth = int(response.meta.get("depth", 0))
         request.meta["depth"] = depth

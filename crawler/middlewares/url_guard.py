@@ -38,7 +38,9 @@ import ipaddress
 import logging
 import socket
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any, NoReturn
+from urllib.parse import urlsplit
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
@@ -93,6 +95,82 @@ def is_public(address: IPAddress) -> bool:
         or address.is_multicast or address.is_reserved or address.is_unspecified)
 
 
+def allowed_address(address: IPAddress, allowed: tuple[IPNetwork, ...]) -> bool:
+    """Whether the guard lets an address through: public, or in one of ``allowed``."""
+    if is_public(address):
+        return True
+    plain = _plain(address)
+    return any(plain in network for network in allowed if network.version == plain.version)
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a URL is refused: ``event`` (the stat, ``bad_scheme``, ``private_address``,
+    ``dns_error``), ``key`` (the scheme or host, for logging once) and ``reason``."""
+
+    event: str
+    key: str
+    reason: str
+
+
+def scheme_refusal(url: str) -> Refusal | None:
+    """A refusal when the URL is not http(s) or has no host."""
+    parsed = urlsplit(url)
+    scheme = (parsed.scheme or "").lower()
+    if scheme not in ALLOWED_SCHEMES:
+        return Refusal("bad_scheme", scheme or "(none)",
+                       f"scheme {scheme or '(none)'!r} is not http(s)")
+    if not parsed.hostname:
+        return Refusal("bad_scheme", "(no host)", "URL without a host")
+    return None
+
+
+def address_refusal(host: str, addresses: Iterable[IPAddress],
+                    allowed: tuple[IPNetwork, ...]) -> Refusal | None:
+    """A refusal when any address of ``host`` is neither public nor allowed."""
+    blocked = sorted({str(a) for a in addresses if not allowed_address(a, allowed)})
+    if not blocked:
+        return None
+    return Refusal("private_address", host,
+                   f"{host} is (or resolves to) {', '.join(blocked)}, not a public "
+                   f"address nor in NEWS_ALLOWED_PRIVATE_NETWORKS")
+
+
+async def host_addresses(host: str) -> list[IPAddress]:
+    """The addresses a host is, or resolves to (Scrapy's DNS cache first: the download is
+    answered from it); DNSLookupError when it resolves to none."""
+    try:
+        return [ipaddress.ip_address(host)]  # a literal address: nothing to resolve
+    except ValueError:
+        pass
+    cached = _cached(host)
+    if cached:  # Scrapy's caching resolvers answer the download from here: check these
+        return cached
+    loop = asyncio.get_running_loop()
+    try:
+        infos = await loop.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise DNSLookupError(f"{host}: {exc}") from None
+    found = list({a for info in infos if (a := _address(info[4][0])) is not None})
+    if not found:
+        raise DNSLookupError(f"{host}: no address")
+    return found
+
+
+async def url_refusal(url: str, allowed: tuple[IPNetwork, ...]) -> Refusal | None:
+    """The whole check of one URL, as a plain function (the browser's requests go through
+    it, crawler/browser.py): None when the URL may be requested."""
+    refused = scheme_refusal(url)
+    if refused is not None:
+        return refused
+    host = urlsplit(url).hostname or ""
+    try:
+        addresses = await host_addresses(host)
+    except DNSLookupError as exc:
+        return Refusal("dns_error", host, str(exc))
+    return address_refusal(host, addresses, allowed)
+
+
 class UrlGuardMiddleware:
     def __init__(self, stats: StatsCollector, allowed_networks: Iterable[str] = (),
                  pin_dns: bool = False) -> None:
@@ -116,49 +194,23 @@ class UrlGuardMiddleware:
         )
 
     async def process_request(self, request: Request) -> None:
-        parsed = urlparse_cached(request)
-        scheme = (parsed.scheme or "").lower()
-        if scheme not in ALLOWED_SCHEMES:
-            self._refuse("bad_scheme", scheme or "(none)", request,
-                         f"scheme {scheme or '(none)'!r} is not http(s)")
-        host = parsed.hostname or ""
-        if not host:
-            self._refuse("bad_scheme", "(no host)", request, "URL without a host")
-        addresses = await self._addresses(host)
-        blocked = sorted({str(a) for a in addresses if not self._allowed(a)})
-        if blocked:
-            self._refuse("private_address", host, request,
-                         f"{host} is (or resolves to) {', '.join(blocked)}, not a public "
-                         f"address nor in NEWS_ALLOWED_PRIVATE_NETWORKS")
+        refused = scheme_refusal(request.url)
+        if refused is not None:
+            self._refuse(refused, request)
+        host = urlparse_cached(request).hostname or ""
+        try:
+            addresses = await host_addresses(host)
+        except DNSLookupError:
+            self._count("dns_error")
+            raise
+        refused = address_refusal(host, addresses, self.allowed)
+        if refused is not None:
+            self._refuse(refused, request)
         self._pin(host, addresses)
         return None
 
     def _allowed(self, address: IPAddress) -> bool:
-        if is_public(address):
-            return True
-        plain = _plain(address)
-        return any(plain in network for network in self.allowed
-                   if network.version == plain.version)
-
-    async def _addresses(self, host: str) -> list[IPAddress]:
-        try:
-            return [ipaddress.ip_address(host)]  # a literal address: nothing to resolve
-        except ValueError:
-            pass
-        cached = _cached(host)
-        if cached:  # Scrapy's caching resolvers answer the download from here: check these
-            return cached
-        loop = asyncio.get_running_loop()
-        try:
-            infos = await loop.getaddrinfo(host, None, type=socket.SOCK_STREAM)
-        except (socket.gaierror, UnicodeError) as exc:
-            self._count("dns_error")
-            raise DNSLookupError(f"{host}: {exc}") from None
-        found = list({a for info in infos if (a := _address(info[4][0])) is not None})
-        if not found:
-            self._count("dns_error")
-            raise DNSLookupError(f"{host}: no address")
-        return found
+        return allowed_address(address, self.allowed)
 
     def _pin(self, host: str, addresses: list[IPAddress]) -> None:
         """Make the download connect to an address this check saw (see the module doc)."""
@@ -173,7 +225,8 @@ class UrlGuardMiddleware:
         if ipv4:
             dnscache[host] = ipv4[0]
 
-    def _refuse(self, event: str, key: str, request: Request, reason: str) -> NoReturn:
+    def _refuse(self, refused: Refusal, request: Request) -> NoReturn:
+        event, key, reason = refused.event, refused.key, refused.reason
         self._count(event)
         if (event, key) not in self._logged:  # once per scheme or host, not per URL
             self._logged.add((event, key))

@@ -3,7 +3,8 @@
 
 Columns: entries found (listed by feeds and sitemaps), pages fetched, articles new, updated,
 unchanged, 304 (not modified), pages refused as non-articles (with their most frequent
-reasons), listed entries skipped as too old, fetch errors, and the extraction health shares
+reasons), listed entries skipped as too old, fetch errors, pages rendered in the browser
+(crawler/browser.py), and the extraction health shares
 (``-`` where there was nothing to judge: no page fetched, no article extracted); docs/cron.md.
 """
 
@@ -18,7 +19,8 @@ HEALTH_COLUMNS = (("empty_text", "empty"), ("no_date", "nodate"), ("no_author", 
                   ("paywalled", "paywl"), ("fast", "fast"))
 COUNT_COLUMNS = (("discovered", "found"), ("fetched", "fetched"), ("stored_new", "new"),
                  ("updated", "upd"), ("unchanged", "same"), ("not_modified", "304"),
-                 ("rejected", "refused"), ("skipped_too_old", "old"), ("errors", "err"))
+                 ("rejected", "refused"), ("skipped_too_old", "old"), ("errors", "err"),
+                 ("rendered", "browser"))
 
 
 def judged(counts: Mapping[str, int], metric: str) -> bool:

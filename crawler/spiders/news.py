@@ -22,6 +22,15 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.gz import gunzip
 
 from crawler import signals as news_signals
+from crawler.browser import (
+    AGAIN_KEY,
+    BROWSER_KEY,
+    REFERS_KEY,
+    BrowserUnavailable,
+    browser_meta,
+    browser_timeout,
+    rendered,
+)
 from crawler.canonical import canonicalize_url, same_site
 from crawler.clock import Clock
 from crawler.dates import SourceZone, resolve_naive, zone_from, zone_of
@@ -45,6 +54,9 @@ from crawler.url_state import (
 logger = logging.getLogger(__name__)
 
 _GZIP_MAGIC = b"\x1f\x8b"
+# What a page's request knew, kept when the page is requested again through the browser.
+_CARRIED_META = ("news_source", "news_via", "news_hinted", "news_hint", "news_link", "depth",
+                 "redirect_urls", "redirect_reasons")
 
 
 class NewsSpider(scrapy.Spider):
@@ -63,6 +75,8 @@ class NewsSpider(scrapy.Spider):
         self.links = LinkExtractor()
         self._naive_reported: set[str] = set()  # sources told about times without zone
         self.clock = Clock()  # NEWS_NOW: the time an article is fetched at
+        self.browser = False  # NEWS_BROWSER: pages that need a browser are rendered
+        self.browser_timeout = 30.0  # NEWS_BROWSER_TIMEOUT, seconds
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> NewsSpider:
@@ -71,6 +85,8 @@ class NewsSpider(scrapy.Spider):
         spider.depth_limit = settings.getint("DEPTH_LIMIT")
         spider.clock = Clock.from_settings(settings)
         spider.max_sitemap_size = settings.getint("DOWNLOAD_MAXSIZE") or spider.max_sitemap_size
+        spider.browser = settings.getbool("NEWS_BROWSER", True)
+        spider.browser_timeout = browser_timeout(settings)
         spider.extractor = ExtractionPool(
             workers=settings.getint("NEWS_EXTRACT_WORKERS") or None,
             max_tasks_per_child=settings.getint("NEWS_EXTRACT_MAX_TASKS_PER_CHILD", 1000),
@@ -239,10 +255,34 @@ class NewsSpider(scrapy.Spider):
                       meta: dict[str, Any] | None = None) -> Request:
         """A page request (made conditional by crawler/middlewares/incremental.py when the URL
         was fetched before)."""
+        through = self._source_renders(source)
         return Request(
             url, callback=self.parse_page, errback=self.on_error,
-            meta={"news_source": source, "handle_httpstatus_list": [304], **(meta or {})},
+            meta={"news_source": source, "handle_httpstatus_list": [304], **(meta or {}),
+                  **(browser_meta(self.browser_timeout) if through else {})},
         )
+
+    def _source_renders(self, name: str | None) -> bool:
+        """Whether the source's pages go through the browser (``render: browser``)."""
+        source = self.source(name or "")
+        return self.browser and source is not None and source.renders
+
+    def _may_render(self, response: Response) -> bool:
+        """Whether a page may be requested again through the browser: once at most."""
+        return self.browser and not response.meta.get(BROWSER_KEY)
+
+    def _render_request(self, response: Response) -> Request:
+        """The page once more, through the browser: its response goes through
+        :meth:`parse_page` again (not counted as fetched again, its links not followed
+        again). Not filtered as a duplicate, nor decided again by the URL state."""
+        meta = {key: response.meta[key] for key in _CARRIED_META if key in response.meta}
+        meta.update(browser_meta(self.browser_timeout, again=True))
+        meta["handle_httpstatus_list"] = [304]
+        if response.meta.get("news_archive") is not None:  # its record, for the rendered one
+            meta[REFERS_KEY] = response.meta["news_archive"]
+        response.meta["news_render_requested"] = True
+        return Request(response.url, callback=self.parse_page, errback=self.on_error,
+                       dont_filter=True, meta=meta)
 
     def recrawl_request(self, url: str, source: str | None) -> Request:
         """A stored article due on the recrawl schedule, fetched again by its last address
@@ -262,7 +302,14 @@ class NewsSpider(scrapy.Spider):
             self._count("news/page/not_text")
             logger.info("Skipped non-text response %s", response.url)
             return
-        self._count_source(source, "fetched")
+        if rendered(response):
+            self._count("news/browser/rendered")
+            self._count_source(source, "rendered")
+        if not response.meta.get(AGAIN_KEY):
+            self._count_source(source, "fetched")
+        if self._source_renders(source) and self._may_render(response):
+            yield self._render_request(response)  # a start page of a source that renders
+            return
         if self._follows_links(response):
             async for request in self._follow_links(response):
                 yield request
@@ -280,6 +327,14 @@ class NewsSpider(scrapy.Spider):
         self._count("news/page/extracted")
         if not result.item.text:
             self._count_source(source, "empty_text")
+        if (not result.is_article and refusal_kind(result.page_kind) == "too_short"
+                and (result.declared_article or response.meta.get("news_hinted"))
+                and self._may_render(response)):
+            # An article by its word, without its text in the HTML: scripts write it.
+            logger.info("Declared article without text (%s): through the browser: %s",
+                        result.page_kind, response.url)
+            yield self._render_request(response)
+            return
         if not result.is_article:
             self._count("news/page/not_article")
             self._count_source(source, "rejected")
@@ -302,8 +357,8 @@ class NewsSpider(scrapy.Spider):
         (``news_via``), nor when it is at ``DEPTH_LIMIT`` (its links, one hop further, would be
         dropped by the depth middleware, crawler/middlewares/link_depth.py, after their URL
         state was read for nothing)."""
-        if response.meta.get("news_via"):
-            return False
+        if response.meta.get("news_via") or response.meta.get(AGAIN_KEY):
+            return False  # listed by a feed or sitemap; or followed when fetched without browser
         return not self.depth_limit or int(response.meta.get("depth", 0)) < self.depth_limit
 
     async def _follow_links(self, response: TextResponse) -> AsyncIterator[Request]:
@@ -378,6 +433,15 @@ class NewsSpider(scrapy.Spider):
         if request is not None:
             self.crawler.signals.send_catch_log(news_signals.request_failed, request=request)
         url = getattr(request, "url", "?")
+        if failure.check(BrowserUnavailable):  # one warning said why (crawler/browser.py)
+            source = request.meta.get("news_source") if request is not None else None
+            self._count("news/page/not_article")
+            self._count_source(source, "rejected")
+            self._count_source(source, "refused_needs_browser")
+            logger.info("Not an article (needs a browser): %s", url)
+            return
+        if request is not None and request.meta.get(BROWSER_KEY):
+            self._count("news/browser/failed")
         if failure.check(HttpError):  # an IgnoreRequest too, but a failed fetch: say which
             status = failure.value.response.status
             source = request.meta.get("news_source") if request is not None else None
