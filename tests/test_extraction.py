@@ -63,8 +63,8 @@ def test_degenerate_input_is_not_an_article_and_does_not_raise(html: str) -> Non
     assert result.item.text == "" or isinstance(result.item.text, str)
 
 
-def _signals(url: str = "https://news.example/", types: tuple[str, ...] = (), words: int = 300,
-             prose: int = 300, page: float = 0.2, text: float | None = 0.0,
+def _signals(url: str = "https://news.example/politics", types: tuple[str, ...] = (),
+             words: int = 300, prose: int = 300, page: float = 0.2, text: float | None = 0.0,
              declared: bool = False, found: bool = False) -> PageSignals:
     return PageSignals(url=url, types=frozenset(types), words=words, prose_words=prose,
                        page_link_density=page, text_link_density=text, declared_date=declared,
@@ -75,14 +75,36 @@ def test_classifier_rules() -> None:
     article = ("NewsArticle",)
     assert classify_page(_signals(types=article, declared=True)).is_article
     assert not classify_page(_signals(types=article, words=20)).is_article  # a stub
-    assert classify_page(_signals(types=article, words=40, prose=40)).is_article  # a brief
+    assert classify_page(_signals(types=article, words=40, prose=40, declared=True)
+                         ).is_article  # a brief
+    # some sites declare an article type on every page: with no date and no article URL it
+    # says nothing
+    assert not classify_page(_signals(types=article, words=40, prose=40)).is_article
+    assert not classify_page(_signals(types=article)).is_article
+    assert classify_page(_signals(url="https://n.example/a/123456", types=article, words=40)
+                         ).is_article
+    # URLs of front, about and listing pages, whatever the page declares, unless listed
+    for url in ("https://n.example/", "https://n.example/index.php", "https://n.example/es/",
+                "https://n.example/about-us/", "https://n.example/about/submissions",
+                "https://n.example/impressum.html", "https://n.example/blog/",
+                "https://n.example/tag/elections"):
+        assert not classify_page(_signals(url=url, types=article, declared=True)).is_article
+        assert classify_page(_signals(url=url, types=article, declared=True), hinted=True
+                             ).is_article
+    for url in ("https://n.example/?p=959", "https://n.example/about-bugs/",
+                "https://n.example/story.asp?S=7606486", "https://n.example/news/local-fire"):
+        assert classify_page(_signals(url=url, types=article, declared=True)).is_article
     # a big menu outweighs the article in the page, not in the main text
-    assert classify_page(_signals(types=article, page=0.8, text=0.05)).is_article
-    assert not classify_page(_signals(types=article, page=0.8, text=0.7)).is_article
+    assert classify_page(_signals(types=article, page=0.8, text=0.05, declared=True)).is_article
+    assert not classify_page(_signals(types=article, page=0.8, text=0.7, declared=True)
+                             ).is_article
     assert not classify_page(_signals(types=("CollectionPage",), declared=True)).is_article
     # og:type website is on many sites' every page: it says nothing
     assert classify_page(_signals(types=("website",), declared=True)).is_article
-    assert not classify_page(_signals(page=0.7, declared=True)).is_article  # mostly links
+    assert not classify_page(_signals(page=0.7, text=0.6, declared=True)).is_article  # links
+    assert not classify_page(_signals(page=0.7, prose=60, declared=True)).is_article
+    # an old page's menus outweigh its story: a main text of prose with few links decides
+    assert classify_page(_signals(page=0.7, text=0.05, declared=True)).is_article
     assert classify_page(_signals(declared=True)).is_article
     assert not classify_page(_signals()).is_article  # no type, no date
     assert classify_page(_signals(), hinted=True).is_article

@@ -43,7 +43,8 @@ def test_refusal_reasons_fall_into_a_small_fixed_set_of_kinds() -> None:
     reasons = {"too short (12 words)": "too_short", "mostly links (72%)": "mostly_links",
                "declared listing": "declared_listing",
                "no article type and no date": "no_type_no_date",
-               "not prose (40 words in long paragraphs)": "not_prose",
+               "not prose (40 words of prose)": "not_prose",
+               "URL of a front, about or listing page (about page)": "site_page_url",
                "unparseable HTML": "other", "extraction timeout": "other"}
     for reason, kind in reasons.items():
         assert refusal_kind(PageKind(False, reason).reason) == kind

@@ -20,9 +20,9 @@ from crawler.canonical import canonicalize_url, normalize_line, same_site
 from crawler.extraction.body import TrafilaturaMetadata, extract_body
 from crawler.extraction.bylines import bold_byline, drop_bylines
 from crawler.extraction.classify import (
-    _ARTICLE_TYPES,
     PageSignals,
     classify_page,
+    declares_article,
     link_density,
     prose_words,
 )
@@ -77,7 +77,7 @@ def extract_article_parts(html: str, url: str, *, min_words: int = 80, hinted: b
         text_link_density=body.link_density, declared_date=meta.published is not None,
         found_date=item.published is not None)
     kind = classify_page(signals, min_words=min_words, hinted=hinted, paywalled=item.paywalled)
-    declared = any(t.lower().rsplit("/", 1)[-1] in _ARTICLE_TYPES for t in meta.types)
+    declared = declares_article(meta.types)
     return Extraction(item, is_article=kind.is_article, page_kind=kind.reason,
                       metadata_error=meta.failed, declared_article=declared), tree, meta
 

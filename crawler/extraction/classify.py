@@ -7,14 +7,24 @@ So a page is judged by where its article would be (the main text trafilatura fin
 several independent signals, each measured on the public benchmarks and on the demo and test
 sites' listing pages (docs/quality.md):
 
-1. A page that declares an article type (JSON-LD ``@type``, ``og:type``) or was listed as an
-   article by a feed or news sitemap is one, unless its text is a stub or its main text and the
-   page are both mostly links.
+1. A page that declares an article type (JSON-LD ``@type``, ``og:type``) with its date or at
+   an article's URL, or was listed as an article by a feed or news sitemap, is one, unless its
+   text is a stub or its main text and the page are both mostly links.
 2. A page that declares a listing type (``CollectionPage``, ``ItemList``, ...) is not.
-3. Any other page is an article when it has a date (declared or found in the page) and reads
-   like one: enough of its words sit in paragraphs of prose (teasers and headlines are short),
-   or its URL has the shape of an article's (a date, a long slug or a numeric id) and it
-   declares its date.
+3. A page at the URL of a front page (``/``, ``/index.html``, ``/en/``), of an about or legal
+   page (``/about-us/``, ``/impressum``, ``/terms``) or of a listing (``/blog/``, ``/news``,
+   ``/tag/...``) is not, whatever it declares (many sites declare ``og:type article`` on every
+   page), unless a feed or news sitemap listed it.
+4. Any other page is an article when it has a date (declared or found in the page) and reads
+   like one: enough of its words are prose (see
+   :func:`prose_words`: sentences, not teasers and headlines), or its URL has the shape of an
+   article's (a date, a long slug or a numeric id) and it declares its date.
+
+Prose is judged by sentences, not by paragraph length: wire copy and local news write
+paragraphs of one or two sentences, listing pages alternate headlines with one-sentence
+teasers. A paragraph of one or more whole sentences (ending in a full stop, a question or
+exclamation mark, of a plausible number of words each) is prose when a neighbouring paragraph
+is prose too, or when it is long (``PROSE_PARAGRAPH_WORDS``).
 """
 
 from __future__ import annotations
@@ -42,6 +52,14 @@ PAYWALLED_MIN_WORDS = 15
 BRIEF_MIN_WORDS = 25
 # A paragraph of at least this many words is prose; teasers, headlines and menus are shorter.
 PROSE_PARAGRAPH_WORDS = 30
+# A paragraph of whole sentences needs this many words to count as prose (not "Read more.")
+SENTENCE_PARAGRAPH_WORDS = 6
+# Words per sentence of prose, on average over a paragraph (a list of names has none; a run-on
+# block of text without full stops has too many).
+SENTENCE_WORDS = (4, 60)
+# A main text with this much prose and no more of it in links than this is judged by its own
+# link density, not the page's (an old page's menus can hold more links than its story has words).
+PROSE_TEXT_MAX_LINK_DENSITY = 0.1
 # More of the text than this inside links: a list of links, not an article.
 MAX_LINK_DENSITY = 0.5
 
@@ -51,7 +69,39 @@ _EXTENSION = re.compile(r"\.[a-z0-9]{2,5}$", re.IGNORECASE)
 _SLUG_SPLIT = re.compile(r"[-_+.,]|%20")
 _LETTER = re.compile(r"[^\W\d_]")
 _NUMERIC_ID = re.compile(r"\d{4,}")
-
+_DIGIT = re.compile(r"\d")
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
+# A paragraph ends a sentence: ".", "?", "!", "…", CJK full stops, then closing quotes/brackets.
+_SENTENCE_END = re.compile(r"[.!?…。！？][\"'”’»)\]]*$")
+_SENTENCE_SPLIT = re.compile(r"(?<=[.!?。！？])[\"'”’»)\]]*\s+")
+# The last path segment of a front page (besides "/"): an index file, or a language's home.
+_FRONT_SEGMENT = re.compile(
+    r"(?:index|default|home|start)(?:\.[a-z0-9]{2,5})?|[a-z]{2}(?:[-_][a-z]{2})?", re.IGNORECASE)
+# The last path segment (extension dropped) of a page about the site, in the languages of the
+# sites we crawl: about, contact, legal notice, privacy, terms, team, jobs.
+_ABOUT_SEGMENTS = frozenset({
+    "about", "about-us", "aboutus", "about_us", "who-we-are", "contact", "contact-us",
+    "contactus", "contacts", "kontakt", "impressum", "imprint", "legal", "legal-notice",
+    "disclaimer", "privacy", "privacy-policy", "datenschutz", "datenschutzerklaerung", "terms",
+    "terms-of-use", "terms-of-service", "terms-and-conditions", "tos", "agb", "ueber-uns",
+    "uber-uns", "über-uns", "wir-ueber-uns", "team", "staff", "masthead", "jobs", "careers",
+    "karriere", "advertise", "werben", "mediadaten", "faq", "help", "hilfe", "sitemap",
+    "a-propos", "qui-sommes-nous", "mentions-legales", "nous-contacter", "chi-siamo",
+    "contatti", "note-legali", "quienes-somos", "sobre-nosotros", "contacto", "aviso-legal",
+})
+# A path segment above the last one that makes the page one about the site (/about/submissions).
+_ABOUT_PARENTS = frozenset({"about", "about-us", "aboutus", "ueber-uns", "uber-uns", "über-uns",
+                            "impressum", "imprint", "legal", "a-propos", "chi-siamo",
+                            "contact", "kontakt"})
+# The last path segment of a listing: a blog's, a site's news or archive index, a tag's or a
+# category's page.
+_LISTING_SEGMENTS = frozenset({
+    "blog", "blogs", "news", "archive", "archives", "archiv", "category", "categories", "tag",
+    "tags", "topic", "topics", "section", "sections", "search", "latest", "articles", "posts",
+    "stories",
+})
+_LISTING_PARENTS = frozenset({"tag", "tags", "category", "categories", "topic", "topics",
+                              "author", "authors"})
 
 # Why a page is not an article: the first words of the reasons below, as a small fixed set of
 # kinds. The spider counts news/source/<name>/refused_<slug>, an event of the source like the
@@ -62,6 +112,7 @@ REFUSAL_KINDS: dict[str, str] = {
     "declared_listing": "declared listing",
     "no_type_no_date": "no article type and no date",
     "not_prose": "not prose",
+    "site_page_url": "URL of a front, about or listing page",
     "other": "other",
     "needs_browser": "needs a browser",
 }
@@ -72,6 +123,11 @@ def refusal_kind(reason: str) -> str:
     """The kind (a slug of :data:`REFUSAL_KINDS`) of a reason such as ``"mostly links (72%)"``
     or ``"too short (12 words)"``."""
     return _KIND_OF_LABEL.get(reason.split(" (", 1)[0].strip(), "other")
+
+
+def declares_article(types: frozenset[str] | set[str] | list[str]) -> bool:
+    """Whether a page's declared types (JSON-LD ``@type``, ``og:type``) name a single story."""
+    return any(t.lower().rsplit("/", 1)[-1] in _ARTICLE_TYPES for t in types)
 
 
 @dataclass(frozen=True)
@@ -87,7 +143,7 @@ class PageSignals:
     url: str
     types: frozenset[str]
     words: int
-    prose_words: int  # words in paragraphs of at least PROSE_PARAGRAPH_WORDS words
+    prose_words: int  # words of prose, by sentences (:func:`prose_words`)
     page_link_density: float  # the whole page's visible text
     text_link_density: float | None  # the main text; None when there is none
     declared_date: bool  # the page's structured data or markup states its publication date
@@ -108,16 +164,57 @@ def link_density(tree: HtmlElement) -> float:
     return min(1.0, linked / total)
 
 
+def is_sentences(paragraph: str, words: int) -> bool:
+    """Whether a paragraph of ``words`` words is whole sentences: it ends as a sentence does
+    and its sentences have a plausible number of words."""
+    text = paragraph.strip()
+    if words < SENTENCE_PARAGRAPH_WORDS or not _SENTENCE_END.search(text):
+        return False
+    sentences = max(1, len(_SENTENCE_SPLIT.split(text)))
+    return SENTENCE_WORDS[0] <= words / sentences <= SENTENCE_WORDS[1]
+
+
 def prose_words(paragraphs: list[str]) -> int:
-    """Words in the paragraphs long enough to be prose."""
-    counts = (word_count(p) for p in paragraphs)
-    return sum(n for n in counts if n >= PROSE_PARAGRAPH_WORDS)
+    """Words of prose in the text: in paragraphs of whole sentences that are long
+    (``PROSE_PARAGRAPH_WORDS``) or that follow or precede another such paragraph. Teasers
+    alternate with headlines, which are no sentences; wire copy is sentence after sentence."""
+    counts = [word_count(p) for p in paragraphs]
+    sentences = [is_sentences(p, n) for p, n in zip(paragraphs, counts, strict=True)]
+    total = 0
+    for i, n in enumerate(counts):
+        if n >= PROSE_PARAGRAPH_WORDS or (sentences[i] and (
+                (i > 0 and sentences[i - 1]) or (i + 1 < len(counts) and sentences[i + 1]))):
+            total += n
+    return total
+
+
+def site_page_url(url: str) -> str | None:
+    """What a URL says a page is when it is not an article's: ``"front page"`` (``/``, an
+    index file, a language's home such as ``/en/``), ``"about page"`` (about, contact, legal
+    notice, terms: the last path segment names one), ``"listing"`` (``/blog/``, ``/news``,
+    ``/tag/<name>``); None for any other URL."""
+    parts = urlsplit(url)
+    segments = [s for s in parts.path.split("/") if s]
+    has_id = _DIGIT.search(parts.query) is not None  # ?p=959, ?S=7606486, ?article717
+    if not segments:
+        return None if has_id else "front page"
+    last = _EXTENSION.sub("", segments[-1]).lower()
+    if len(segments) == 1 and _FRONT_SEGMENT.fullmatch(segments[0]) and not has_id:
+        return "front page"
+    if has_id:
+        return None
+    if last in _ABOUT_SEGMENTS or any(s.lower() in _ABOUT_PARENTS for s in segments[:-1]):
+        return "about page"
+    if last in _LISTING_SEGMENTS or (len(segments) >= 2
+                                      and segments[-2].lower() in _LISTING_PARENTS):
+        return "listing"
+    return None
 
 
 def article_url_shape(url: str) -> str | None:
     """Whether a URL looks like an article's: ``"date"`` (a date in the path), ``"slug"`` (a
     path segment of three or more words), ``"id"`` (a numeric id of four or more digits in the
-    path or a query value); None for a home, section or tag URL."""
+    path or the query, or a UUID in the query); None for a home, section or tag URL."""
     parts = urlsplit(url)
     if _DATE_IN_PATH.search(parts.path):
         return "date"
@@ -127,7 +224,10 @@ def article_url_shape(url: str) -> str | None:
             return "slug"
         if _NUMERIC_ID.search(segment):
             return "id"
-    if any(_NUMERIC_ID.fullmatch(value) for _, value in parse_qsl(parts.query)):
+    # ?S=7606486, ?storyID=331198, ?article717, ?/base/news/1199182521267330.xml,
+    # ?content_id=02e886be-a21b-4863-a59b-6a09e69c9e68
+    if any(_NUMERIC_ID.search(key) or _NUMERIC_ID.search(value) or _UUID.search(value)
+           for key, value in parse_qsl(parts.query, keep_blank_values=True)):
         return "id"
     return None
 
@@ -140,9 +240,11 @@ def classify_page(signals: PageSignals, *, min_words: int = 80, hinted: bool = F
     declares itself paywalled needs only ``PAYWALLED_MIN_WORDS`` of visible text.
     """
     lowered = {t.lower().rsplit("/", 1)[-1] for t in signals.types}
-    declared_article = bool(lowered & _ARTICLE_TYPES)
+    declared_article = declares_article(signals.types)
     url_shape = article_url_shape(signals.url)
-    said_so = declared_article or hinted
+    # Some sites declare an article type on every page: with neither a declared date nor an
+    # article's URL it says little, and the page is judged as if it declared nothing.
+    said_so = hinted or (declared_article and (signals.declared_date or url_shape is not None))
     dated_url = signals.declared_date and url_shape is not None
     floor = BRIEF_MIN_WORDS if said_so or dated_url else min_words
     if paywalled:
@@ -151,14 +253,19 @@ def classify_page(signals: PageSignals, *, min_words: int = 80, hinted: bool = F
         return PageKind(False, f"too short ({signals.words} words)")
     if lowered & _LISTING_TYPES and not declared_article:
         return PageKind(False, "declared listing")
+    if not hinted and (site_page := site_page_url(signals.url)) is not None:
+        return PageKind(False, f"URL of a front, about or listing page ({site_page})")
     # A large menu or footer weighs in the page's density, not in the main text's.
     density = signals.page_link_density
-    if (said_so or url_shape) and signals.text_link_density is not None:
-        density = min(density, signals.text_link_density)
+    text_density = signals.text_link_density
+    if text_density is not None and (said_so or url_shape or (
+            signals.prose_words >= min_words and text_density <= PROSE_TEXT_MAX_LINK_DENSITY)):
+        density = min(density, text_density)
     if density >= MAX_LINK_DENSITY:
         return PageKind(False, f"mostly links ({density:.0%})")
     if said_so:
-        return PageKind(True, "declared article" if declared_article else "listed in a feed")
+        return PageKind(True, "listed in a feed" if hinted and not declared_article
+                        else "declared article")
     if not (signals.declared_date or signals.found_date):
         return PageKind(False, "no article type and no date")
     if dated_url:
@@ -167,4 +274,4 @@ def classify_page(signals: PageSignals, *, min_words: int = 80, hinted: bool = F
     needed = min_words if signals.declared_date or url_shape else 2 * min_words
     if signals.prose_words >= needed:
         return PageKind(True, "dated prose")
-    return PageKind(False, f"not prose ({signals.prose_words} words in long paragraphs)")
+    return PageKind(False, f"not prose ({signals.prose_words} words of prose)")
