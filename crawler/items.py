@@ -85,6 +85,7 @@ class Extraction:
     extract_error: str | None = None
     layout: Any = None
     declared_article: bool = False  # the page's structured data declares an article type
+    html_repaired: bool = False  # read with the HTML5 parser (crawler/extraction/repair.py)
 
     @classmethod
     def nothing(cls, url: str, page_kind: str, extract_error: str | None = None) -> Extraction:

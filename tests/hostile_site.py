@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gzip
 import random
+import re
 import socketserver
 import threading
 from collections.abc import Callable, Iterator
@@ -69,6 +70,16 @@ def _slow_page() -> bytes:
 def _nested() -> bytes:
     return (b"<html><body>" + b"<div>" * 100_000 + b"deep text " * 100 + b"</div>" * 100_000
             + b"</body></html>")
+
+
+def _story_in_second_document(html: str) -> str:
+    story = re.search(r"<article.*?</article>", html, re.S)
+    assert story is not None
+    return html.replace(story.group(0), "").replace("</html>", (
+        '</html>\n<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 4.01 Transitional//EN">\n<html>\n'
+        '<head>\n<style type="text/css">\n.story { font-family: Arial; }\n</style>\n</head>\n'
+        '<body>\n<table width="60%"><tr><td class="story">' + story.group(0)
+        + "</td></tr></table>\n</body>\n</html>\n"))
 
 
 def _malformed() -> bytes:
@@ -217,6 +228,9 @@ class HostileSite:
             "/bad/deep-jsonld.html": lambda h: h.replace(
                 "</head>", '<script type="application/ld+json">' + "[" * 5000 + "]" * 5000
                 + "</script></head>", 1),
+            # An old CMS pastes the story as a whole second document after </html>: libxml2
+            # drops it, the HTML5 parser reads it (news/extract/html_repaired)
+            "/bad/two-documents.html": _story_in_second_document,
         }
         for path, edit in variants.items():
             add(path, Reply(body=self._variant(path, edit).encode("utf-8")))

@@ -32,6 +32,7 @@ from tests.hostile_site import (
 MAY_BE_STORED = {HARBOUR_PATH, RUNDSCHAU_PATH, "/bad/long-title.html", "/bad/year-9999.html",
                  "/bad/year-1900.html", "/bad/language.html", "/bad/control-chars.html",
                  "/bad/deep-jsonld.html", "/bad/cp1252-as-utf8.html", "/bad/truncated.html",
+                 "/bad/two-documents.html",
                  "/bad/xxe-entry.html", "/bad/undated-9999.html", "/bad/undated-1900.html",
                  "/article/temperature-lac-record-surface-0587.html"}  # the UTF-16 page
 
@@ -117,6 +118,8 @@ def test_nothing_corrupt_is_stored(
     assert len(by_path["/bad/long-title.html"]["title"]) == 1000
     assert by_path["/bad/control-chars.html"]["title"].startswith("Waterfront")
     assert by_path["/bad/language.html"]["language"] == "en"
+    # the story of the second document pasted after </html> is stored whole
+    assert by_path["/bad/two-documents.html"]["text"] == by_path[HARBOUR_PATH]["text"]
     cp1252 = by_path["/bad/cp1252-as-utf8.html"]["text"]
     assert "mittelständische" in cp1252  # repaired, not U+FFFD
     # The XXE feed's entity was never resolved: no /etc/passwd anywhere in the database.
@@ -149,7 +152,7 @@ def test_every_bad_input_is_counted(
                   if reply.status == 200 and (reply.content_type or "").startswith("text/html")
                   and reply.stream is None and reply.length is None and not reply.headers
                   and "/loop/" not in path and "refresh" not in path]
-    assert len(html_pages) == 22
+    assert len(html_pages) == 23
     assert stats["news/page/extracted"] + stats["news/extract/timeout"] == len(html_pages)
     # The 50,000-URL sitemap: 250 pages listed 200 times each (tracking parameters), each
     # fetched once (404, counted), the other spellings dropped as duplicates.

@@ -30,12 +30,16 @@ from crawler.extraction.edges import drop_edge_furniture
 from crawler.extraction.fingerprint import fingerprint
 from crawler.extraction.metadata import PageMetadata, clean_title, page_metadata
 from crawler.extraction.page_dates import DateBounds, parse_datetime
+from crawler.extraction.repair import html5_serialised
 from crawler.extraction.text import word_count
 from crawler.extraction.visible_dates import searched_date
 from crawler.items import ArticleItem, Extraction
 
 logger = logging.getLogger(__name__)
 
+# A page read again with the HTML5 parser (crawler/extraction/repair.py) is taken as read so
+# when that gives at least this many more words.
+REPAIR_MIN_MORE_WORDS = 20
 # Below this many words the detector is a guess, so a page without a declared language gets none.
 _MIN_WORDS_FOR_DETECTION = 15
 
@@ -65,6 +69,31 @@ def extract_article_parts(html: str, url: str, *, min_words: int = 80, hinted: b
     """:func:`extract_article`, with the parsed page (unchanged) and its metadata, for a caller
     that reads them further (crawler/layouts/task.py observes the page)."""
     tree = load_html(html)
+    found = _extract(tree, html, url, min_words=min_words, hinted=hinted,
+                     not_before=not_before, detect_language=detect_language)
+    if _words(found[0]) >= min_words:
+        return found
+    # Too little text: a page libxml2 reads only in part (crawler/extraction/repair.py)?
+    repaired = html5_serialised(html, tree)
+    if repaired is None:
+        return found
+    again = _extract(load_html(repaired), repaired, url, min_words=min_words, hinted=hinted,
+                     not_before=not_before, detect_language=detect_language)
+    if _words(again[0]) < _words(found[0]) + REPAIR_MIN_MORE_WORDS:
+        return found
+    logger.debug("Read %s with the HTML5 parser: %d words instead of %d", url,
+                 _words(again[0]), _words(found[0]))
+    again[0].html_repaired = True
+    return again
+
+
+def _words(extraction: Extraction) -> int:
+    return word_count(extraction.item.text) if extraction.item.text else 0
+
+
+def _extract(tree: HtmlElement | None, html: str, url: str, *, min_words: int, hinted: bool,
+             not_before: datetime | None, detect_language: bool,
+             ) -> tuple[Extraction, HtmlElement | None, PageMetadata | None]:
     if tree is None:
         return Extraction.nothing(url, "unparseable HTML"), None, None
     meta = page_metadata(tree, url, not_before=not_before)

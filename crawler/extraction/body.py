@@ -107,12 +107,27 @@ def _link_density(document: Any) -> float | None:
 
 
 def body_paragraphs(document: Any) -> list[str]:
-    """The paragraphs of a trafilatura document's body, link blocks left out."""
+    """The paragraphs of a trafilatura document's body, link blocks left out, the rows of
+    layout tables unwrapped (:func:`layout_row`)."""
     if document is None or getattr(document, "body", None) is None:
         return []
     body = document.body
     drop_link_blocks(body)
-    return split_paragraphs(xmltotxt(body, False))
+    rows = (layout_row(p) for p in split_paragraphs(xmltotxt(body, False)))
+    return [p for p in rows if p]
+
+
+def layout_row(paragraph: str) -> str:
+    """trafilatura writes a table row as ``| cell | cell |``. An old page laid out in tables
+    has rows of one filled cell: the story's paragraphs (``| | LAS VEGAS - The ... |``), empty
+    spacer rows (``| | |``). Such a row is its one cell's text (or nothing); a row of two or
+    more filled cells is data and stays as it is."""
+    if not paragraph.startswith("|"):
+        return paragraph
+    filled = [cell.strip() for cell in paragraph.strip("| ").split("|") if cell.strip()]
+    if len(filled) > 1:
+        return paragraph
+    return filled[0] if filled else ""
 
 
 def _is_lead(paragraph: str, description: str | None) -> bool:

@@ -321,6 +321,8 @@ class NewsSpider(scrapy.Spider):
             html, response.url, hinted=bool(response.meta.get("news_hinted")))
         if result.metadata_error:  # page_metadata raised in the worker
             self._count("news/extract/metadata_errors")
+        if result.html_repaired:  # read with the HTML5 parser (crawler/extraction/repair.py)
+            self._count("news/extract/html_repaired")
         if result.extract_error:  # over NEWS_EXTRACT_TIMEOUT, or its worker died
             self._count(f"news/extract/{result.extract_error}")
             return
