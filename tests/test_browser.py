@@ -165,7 +165,7 @@ def test_without_chromium_one_warning_and_the_pages_need_a_browser(
     assert len(warnings) == 1, log_of(proc)
     assert "NEWS_BROWSER_EXECUTABLE" in warnings[0]
     assert proc.stats["news/source/adhoc/refused_needs_browser"] == 2
-    assert proc.stats["news/source/adhoc/refused_too_short"] == 1  # the home page, no article
+    assert proc.stats["news/source/adhoc/refused_site_page_url"] == 1  # the home page, at /
     assert proc.stats["news/browser/unavailable"] == 1
     assert _articles(mongo_uri, "browser_missing") == {}
     assert "needs a browser" in proc.stderr  # the run's table: 2 needs a browser

@@ -249,12 +249,14 @@ def classify_page(signals: PageSignals, *, min_words: int = 80, hinted: bool = F
     floor = BRIEF_MIN_WORDS if said_so or dated_url else min_words
     if paywalled:
         floor = min(floor, PAYWALLED_MIN_WORDS)
+    # Before "too short": a front page that declares an article type and shows little text
+    # is not rendered in the browser for nothing (crawler/browser.py renders "too short" ones).
+    if not hinted and (site_page := site_page_url(signals.url)) is not None:
+        return PageKind(False, f"URL of a front, about or listing page ({site_page})")
     if signals.words < floor:
         return PageKind(False, f"too short ({signals.words} words)")
     if lowered & _LISTING_TYPES and not declared_article:
         return PageKind(False, "declared listing")
-    if not hinted and (site_page := site_page_url(signals.url)) is not None:
-        return PageKind(False, f"URL of a front, about or listing page ({site_page})")
     # A large menu or footer weighs in the page's density, not in the main text's.
     density = signals.page_link_density
     text_density = signals.text_link_density
