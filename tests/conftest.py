@@ -143,6 +143,19 @@ def run_crawl(*args: str, mongo_uri: str, database: str, data_dir: Path,
     return crawl
 
 
+def stored_articles(uri: str, database: str, *, key: str = "fetched_url",
+                    drop: bool = True) -> dict[str, dict[str, Any]]:
+    """The articles a crawl stored in ``database``, keyed by ``key`` (``fetched_url``: the URL
+    fetched; ``url``, a page's identity, may be its rel=canonical); the database dropped after."""
+    client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(uri, tz_aware=True)
+    try:
+        return {d[key]: d for d in client[database].articles.find({}, {"_id": 0})}
+    finally:
+        if drop:
+            client.drop_database(database)
+        client.close()
+
+
 def log_of(proc: subprocess.CompletedProcess[str], lines: int = 80) -> str:
     """The crawl's log without Scrapy's start-up listings, for assertion messages."""
     kept = [line for line in proc.stderr.splitlines()

@@ -16,7 +16,7 @@ import pymongo
 import pytest
 
 from crawler.browser import DEFAULT_EXECUTABLE
-from tests.conftest import ROOT, log_of, run_crawl
+from tests.conftest import ROOT, log_of, run_crawl, stored_articles
 from tests.loopback import NOT_FOUND, LoopbackServer, Reply
 
 CHROMIUM = shutil.which("chromium") or DEFAULT_EXECUTABLE
@@ -107,13 +107,6 @@ def _fresh(uri: str, database: str) -> str:
     return database
 
 
-def _articles(uri: str, database: str) -> dict[str, dict[str, Any]]:
-    client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(uri, tz_aware=True)
-    try:
-        return {d["fetched_url"]: d for d in client[database].articles.find({}, {"_id": 0})}
-    finally:
-        client.close()
-
 
 @pytest.fixture(scope="module")
 def rendered_crawl(site: ScriptSite, mongo_uri: str,
@@ -125,7 +118,7 @@ def rendered_crawl(site: ScriptSite, mongo_uri: str,
                      settings=ONLY_SITE)
     assert proc.returncode == 0, log_of(proc)
     return {"proc": proc, "data_dir": data_dir, "database": "browser_rendered",
-            "articles": _articles(mongo_uri, "browser_rendered")}
+            "articles": stored_articles(mongo_uri, "browser_rendered", drop=False)}
 
 
 def test_a_script_written_article_is_rendered_and_stored(rendered_crawl: dict[str, Any],
@@ -167,7 +160,7 @@ def test_without_chromium_one_warning_and_the_pages_need_a_browser(
     assert proc.stats["news/source/adhoc/refused_needs_browser"] == 2
     assert proc.stats["news/source/adhoc/refused_site_page_url"] == 1  # the home page, at /
     assert proc.stats["news/browser/unavailable"] == 1
-    assert _articles(mongo_uri, "browser_missing") == {}
+    assert stored_articles(mongo_uri, "browser_missing", drop=False) == {}
     assert "needs a browser" in proc.stderr  # the run's table: 2 needs a browser
 
 

@@ -5,15 +5,13 @@ from __future__ import annotations
 import socket
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-import pymongo
 import pytest
 
 from crawler.database import EmbeddedMongo
 from crawler.demo.server import DemoServer
 from crawler.demo.truth import article_truth
-from tests.conftest import log_of, run_crawl
+from tests.conftest import log_of, run_crawl, stored_articles
 
 
 @pytest.fixture(scope="module")
@@ -21,14 +19,6 @@ def demo() -> Iterator[DemoServer]:
     with DemoServer() as server:
         yield server
 
-
-def _stored(uri: str, database: str) -> dict[str, dict[str, Any]]:
-    client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(uri, tz_aware=True)
-    try:
-        return {d["url"]: d for d in client[database].articles.find({}, {"_id": 0})}
-    finally:
-        client.drop_database(database)
-        client.close()
 
 
 def _truth_urls(demo: DemoServer, source: str) -> set[str]:
@@ -48,7 +38,7 @@ def test_url_argument_finds_out_what_the_url_is(demo: DemoServer, mongo_uri: str
     proc = run_crawl("-a", f"url={url}", mongo_uri=mongo_uri, database=database,
                      data_dir=tmp_path)
     assert proc.returncode == 0, log_of(proc)
-    stored = _stored(mongo_uri, database)
+    stored = stored_articles(mongo_uri, database, key="url")
     assert set(stored) == _truth_urls(demo, site), log_of(proc)
     assert {d["source"] for d in stored.values()} == {"adhoc"}
 
@@ -62,7 +52,7 @@ def test_source_argument_crawls_one_source(demo: DemoServer, mongo_uri: str,
     proc = run_crawl("-a", "source=courrier", mongo_uri=mongo_uri, database="mode_source",
                      data_dir=tmp_path, settings={"NEWS_SOURCES": str(sources)})
     assert proc.returncode == 0, log_of(proc)
-    stored = _stored(mongo_uri, "mode_source")
+    stored = stored_articles(mongo_uri, "mode_source", key="url")
     assert set(stored) == _truth_urls(demo, "courrier")
     assert {d["source"] for d in stored.values()} == {"courrier"}
 
@@ -102,7 +92,7 @@ def test_embedded_database_when_mongo_uri_is_unset(demo: DemoServer, tmp_path: P
     assert not (data_dir / "nx-27017.json").exists()  # nothing left running
     with EmbeddedMongo(data_dir) as server:  # the data persists in the data directory
         assert server.uri is not None
-        stored = _stored(server.uri, "news")
+        stored = stored_articles(server.uri, "news", key="url")
     assert set(stored) == _truth_urls(demo, "rundschau")
 
 
@@ -127,7 +117,7 @@ def test_spooled_articles_are_written_at_the_next_start(demo: DemoServer, mongo_
     proc = run_crawl("-a", f"url={demo.site('rundschau').feed_url}", mongo_uri=mongo_uri,
                      database="spool_replay", data_dir=tmp_path)
     assert proc.returncode == 0, log_of(proc)
-    stored = _stored(mongo_uri, "spool_replay")
+    stored = stored_articles(mongo_uri, "spool_replay", key="url")
     assert stored[spooled["url"]]["title"] == "Kept through an outage"
     assert stored[spooled["url"]]["published"] == datetime(2024, 5, 1, 6, 0, tzinfo=UTC)
     assert len(stored) == 1 + len(_truth_urls(demo, "rundschau"))

@@ -23,15 +23,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-import pymongo
 import pytest
 import yaml
 
 from benchmarks.plain_articles import CORPUS, Page, load_pages
 from crawler.extraction.pool import ERROR, TIMEOUT
-from tests.conftest import log_of, run_crawl
+from tests.conftest import log_of, run_crawl, stored_articles
 from tests.eval_sites import EvalSites, stored_pages
 
 # Measured through this crawl: recall 98.5% (257/261), precision 91.8% (257/280), the same
@@ -63,15 +61,6 @@ def _sources(sites: EvalSites, path: Path) -> Path:
     return path
 
 
-def _stored(uri: str, database: str) -> dict[str, dict[str, Any]]:
-    client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(uri, tz_aware=True)
-    try:
-        # keyed by the URL fetched (a page's identity, `url`, may be its rel=canonical)
-        return {d["fetched_url"]: d for d in client[database].articles.find({}, {"_id": 0})}
-    finally:
-        client.drop_database(database)
-        client.close()
-
 
 @pytest.mark.slow
 def test_plain_pages_through_a_crawl(corpus: list[Page], sites: EvalSites, mongo_uri: str,
@@ -81,7 +70,7 @@ def test_plain_pages_through_a_crawl(corpus: list[Page], sites: EvalSites, mongo
     proc = run_crawl(mongo_uri=mongo_uri, database=database, data_dir=tmp_path,
                      settings={"NEWS_SOURCES": str(sources)}, timeout=600)
     assert proc.returncode == 0, log_of(proc)
-    stored = _stored(mongo_uri, database)
+    stored = stored_articles(mongo_uri, database)
     refused = {line.rsplit(" ", 1)[-1]: line.split("Not an article (", 1)[1].rsplit("): ", 1)[0]
                for line in proc.stderr.splitlines() if "Not an article (" in line}
     fetched = sites.requested

@@ -11,13 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
-import pymongo
 import pytest
 import yaml
 
-from tests.conftest import log_of, run_crawl
+from tests.conftest import log_of, run_crawl, stored_articles
 from tests.eval_sites import AEB, FUNDUS, EvalPage, EvalSites, aeb_pages, fundus_pages
 
 pytestmark = pytest.mark.skipif(not (AEB.is_dir() and FUNDUS.is_dir()),
@@ -43,15 +41,6 @@ def _sources(sites: EvalSites, path: Path, key: str) -> Path:
     return path
 
 
-def _stored(uri: str, database: str) -> dict[str, dict[str, Any]]:
-    client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(uri, tz_aware=True)
-    try:
-        # keyed by the URL fetched (a page's identity, `url`, may be its rel=canonical)
-        return {d["fetched_url"]: d for d in client[database].articles.find({}, {"_id": 0})}
-    finally:
-        client.drop_database(database)
-        client.close()
-
 
 @pytest.mark.parametrize("key", ["sitemaps", "start_urls"])
 def test_every_real_article_is_stored(sites: EvalSites, mongo_uri: str, tmp_path: Path,
@@ -61,7 +50,7 @@ def test_every_real_article_is_stored(sites: EvalSites, mongo_uri: str, tmp_path
     proc = run_crawl(mongo_uri=mongo_uri, database=database, data_dir=tmp_path,
                      settings={"NEWS_SOURCES": str(sources)}, timeout=900)
     assert proc.returncode == 0, log_of(proc)
-    stored = _stored(mongo_uri, database)
+    stored = stored_articles(mongo_uri, database)
     expected = {url: page_id for page_id, url in sites.url_of.items() if page_id not in NO_TEXT}
     missing = sorted(expected[url] for url in set(expected) - set(stored))
     assert not missing, f"{len(missing)} of {len(expected)} articles not stored: {missing}\n" \
