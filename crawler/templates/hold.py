@@ -614,26 +614,31 @@ class TemplateHold:
     async def _watch(self) -> None:
         while True:
             await asyncio.sleep(self.tick)
-            held = self.rules.held
-            shared_pages: dict[str, int] = {}
-            if self._on_tick is not None:
-                shared_pages = await self._on_tick(list(held))
-            if not held:
-                self._stalled_since = None
-                continue
-            if self._closing():
-                if self._settled():
-                    self.settle_all("crawl closing")
-                continue
-            if self.shared is not None and self._shared_quiet():
-                self.release_all("quiet", "nothing left to fetch in the shared crawl")
-                continue
-            for site, pages in shared_pages.items():
-                self.pages_counted(site, pages, "warm-up reached on the shared crawl")
-            if self.shared is None and self.ledger is not None and not self.ledger.busy:
-                self.release_all("quiet", "nothing left to fetch")
-                continue
-            self._apply(self.rules.time_out(self.clock(), self._moved_within))
+            await self.tick_once()
+
+    async def tick_once(self) -> None:
+        """What the ticker does every ``tick`` seconds: the releases that no event brings
+        (closing, quiet, a shared warm-up, the timeout)."""
+        held = self.rules.held
+        shared_pages: dict[str, int] = {}
+        if self._on_tick is not None:
+            shared_pages = await self._on_tick(list(held))
+        if not held:
+            self._stalled_since = None
+            return
+        if self._closing():
+            if self._settled():
+                self.settle_all("crawl closing")
+            return
+        if self.shared is not None and self._shared_quiet():
+            self.release_all("quiet", "nothing left to fetch in the shared crawl")
+            return
+        for site, pages in shared_pages.items():
+            self.pages_counted(site, pages, "warm-up reached on the shared crawl")
+        if self.shared is None and self.ledger is not None and not self.ledger.busy:
+            self.release_all("quiet", "nothing left to fetch")
+            return
+        self._apply(self.rules.time_out(self.clock(), self._moved_within))
 
     def _moved_within(self, site: str, seconds: float) -> bool:
         return (self.ledger is not None and self.ledger.is_pending(site)
