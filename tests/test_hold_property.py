@@ -54,7 +54,7 @@ def url(site: int, page: int) -> str:
 @st.composite
 def models(draw: st.DrawFn) -> Model:
     n_sites = draw(st.integers(1, 3))
-    sizes = [draw(st.integers(1, 7)) for _ in range(n_sites)]
+    sizes = [draw(st.integers(1, 9)) for _ in range(n_sites)]
     spot = st.integers(0, n_sites - 1).flatmap(
         lambda s: st.tuples(st.just(s), st.integers(0, sizes[s] - 1)))
     sites = []
@@ -64,6 +64,8 @@ def models(draw: st.DrawFn) -> Model:
             kind = "listing" if p == 0 else draw(st.sampled_from(KINDS))
             links = [(t[0], t[1], draw(st.booleans()) and t[0] != s)
                      for t in draw(st.lists(spot, max_size=5))] if kind == "listing" else []
+            if p == 0:  # a home page lists the site's pages, as a sitemap
+                links = [(s, q, False) for q in range(1, sizes[s])] + links
             pages.append(Page(kind, links, draw(spot)))
         sites.append(pages)
     close_at = draw(st.one_of(st.none(), st.integers(0, 60)))
