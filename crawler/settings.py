@@ -79,8 +79,9 @@ ADDONS = {
 }
 
 SPIDER_MIDDLEWARES = {
-    # the outermost: sees when the spider is done with a response (crawler/fetches.py)
-    "crawler.fetches.FetchTrackerMiddleware": 10,
+    # the outermost: the template hold, which sees when the spider is done with a response
+    # (crawler/templates/hold.py)
+    "crawler.templates.hold.TemplateHold": 10,
     # Scrapy's depth middleware, but a request found in a feed or sitemap is no hop
     "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
     "crawler.middlewares.link_depth.LinkDepthMiddleware": 900,
@@ -91,9 +92,10 @@ SPIDER_MIDDLEWARES = {
     "crawler.extensions.archive.ArchiveLocations": 950,
 }
 
-# Articles held for their site's template keep their responses counted by the scraper; past
-# this size Scrapy stops downloading. Held responses take at most NEWS_TEMPLATE_HOLD_MAX_BYTES
-# of it (Scrapy's default, 5 MB, is ten real pages).
+# The scraper's memory bound. Articles held for their site's template keep their responses
+# counted by the scraper; past this size Scrapy stops downloading. Held responses take at most
+# NEWS_TEMPLATE_HOLD_MAX_BYTES, and two thirds of it (crawler/templates/hold.py; Scrapy's
+# default, 5 MB, is ten real pages).
 SCRAPER_SLOT_MAX_ACTIVE_SIZE = 96 * 1024 * 1024  # bytes
 
 ITEM_PIPELINES = {

@@ -11,5 +11,6 @@ articles_stored = object()
 articles_replayed = object()
 
 # A request failed for good (the spider's errback ran; retries are over): handlers get
-# ``request``. Read by crawler.fetches.FetchTracker.
+# ``request``. Read by the template hold's ledger
+# (crawler/templates/hold.py): it ends the request's fetch.
 request_failed = object()

@@ -1,26 +1,14 @@
 """Strip the lines a site repeats in its articles (its template), learned from its own pages.
 
 A new site's first articles are held until its template is learned, so that even the first
-article stored is clean. A site's held articles are released as soon as
-
-- the site has ``NEWS_TEMPLATE_WARMUP`` pages counted (the warm-up is reached); or
-- nothing of the site is pending any more (no request of it scheduled, being downloaded or
-  being parsed: :class:`crawler.fetches.FetchTracker`), so its count cannot grow in this crawl;
-  in a distributed crawl, where other workers fetch the site too: the shared crawl is quiet;
-- the held articles take more than ``NEWS_TEMPLATE_HOLD_MAX_BYTES`` of responses (at most two
-  thirds of ``SCRAPER_SLOT_MAX_ACTIVE_SIZE``; the site held longest goes first), so that held
-  articles never make Scrapy stop downloading;
-- last resort, ``NEWS_TEMPLATE_HOLD_TIMEOUT``: held that long, and no fetch of the site has made
-  progress for that long either (never while the site's pages are still coming in).
-
-When the crawl closes early (Ctrl-C, SIGTERM, ``CLOSESPIDER_*``) the pages already being
-fetched or extracted are counted first (they may complete a warm-up); then a held article
-whose site's template is learned (its warm-up reached, or every page of the site seen) is
-stripped and stored, and one whose site's template is not learned yet is *not stored*
-(``DropItem``, ``news/templates/not_stored``): its URL state is not written either, so the next
-run fetches it again, and stores it clean. Nothing is ever stored with a template not learned.
-(In a distributed crawl, whose requests are acknowledged in the shared queue, closing releases
-them as before.)
+article stored is clean: the pipeline counts each article's page and asks the hold
+(:class:`crawler.templates.hold.TemplateHold`, the outermost spider middleware, found with
+``crawler.get_spider_middleware``) whether it may go now; the hold alone decides when held
+articles are released, or not stored when the crawl closes first (``DropItem``,
+``news/templates/not_stored``: their URL state is not written, so the next run fetches them
+again). Its rules and their diagram are in crawler/templates/hold.py. Nothing is ever stored
+with a template not learned. Without a crawl (a test) the pipeline makes a hold of its own,
+for which a site's pages may always come.
 
 The line counts live in a *count store* (crawler/templates/): ``LocalCounts`` (this process,
 kept in MongoDB's ``site_templates`` between runs) or, in a distributed crawl, ``SharedCounts``
@@ -31,100 +19,66 @@ sources file (``boilerplate``) are stripped as well.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import time
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from redis.exceptions import RedisError
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
 from crawler.canonical import join_paragraphs, site_of, split_paragraphs
 from crawler.database import Database, stores_articles
 from crawler.distributed import redis_url
-from crawler.fetches import FetchTracker
 from crawler.items import ArticleItem
 from crawler.templates.counts import LocalCounts, TemplateCounts
+from crawler.templates.hold import Held, TemplateHold, hold_settings
 from crawler.templates.local_store import TemplateStore
 from crawler.templates.model import SiteTemplate
 
-if TYPE_CHECKING:
-    from crawler.distributed.shared import SharedCrawl
-
 logger = logging.getLogger(__name__)
-
-_MIN_RESPONSE_SIZE = 1024  # what Scrapy's scraper counts for a response, at least
-
-
-@dataclass
-class _Held:
-    item: ArticleItem
-    future: asyncio.Future[bool]  # True: strip and store it; False: do not store it
-    size: int
 
 
 class TemplateStripPipeline:
     """``counts``: the count store; None: the one of the crawler's database, opened with the
-    spider (a local store, or the shared one when ``shared`` is given). ``fetches``: what of
-    each site is pending; None: a site's pages may always come."""
+    spider (a local store, or the shared one in a distributed crawl). ``hold``: the template
+    hold; None: the crawl's (``TemplateHold`` among the spider middlewares), or, without one,
+    a hold of the pipeline's own made with ``warmup``, ``hold_timeout``, ``hold_max_bytes``
+    and ``tick``, for which a site's pages may always come."""
 
     def __init__(self, crawler: Crawler, counts: TemplateCounts | None = None,
                  min_pages: int = 3, min_share: float = 0.1, warmup: int = 10,
                  hold_timeout: float = 60.0, hold_max_bytes: int = 64 * 1024 * 1024,
-                 tick: float = 0.5, fetches: FetchTracker | None = None,
-                 shared: SharedCrawl | None = None) -> None:
-        self.crawler = crawler  # its stats, database, spider (sources) and engine (closing)
+                 tick: float = 0.5, hold: TemplateHold | None = None,
+                 shared: bool = False) -> None:
+        self.crawler = crawler  # its stats, database and spider (sources)
         self.min_pages = min_pages
         self.min_share = min_share
         self.warmup = warmup
-        self.hold_timeout = hold_timeout
-        self.hold_max_bytes = hold_max_bytes
-        self.tick = tick
+        self._hold_args: dict[str, Any] = {"warmup": warmup, "hold_timeout": hold_timeout,
+                                           "hold_max_bytes": hold_max_bytes, "tick": tick}
+        self.hold = hold
+        self.shared = shared  # distributed: the shared count store
         self.counts: TemplateCounts = counts or LocalCounts(None, min_pages, min_share)
         self._counts_given = counts is not None
         self.sites: dict[str, SiteTemplate] = {}
         self.loading: dict[str, asyncio.Future[SiteTemplate]] = {}
-        self.held: dict[str, list[_Held]] = {}
-        self.held_since: dict[str, float] = {}  # insertion order: the site held longest first
-        self.held_bytes = 0
-        self.fetches = fetches
-        self.shared = shared  # when distributed
-        self._ticker: asyncio.Task[None] | None = None
-        self._closing_since: float | None = None  # when the crawl was seen closing
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> TemplateStripPipeline:
         settings = crawler.settings
-        fetches = FetchTracker.for_crawler(crawler)
-        shared = None
-        if redis_url(settings):
-            from crawler.distributed.shared import SharedCrawl
-
-            shared = SharedCrawl.for_crawler(crawler)
-        pipeline = cls(
+        return cls(
             crawler,
             min_pages=settings.getint("NEWS_TEMPLATE_MIN_PAGES", 3),
             min_share=settings.getfloat("NEWS_TEMPLATE_MIN_SHARE", 0.1),
-            warmup=settings.getint("NEWS_TEMPLATE_WARMUP", 10),
-            hold_timeout=settings.getfloat("NEWS_TEMPLATE_HOLD_TIMEOUT", 60.0),
-            # Held responses stay under two thirds of the scraper's budget, whatever it is
-            # set to: the rest is for the responses being parsed.
-            hold_max_bytes=min(settings.getint("NEWS_TEMPLATE_HOLD_MAX_BYTES", 64 * 1024 * 1024),
-                               settings.getint("SCRAPER_SLOT_MAX_ACTIVE_SIZE") * 2 // 3),
-            fetches=fetches,
-            shared=shared,
+            shared=bool(redis_url(settings)),
+            **hold_settings(crawler),
         )
-        fetches.on_idle(pipeline._site_idle)
-        return pipeline
 
     async def open_spider(self) -> None:
         # Without the storage pipeline no database: templates learned in this run only.
         if not self._counts_given and stores_articles(self.crawler.settings):
             db = Database.for_crawler(self.crawler).db
             store = TemplateStore(db["site_templates"])
-            if self.shared is not None:
+            if self.shared:
                 from crawler.templates.shared_counts import SharedCounts
                 from crawler.templates.shared_store import SharedTemplateStore
 
@@ -136,19 +90,49 @@ class TemplateStripPipeline:
                 self.counts = LocalCounts(store, self.min_pages, self.min_share,
                                           count=self._count)
         await self.counts.open()
-        self._ticker = asyncio.ensure_future(self._watch())
+        if self.hold is None:
+            self.hold = self._crawl_hold() or TemplateHold(self.crawler, **self._hold_args)
+        self.hold.attach(self._pages, self._tick)
+
+    def _crawl_hold(self) -> TemplateHold | None:
+        try:
+            return self.crawler.get_spider_middleware(TemplateHold)
+        except RuntimeError:  # no engine: not in a crawl
+            return None
 
     async def close_spider(self) -> None:
-        if self._ticker is not None:
-            self._ticker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._ticker
-        self.settle_all("spider closing")
+        if self.hold is not None:
+            await self.hold.close()
+            self.hold.settle_all("spider closing")
         await self.counts.close(self.sites)
+
+    @property
+    def held(self) -> dict[str, list[Held]]:
+        return self.hold.held if self.hold is not None else {}
+
+    @property
+    def held_bytes(self) -> int:
+        return self.hold.held_bytes if self.hold is not None else 0
 
     def _count(self, key: str, value: int = 1) -> None:
         if value:
             self.crawler.stats.inc_value(f"news/templates/{key}", value)
+
+    def _pages(self, site: str) -> int:
+        template = self.sites.get(site)
+        return template.pages if template is not None else 0
+
+    async def _tick(self, held: list[str]) -> dict[str, int]:
+        """The hold's tick: the count store's, and the pages of the held sites counted by all
+        workers (distributed), which the local templates take."""
+        await self.counts.tick()
+        if not held or not self.counts.shared:
+            return {}
+        counted = await self.counts.counted(held)
+        for site, pages in counted.items():
+            if site in self.sites:
+                self.sites[site].pages = max(self.sites[site].pages, pages)
+        return counted
 
     async def _template(self, site: str) -> SiteTemplate:
         """The site's template, loaded once from the store (concurrent callers wait for it)."""
@@ -166,59 +150,14 @@ class TemplateStripPipeline:
     async def process_item(self, item: ArticleItem) -> ArticleItem:
         site = site_of(item.url)
         template = await self._template(site)
-        size = self.fetches.item_bytes(item) if self.fetches is not None else 0
+        assert self.hold is not None  # opened with the spider
+        size = self.hold.item_bytes(item)
         lines = split_paragraphs(item.text or "")
         await self.counts.observe(template, lines)
-        if self.fetches is not None:
-            self.fetches.item_counted(item)
-        if template.pages >= self.warmup:
-            self.release(site, "warmup", "warm-up reached")
-            return await self._strip(item, lines)
-        if not self._may_grow(site):
-            self.release(site, "all_seen", "all its pages seen")
-            return await self._strip(item, lines)
-        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        self.held.setdefault(site, []).append(
-            _Held(item, future, max(size, _MIN_RESPONSE_SIZE)))
-        self.held_since.setdefault(site, time.monotonic())
-        self.held_bytes += max(size, _MIN_RESPONSE_SIZE)
-        self._count("held")
-        if self.shared is not None:
-            self._settle(item)
-        self._keep_within_budget()
-        if not await future:
+        if not await self.hold.wait(item, site, template.pages, size):
             raise DropItem(f"not stored: the crawl closed before the template of {site} was "
                            f"learned; fetched again next run", log_level="DEBUG")
         return await self._strip(item, lines)
-
-    def _may_grow(self, site: str) -> bool:
-        """Can the site still show pages this crawl? Always, as far as this process knows, in
-        a distributed crawl (the shared crawl's quiet decides) or without a fetch tracker."""
-        if self.fetches is None or self.counts.shared:
-            return True
-        return self.fetches.is_pending(site)
-
-    def _site_idle(self, site: str | None) -> None:
-        """The fetch tracker: nothing of ``site`` (None: of any site) is pending any more."""
-        for name in [site] if site is not None else list(self.held):
-            if name in self.held and not self._may_grow(name):
-                self.release(name, "all_seen", "all its pages seen")
-
-    def _settle(self, item: ArticleItem) -> None:
-        """A held article's request will produce nothing more: tell the other workers."""
-        qid = item.fetch.queue_id if item.fetch is not None else None
-        if isinstance(qid, int) and self.shared is not None:
-            try:
-                self.shared.settle([qid])
-            except RedisError as exc:
-                logger.warning("Held article not marked settled (%s)", type(exc).__name__)
-
-    def _keep_within_budget(self) -> None:
-        """Held articles keep their responses counted by Scrapy's scraper (past
-        SCRAPER_SLOT_MAX_ACTIVE_SIZE it stops downloading): past the budget, release the
-        sites held longest."""
-        while self.held_bytes > self.hold_max_bytes and self.held_since:
-            self.release(next(iter(self.held_since)), "budget", "held bytes over the budget")
 
     async def _strip(self, item: ArticleItem, lines: list[str]) -> ArticleItem:
         site = site_of(item.url)
@@ -252,121 +191,3 @@ class TemplateStripPipeline:
         spider = getattr(self.crawler, "spider", None)
         source = spider.source(name) if spider is not None and hasattr(spider, "source") else None
         return source.boilerplate if source is not None else ()
-
-    def release(self, site: str, key: str, why: str) -> None:
-        held = self.held.pop(site, [])
-        self.held_since.pop(site, None)
-        if not held:
-            return
-        self.held_bytes -= sum(entry.size for entry in held)
-        self._count(f"released/{key}")
-        logger.info("Site %s: releasing %d article(s) (%s; learned from %d pages)", site,
-                    len(held), why, self.sites[site].pages)
-        for entry in held:
-            if not entry.future.done():
-                entry.future.set_result(True)
-
-    def release_all(self, key: str, why: str) -> None:
-        for site in list(self.held):
-            self.release(site, key, why)
-
-    def learned(self, site: str) -> bool:
-        """Is the site's template learned: its warm-up reached, or every page of the site
-        seen in this crawl (its count cannot grow)?"""
-        template = self.sites.get(site)
-        return (template is not None and template.pages >= self.warmup) or \
-            not self._may_grow(site)
-
-    def settle_all(self, why: str) -> None:
-        """The crawl is closing: store the held articles of the sites whose template is
-        learned, and not the others (their URL state is not written: fetched again next run).
-        A distributed crawl's held articles are all released (their requests are settled in
-        the shared queue already)."""
-        if self.shared is not None:
-            self.release_all("closing", why)
-            return
-        for site in list(self.held):
-            if self.learned(site):
-                self.release(site, "closing", why)
-            else:
-                self.drop(site, why)
-
-    def drop(self, site: str, why: str) -> None:
-        """Do not store the site's held articles: its template is not learned."""
-        held = self.held.pop(site, [])
-        self.held_since.pop(site, None)
-        if not held:
-            return
-        self.held_bytes -= sum(entry.size for entry in held)
-        self._count("not_stored", len(held))
-        template = self.sites.get(site)
-        logger.info("Site %s: %d held article(s) not stored (%s before its template was "
-                    "learned: %d of %d pages); the next run fetches them again", site,
-                    len(held), why, template.pages if template is not None else 0, self.warmup)
-        for entry in held:
-            if not entry.future.done():
-                entry.future.set_result(False)
-
-    async def _watch(self) -> None:
-        while True:
-            await asyncio.sleep(self.tick)
-            await self.counts.tick()
-            if not self.held:
-                continue
-            if self._closing():
-                if self._settled():
-                    self.settle_all("crawl closing")
-                continue
-            if self.counts.shared:
-                if self._shared_quiet():
-                    self.release_all("quiet", "nothing left to fetch in the shared crawl")
-                    continue
-                for site, pages in (await self.counts.counted(list(self.held))).items():
-                    if pages >= self.warmup and site in self.held:
-                        self.sites[site].pages = max(self.sites[site].pages, pages)
-                        self.release(site, "warmup", "warm-up reached on the shared crawl")
-            elif self.fetches is not None and not self.fetches.busy:
-                self.release_all("quiet", "nothing left to fetch")
-                continue
-            self._time_out()
-
-    def _time_out(self) -> None:
-        """The last resort: held ``hold_timeout`` and no fetch of the site has moved for as
-        long (the fetch tracker missed an end, or a distributed crawl lost a worker)."""
-        now = time.monotonic()
-        for site, since in list(self.held_since.items()):
-            if now - since < self.hold_timeout:
-                continue
-            if (self.fetches is None or not self.fetches.is_pending(site)
-                    or self.fetches.idle_for(site) >= self.hold_timeout):
-                self.release(site, "timeout", "hold timeout")
-
-    def _settled(self) -> bool:
-        """Closing: have the pages already being fetched or extracted been counted (they may
-        complete a site's warm-up)? Last resort: closing for ``hold_timeout`` already."""
-        now = time.monotonic()
-        if self._closing_since is None:
-            self._closing_since = now
-        if self.fetches is None or not self.fetches.active:
-            return True
-        return now - self._closing_since >= self.hold_timeout
-
-    def _closing(self) -> bool:
-        """The crawl is shutting down (SIGTERM, CLOSESPIDER_*): it waits for the held articles.
-        The engine backs out while closing, not because its downloader or scraper is full."""
-        engine = self.crawler._engine  # None before a crawl (Scrapy reads it so too)
-        if engine is None:
-            return False
-        if not engine.running:
-            return True
-        scraper_slot = engine.scraper.slot
-        if scraper_slot is None:  # the scraper has closed
-            return True
-        return bool(engine.needs_backout() and not engine.downloader.needs_backout()
-                    and not scraper_slot.needs_backout())
-
-    def _shared_quiet(self) -> bool:
-        try:
-            return bool(self.shared is not None and self.shared.status().quiet)
-        except RedisError:
-            return False

@@ -1,4 +1,5 @@
-"""The fetch tracker's bookkeeping, driven as Scrapy drives it (the order of its signals).
+"""The template hold's ledger (crawler/templates/hold.py), driven as Scrapy drives it (the
+order of its signals).
 A real crawl through it: tests/test_crawl.py::test_a_first_crawl_of_new_sites_holds_nothing_back."""
 
 from __future__ import annotations
@@ -8,11 +9,11 @@ from typing import Any
 from scrapy import Request
 from scrapy.http import HtmlResponse
 
-from crawler.fetches import FetchTracker
+from crawler.templates.hold import Ledger
 
 
-def _tracker() -> tuple[FetchTracker, list[str | None], list[dict[str, Any]]]:
-    tracker = FetchTracker()
+def _tracker() -> tuple[Ledger, list[str | None], list[dict[str, Any]]]:
+    tracker = Ledger()
     idle: list[str | None] = []
     finished: list[dict[str, Any]] = []
     tracker.on_idle(idle.append)

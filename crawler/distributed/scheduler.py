@@ -7,9 +7,10 @@ What differs from ``scrapy_redis.scheduler.Scheduler``:
   :class:`SharedCrawl`;
 - ``close`` never flushes the shared queue; it gives this worker's unfinished requests back;
 - a tick keeps the worker's heartbeat, requeues the requests of dead workers, acknowledges
-  the requests that have left the engine (told by :class:`crawler.fetches.FetchTracker`) and,
-  when the engine has room and the shared queue has work, pops a request and hands it to the
-  engine with ``engine.crawl`` (Scrapy polls an idle scheduler only every 5 s);
+  the requests that have left the engine (told by the ledger of
+  :class:`crawler.templates.hold.TemplateHold`) and, when the shared queue has work and no
+  popped request waits for the engine, pops one and hands it to the engine with
+  ``engine.crawl`` (Scrapy polls an idle scheduler only every 5 s);
 - a request that cannot be queued because Redis is unreachable waits in a local outbox and
   is queued by the tick once Redis answers again (``news/distributed/deferred``); while
   Redis is away the worker stays open, fetches what it holds and pops nothing; what is still
@@ -38,7 +39,7 @@ from crawler.distributed.dupefilter import RunDupeFilter
 from crawler.distributed.queue import ReliableQueue
 from crawler.distributed.shared import SharedCrawl
 from crawler.distributed.tracker import AckTracker
-from crawler.fetches import FetchTracker
+from crawler.templates.hold import Ledger, TemplateHold
 
 logger = logging.getLogger(__name__)
 
@@ -69,14 +70,16 @@ class RedisScheduler(Scheduler):
         self._outbox: deque[_Deferred] = deque()
         self._ready: deque[Request] = deque()  # popped by the tick, handed to the engine
         self._redis_away = False
-        self.fetches: FetchTracker | None = None
+        self.fetches: Ledger | None = None  # the template hold's
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RedisScheduler:
         shared = SharedCrawl.for_crawler(crawler)
         scheduler = cls(shared, crawler.stats, engine_of=crawler)
-        scheduler.fetches = FetchTracker.for_crawler(crawler)
-        scheduler.fetches.on_finished(scheduler.tracker.finished)
+        hold = crawler.get_spider_middleware(TemplateHold)
+        if hold is not None and hold.ledger is not None:
+            scheduler.fetches = hold.ledger
+            scheduler.fetches.on_finished(scheduler.tracker.finished)
         crawler.signals.connect(scheduler.tracker.item_scraped, signal=signals.item_scraped)
         crawler.signals.connect(scheduler.tracker.articles_stored,
                                 signal=news_signals.articles_stored)
@@ -231,13 +234,12 @@ class RedisScheduler(Scheduler):
         self.tracker.poll()
 
     def _wake_engine(self) -> None:
-        """The engine has room and the shared queue has work: hand it a request now (an idle
-        engine would ask only at its next heartbeat, up to 5 s later)."""
-        if self.engine_of is None:
+        """The shared queue has work: hand the engine a request now (an idle engine would ask
+        only at its next heartbeat, up to 5 s later). One at a time: the next once the engine
+        has taken it (``next_request``)."""
+        if self.engine_of is None or self._ready:
             return
         engine = self.engine_of.engine
-        if not engine.running or engine.needs_backout() or self._ready:
-            return
         if len(self.queue) == 0:
             return
         request = self._pop()
