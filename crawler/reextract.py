@@ -222,7 +222,7 @@ class ReextractSpider(NewsSpider):
 
     # -- what a crawl does for a fetch, left out ---------------------------------------------
 
-    def _follows_links(self, response: Response) -> bool:
+    def follows_links(self, response: Response) -> bool:
         """An archived page's links are not crawled: only the archive is read again."""
         return False
 
@@ -238,7 +238,7 @@ class ReextractSpider(NewsSpider):
                 request.meta[key] = response.meta[key]
         return request
 
-    def _fetched(self, response: Response, kind: str) -> None:
+    def mark_fetched(self, response: Response, kind: str) -> None:
         """A page that gives no article: no URL state to write (nothing was fetched)."""
         location = response.meta.get(REPLAY_KEY)
         if not isinstance(location, Location):
