@@ -426,6 +426,7 @@ def run_reextract(source: str | None, since: str | None, dry_run: bool, override
         bootstrap_failed,
         build_settings,
         configure_logging,
+        crawl_stats,
     )
     from crawler.sources import SourcesError, load_sources
 
@@ -462,9 +463,7 @@ def run_reextract(source: str | None, since: str | None, dry_run: bool, override
     process.start()
     if failures:  # the database down, say: one line and EXIT_ERROR; a bug: its traceback
         return bootstrap_failed(crawler, failures[0])
-    # unset when the crawl did not start (Crawler.stats would raise): Scrapy's own way to ask
-    stats = crawler._stats.get_stats() if crawler._stats is not None else {}
-    reason = stats.get("finish_reason")
+    reason = crawl_stats(crawler).get("finish_reason")  # none: the crawl did not start
     if reason is None:
         logger.error("reextract did not run; see the errors above")
         return EXIT_ERROR
