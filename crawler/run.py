@@ -163,6 +163,7 @@ def crawl_stats(crawler: Crawler) -> dict[str, Any]:
 def finish_interrupted(crawler: Crawler, interrupts: Interrupts) -> None:
     """After a stop at once (the spider never closed): record the run ``interrupted`` and
     leave the database (the embedded server stops if no other process uses it)."""
+    from crawler.database import Database
     from crawler.extensions.run_record import RunRecorder
 
     try:
@@ -171,7 +172,7 @@ def finish_interrupted(crawler: Crawler, interrupts: Interrupts) -> None:
         recorder = None
     if recorder is not None:
         recorder.stopped_at_once(interrupts.received)
-    database = getattr(crawler, "_news_database", None)
+    database = Database.opened_for(crawler)
     if database is not None:
         database.close()
 
@@ -179,7 +180,9 @@ def finish_interrupted(crawler: Crawler, interrupts: Interrupts) -> None:
 def bootstrap_failed(crawler: Crawler, error: BaseException) -> int:
     """A crawl that failed to start: one line for an operator error (exit 2), a traceback for
     anything else (exit 1). The embedded database it may have started is stopped."""
-    database = getattr(crawler, "_news_database", None)
+    from crawler.database import Database
+
+    database = Database.opened_for(crawler)
     if database is not None:
         database.close()
     message = operator_error(error)
