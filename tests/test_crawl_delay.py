@@ -14,11 +14,12 @@ from typing import Any
 import pymongo
 import pytest
 from scrapy.exceptions import NotConfigured
-from scrapy.robotstxt import ProtegoRobotParser, PythonRobotParser, RobotParser
+from scrapy.robotstxt import PythonRobotParser, RobotParser
 from scrapy.utils.test import get_crawler
 
 from crawler import settings as project_settings
 from crawler.middlewares.crawl_delay import CrawlDelayMiddleware
+from crawler.middlewares.robots import RobotsTxtParser
 from tests.conftest import log_of, run_crawl
 from tests.loopback import NOT_FOUND, LoopbackServer, Reply
 
@@ -241,7 +242,7 @@ def _middleware(**settings: Any) -> CrawlDelayMiddleware:
 ])
 def test_the_delay_asked_of_our_user_agent(robots: str,
                                            expected: tuple[float, str] | None) -> None:
-    parser = ProtegoRobotParser(robots.encode(), None)
+    parser = RobotsTxtParser(robots.encode(), None)
     assert _middleware().asked_delay(parser, "example.org") == expected
 
 
