@@ -28,6 +28,7 @@ import pymongo
 from pymongo.database import Database as MongoDatabase
 from pymongo.errors import PyMongoError
 
+from crawler.crawler_scope import crawler_scoped, crawler_scoped_if_built
 from crawler.leases import Lease, Leases, alive
 
 logger = logging.getLogger(__name__)
@@ -321,17 +322,23 @@ class Database:
 
     @classmethod
     def for_crawler(cls, crawler: Any) -> Database:
-        """One shared handle per crawler, closed when the engine stops."""
-        existing = getattr(crawler, "_news_database", None)
-        if existing is not None:
-            assert isinstance(existing, Database)
-            return existing
-        database = cls.from_settings(crawler.settings)
-        crawler._news_database = database
-        from scrapy import signals
+        """One shared handle per crawler (crawler/crawler_scope.py), opened by the first
+        component that asks for it and closed when the engine stops."""
 
-        crawler.signals.connect(database.close, signal=signals.engine_stopped)
-        return database
+        def _open() -> Database:
+            from scrapy import signals
+
+            database = cls.from_settings(crawler.settings)
+            crawler.signals.connect(database.close, signal=signals.engine_stopped)
+            return database
+
+        return crawler_scoped(crawler, Database, _open)
+
+    @staticmethod
+    def opened_for(crawler: Any) -> Database | None:
+        """The crawler's handle if a component opened one (a crawl that failed to start, or
+        was stopped at once, has its database closed through it)."""
+        return crawler_scoped_if_built(crawler, Database)
 
     def check(self, consequence: str = "nothing was crawled") -> None:
         """Raise DatabaseUnavailable, naming the masked URI, when the server does not answer

@@ -222,7 +222,7 @@ class ReextractSpider(NewsSpider):
 
     # -- what a crawl does for a fetch, left out ---------------------------------------------
 
-    def _follows_links(self, response: Response) -> bool:
+    def follows_links(self, response: Response) -> bool:
         """An archived page's links are not crawled: only the archive is read again."""
         return False
 
@@ -238,7 +238,7 @@ class ReextractSpider(NewsSpider):
                 request.meta[key] = response.meta[key]
         return request
 
-    def _fetched(self, response: Response, kind: str) -> None:
+    def mark_fetched(self, response: Response, kind: str) -> None:
         """A page that gives no article: no URL state to write (nothing was fetched)."""
         location = response.meta.get(REPLAY_KEY)
         if not isinstance(location, Location):
@@ -426,6 +426,7 @@ def run_reextract(source: str | None, since: str | None, dry_run: bool, override
         bootstrap_failed,
         build_settings,
         configure_logging,
+        crawl_stats,
     )
     from crawler.sources import SourcesError, load_sources
 
@@ -462,9 +463,7 @@ def run_reextract(source: str | None, since: str | None, dry_run: bool, override
     process.start()
     if failures:  # the database down, say: one line and EXIT_ERROR; a bug: its traceback
         return bootstrap_failed(crawler, failures[0])
-    # unset when the crawl did not start (Crawler.stats would raise): Scrapy's own way to ask
-    stats = crawler._stats.get_stats() if crawler._stats is not None else {}
-    reason = stats.get("finish_reason")
+    reason = crawl_stats(crawler).get("finish_reason")  # none: the crawl did not start
     if reason is None:
         logger.error("reextract did not run; see the errors above")
         return EXIT_ERROR

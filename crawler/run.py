@@ -16,7 +16,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.settings import Settings
@@ -143,22 +143,36 @@ def _crawl(settings: Settings, source: str | None) -> int:
         return bootstrap_failed(crawler, failures[0])
     if interrupts.interrupted:
         return EXIT_INTERRUPTED
-    outcome = crawler.stats.get_value("news/run/outcome") if crawler._stats else None
+    outcome = crawl_stats(crawler).get("news/run/outcome")
     if outcome is None:  # the crawl did not start
         logger.error("The crawl did not run; see the errors above")
         return EXIT_ERROR
     return EXIT_OK if outcome == "ok" else EXIT_FAILED
 
 
+def crawl_stats(crawler: Crawler) -> dict[str, Any]:
+    """The stats of a crawl once it ran; empty for a crawler that never started (Scrapy sets
+    ``Crawler.stats`` when the crawl starts, and reading it before raises RuntimeError)."""
+    try:
+        stats = crawler.stats
+    except RuntimeError:
+        return {}
+    return dict(stats.get_stats())
+
+
 def finish_interrupted(crawler: Crawler, interrupts: Interrupts) -> None:
     """After a stop at once (the spider never closed): record the run ``interrupted`` and
     leave the database (the embedded server stops if no other process uses it)."""
+    from crawler.database import Database
     from crawler.extensions.run_record import RunRecorder
 
-    recorder = crawler.get_extension(RunRecorder) if crawler.extensions is not None else None
+    try:
+        recorder = crawler.get_extension(RunRecorder)
+    except RuntimeError:  # stopped before its extensions were built
+        recorder = None
     if recorder is not None:
         recorder.stopped_at_once(interrupts.received)
-    database = getattr(crawler, "_news_database", None)
+    database = Database.opened_for(crawler)
     if database is not None:
         database.close()
 
@@ -166,7 +180,9 @@ def finish_interrupted(crawler: Crawler, interrupts: Interrupts) -> None:
 def bootstrap_failed(crawler: Crawler, error: BaseException) -> int:
     """A crawl that failed to start: one line for an operator error (exit 2), a traceback for
     anything else (exit 1). The embedded database it may have started is stopped."""
-    database = getattr(crawler, "_news_database", None)
+    from crawler.database import Database
+
+    database = Database.opened_for(crawler)
     if database is not None:
         database.close()
     message = operator_error(error)

@@ -12,6 +12,7 @@ COMMANDS_MODULE = "crawler.commands"
 # -- politeness ------------------------------------------------------------------------------
 USER_AGENT = "newscrawl/0.1 (news ingestion crawler; +https://github.com/newscrawl/newscrawl)"
 ROBOTSTXT_OBEY = True
+ROBOTSTXT_PARSER = "crawler.middlewares.robots.RobotsTxtParser"  # Protego, and Request-rate
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 1.0  # seconds
 AUTOTHROTTLE_MAX_DELAY = 30.0  # seconds

@@ -61,6 +61,24 @@ def load_sources(path: str | Path) -> list[Source]:
     return parse_sources(raw, str(path))
 
 
+def select_sources(path: str | Path, name: str | None = None,
+                   url: str | None = None) -> list[Source]:
+    """The sources one crawl covers: with ``url`` (``-a url``), that one URL as a source of its
+    own, named ``name`` or ``adhoc``; otherwise the sources of the file at ``path``, or only
+    the one called ``name``. SourcesError names the file and the problem (no such source, a
+    bad URL, a bad file). Used by the ``news`` spider and by ``newscrawl seed``."""
+    if url is not None:  # even empty: url_list says so, not a crawl of every source
+        return [Source(name=name or "adhoc", start_urls=url_list([url], "-a url"))]
+    sources = load_sources(path)
+    if not name:
+        return sources
+    chosen = [s for s in sources if s.name == name]
+    if not chosen:
+        raise SourcesError(f"{path}: no source named {name!r} (have: "
+                           f"{', '.join(s.name for s in sources)})")
+    return chosen
+
+
 def parse_sources(raw: Any, where: str = "<sources>") -> list[Source]:
     if not isinstance(raw, dict) or not isinstance(raw.get("sources"), list):
         raise SourcesError(f"{where}: expected a mapping with a list under 'sources'")

@@ -109,3 +109,27 @@ def test_the_run_summary_reads_the_crawlers_stats(caplog: pytest.LogCaptureFixtu
         RunSummary.from_crawler(crawler).spider_closed(spider, "finished")
     assert "Run summary (finished, outcome ok):" in caplog.text
     assert "wire" in caplog.text
+
+
+def test_progress_counts_pages_in_flight_from_the_downloader_signals() -> None:
+    from scrapy import signals
+
+    from crawler.extensions.progress import request_dequeued
+
+    crawler = _crawler(NEWS_PROGRESS_INTERVAL=60)
+    progress = Progress.from_crawler(crawler)
+    spider = Spider("x")
+    requests = [Request(f"http://site.test/{n}", meta={"news_source": "site"}) for n in range(3)]
+    for request in requests:
+        crawler.signals.send_catch_log(signals.request_scheduled, request=request, spider=spider)
+    for request in requests[:2]:
+        crawler.signals.send_catch_log(request_dequeued, request=request)
+        crawler.signals.send_catch_log(signals.request_reached_downloader, request=request,
+                                       spider=spider)
+    numbers = progress.snapshot()
+    assert (numbers["done"], numbers["in_flight"], numbers["queued"]) == (0, 2, 1)
+    crawler.signals.send_catch_log(signals.request_left_downloader, request=requests[0],
+                                   spider=spider)
+    numbers = progress.snapshot()
+    assert (numbers["done"], numbers["in_flight"], numbers["queued"]) == (1, 1, 1)
+    assert numbers["stragglers"] == [("site", 2)]

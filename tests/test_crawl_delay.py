@@ -14,11 +14,13 @@ from typing import Any
 import pymongo
 import pytest
 from scrapy.exceptions import NotConfigured
-from scrapy.robotstxt import ProtegoRobotParser, PythonRobotParser, RobotParser
+from scrapy.http import Request
+from scrapy.robotstxt import PythonRobotParser, RobotParser
 from scrapy.utils.test import get_crawler
 
 from crawler import settings as project_settings
 from crawler.middlewares.crawl_delay import CrawlDelayMiddleware
+from crawler.middlewares.robots import RobotsTxtParser
 from tests.conftest import log_of, run_crawl
 from tests.loopback import NOT_FOUND, LoopbackServer, Reply
 
@@ -241,7 +243,7 @@ def _middleware(**settings: Any) -> CrawlDelayMiddleware:
 ])
 def test_the_delay_asked_of_our_user_agent(robots: str,
                                            expected: tuple[float, str] | None) -> None:
-    parser = ProtegoRobotParser(robots.encode(), None)
+    parser = RobotsTxtParser(robots.encode(), None)
     assert _middleware().asked_delay(parser, "example.org") == expected
 
 
@@ -283,3 +285,43 @@ def test_the_project_settings_enable_it() -> None:
     assert project_settings.DOWNLOADER_MIDDLEWARES[
         "crawler.middlewares.crawl_delay.CrawlDelayMiddleware"] > 100  # after robots.txt
     assert project_settings.NEWS_MAX_CRAWL_DELAY == 30.0
+
+
+def test_one_request_of_a_host_at_a_time_the_delay_after_the_one_before() -> None:
+    """The pacing itself, without a crawl: a request that never reached the downloader
+    (refused on its way: process_exception) frees its host as a downloaded one does."""
+    import asyncio
+
+    from scrapy import signals
+    from scrapy.exceptions import IgnoreRequest
+
+    middleware = _middleware()
+    robots = Request("http://paced.test/robots.txt")
+    middleware.robots_parsed(RobotsTxtParser(b"User-agent: *\nCrawl-delay: 0.2\n"), robots)
+    first, second = Request("http://paced.test/a"), Request("http://paced.test/b")
+    other = Request("http://other.test/a")
+    started: dict[str, float] = {}
+
+    async def send(request: Request) -> None:
+        await middleware.process_request(request)
+        started[request.url] = time.monotonic()
+
+    async def crawl() -> float:
+        begin = time.monotonic()
+        await send(other)  # a host that asks nothing waits for nothing
+        assert started[other.url] - begin < 0.05
+        waiting = asyncio.ensure_future(send(second))
+        await send(first)  # 0.2 s after robots.txt
+        await asyncio.sleep(0.3)
+        assert second.url not in started  # the first one is still being downloaded
+        ended = time.monotonic()
+        middleware.process_exception(first, IgnoreRequest())
+        await waiting
+        middleware.crawler.signals.send_catch_log(signals.request_left_downloader,
+                                                  request=second, spider=None)
+        return ended
+
+    ended = asyncio.run(crawl())
+    assert started[first.url] - started[other.url] >= 0.2 - TOLERANCE
+    assert started[second.url] - ended >= 0.2 - TOLERANCE
+    assert middleware.paces["paced.test"].holder is None

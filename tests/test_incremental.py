@@ -14,7 +14,7 @@ from scrapy.settings import Settings
 from scrapy.utils.test import get_crawler
 
 from crawler import signals as news_signals
-from crawler.database import stores_articles
+from crawler.database import Database, stores_articles
 from crawler.middlewares.incremental import IncrementalStateMiddleware
 from crawler.spiders.news import NewsSpider
 from crawler.url_state import KIND_ARTICLE, KIND_PAGE, KIND_UNCHANGED, UrlStateStore
@@ -33,7 +33,7 @@ def built(mongo_uri: str, mongo_db: Any) -> Iterator[tuple[IncrementalStateMiddl
     middleware = IncrementalStateMiddleware.from_crawler(crawler)
     asyncio.run(middleware.spider_opened(NewsSpider()))
     yield middleware, crawler
-    crawler._news_database.close()
+    Database.for_crawler(crawler).close()
 
 
 def _state(url: str, **fields: Any) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from scrapy.utils.test import get_crawler
 
 from crawler.clock import Clock, parse_now
 from crawler.config import ConfigError, check_settings
+from crawler.database import Database
 from crawler.middlewares.incremental import IncrementalStateMiddleware
 from crawler.spiders.news import NewsSpider
 from crawler.storage.article_store import ArticleStore
@@ -82,7 +83,7 @@ def built(mongo_uri: str, mongo_db: Any) -> Iterator[tuple[IncrementalStateMiddl
     middleware = IncrementalStateMiddleware.from_crawler(crawler)
     asyncio.run(middleware.spider_opened(NewsSpider()))
     yield middleware, crawler
-    crawler._news_database.close()
+    Database.for_crawler(crawler).close()
 
 
 async def _through(middleware: IncrementalStateMiddleware, response: Response,

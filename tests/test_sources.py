@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.sources import SourcesError, load_sources
+from crawler.sources import SourcesError, load_sources, select_sources
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -65,3 +65,19 @@ def test_malformed_file_names_file_entry_and_problem(tmp_path: Path, text: str,
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(SourcesError, match="file not found"):
         load_sources(tmp_path / "nope.yaml")
+
+
+def test_select_sources_one_of_the_file_or_an_adhoc_url(tmp_path: Path) -> None:
+    path = _write(tmp_path, "sources:\n"
+                  "  - name: alpha\n    feeds: [https://alpha.example/rss.xml]\n"
+                  "  - name: beta\n    feeds: [https://beta.example/rss.xml]\n")
+    assert [s.name for s in select_sources(path)] == ["alpha", "beta"]
+    assert [s.name for s in select_sources(path, name="beta")] == ["beta"]
+    with pytest.raises(SourcesError, match=r"no source named 'gamma' \(have: alpha, beta\)"):
+        select_sources(path, name="gamma")
+    # -a url: the file is not read at all
+    adhoc = select_sources(tmp_path / "missing.yaml", url="https://news.example/feed")
+    assert [(s.name, s.start_urls) for s in adhoc] == [("adhoc", ("https://news.example/feed",))]
+    assert select_sources(path, name="mine", url="https://news.example/")[0].name == "mine"
+    with pytest.raises(SourcesError, match="-a url"):
+        select_sources(path, url="")

@@ -8,7 +8,10 @@ import asyncio
 import logging
 from typing import Any
 
+from scrapy import signals
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
+from scrapy.crawler import Crawler
+from scrapy.extensions.feedexport import FeedExporter
 
 from crawler.config import ConfigError
 from crawler.interrupt import EXIT_INTERRUPTED, Interrupts
@@ -29,7 +32,8 @@ class Command(ScrapyCrawlCommand):
             logger.error("%s", exc)
             self.exitcode = EXIT_ERROR
             return
-        crawler = self._create_crawler(args[0])
+        crawler = self.crawler_process.create_crawler(args[0])
+        crawler.signals.connect(_warn_if_feeds_unused, signal=signals.engine_started)
         task: Any = self.crawler_process.crawl(crawler, **opts.spargs)
         interrupts = Interrupts(self.crawler_process, [crawler])
         interrupts.install()
@@ -43,6 +47,13 @@ class Command(ScrapyCrawlCommand):
             self.exitcode = 1
         elif interrupts.interrupted:
             self.exitcode = EXIT_INTERRUPTED
+
+
+def _warn_if_feeds_unused(sender: Crawler) -> None:
+    """What Scrapy's own ``crawl`` command says of ``-o`` without its feed exporter."""
+    if sender.settings.getdict("FEEDS") and sender.get_extension(FeedExporter) is None:
+        logger.warning("The FeedExporter extension is not enabled, so no item will be "
+                       "exported to the configured feeds (FEEDS, -o, -O).")
 
 
 def _failure(task: Any) -> BaseException | None:

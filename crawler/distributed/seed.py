@@ -28,7 +28,7 @@ from crawler.run import (
     check,
     configure_logging,
 )
-from crawler.sources import SourcesError
+from crawler.sources import SourcesError, select_sources
 from crawler.spiders.news import NewsSpider
 
 logger = logging.getLogger(__name__)
@@ -43,12 +43,13 @@ def seed(source: str | None, sources: str | None, overrides: list[str],
         logger.error("newscrawl seed needs NEWS_REDIS_URL (or the environment variable "
                      "REDIS_URL): see docs/distributed.md")
         return EXIT_ERROR
-    spider = NewsSpider(source=source)
     try:
-        spider.sources = spider._select_sources(settings.get("NEWS_SOURCES"))
+        chosen = select_sources(settings.get("NEWS_SOURCES"), name=source)
     except SourcesError as exc:
         logger.error("%s", exc)
         return EXIT_ERROR
+    spider = NewsSpider(source=source)  # its start requests, as a crawl makes them
+    spider.sources = chosen
     requests = asyncio.run(_collect(spider))
     shared = SharedCrawl.from_settings(settings, worker=f"seeder:{new_worker_id()}")
     try:

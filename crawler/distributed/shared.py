@@ -28,6 +28,7 @@ from typing import Any, cast
 
 import redis
 
+from crawler.crawler_scope import crawler_scoped
 from crawler.distributed import redis_url
 
 logger = logging.getLogger(__name__)
@@ -198,14 +199,9 @@ class SharedCrawl:
 
     @classmethod
     def for_crawler(cls, crawler: Any) -> SharedCrawl:
-        """One handle per crawler, shared by the scheduler, the extensions and the pipelines."""
-        existing = getattr(crawler, "_news_shared", None)
-        if existing is not None:
-            assert isinstance(existing, SharedCrawl)
-            return existing
-        shared = cls.from_settings(crawler.settings)
-        crawler._news_shared = shared
-        return shared
+        """One handle per crawler, shared by the scheduler, the extensions and the pipelines
+        (crawler/crawler_scope.py)."""
+        return crawler_scoped(crawler, SharedCrawl, lambda: cls.from_settings(crawler.settings))
 
     # -- the queue ---------------------------------------------------------------------------
 

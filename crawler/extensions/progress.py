@@ -5,7 +5,9 @@ LogStats line (docs/cron.md, "Progress")::
     stored (40 new, 5 updated); 38 pages/min now, 30 pages/min overall; stragglers: harbour 50 left,
     courrier 10 left
 
-A page is *known* once it is queued; *done* once it left the downloader's hands. The
+A page is *known* once it is queued; *in flight* from when it reaches the downloader's slot
+until its download ended (Scrapy's public ``request_reached_downloader`` and
+``request_left_downloader`` signals); *done* once it left the queue and is not in flight. The
 stragglers are the sources with the most pages still queued or in flight. A last line, with
 ``Progress (final)``, is logged when the crawl closes.
 """
@@ -49,11 +51,12 @@ class ProgressMiddleware:
 
 class Progress:
     def __init__(self, crawler: Crawler, interval: float) -> None:
-        self.crawler = crawler  # its stats, and its engine's downloader (pages in flight)
+        self.crawler = crawler  # its stats
         self.interval = interval
         self.scheduled: Counter[str] = Counter()  # per source: requests queued
         self.dropped: Counter[str] = Counter()  # ... refused by the scheduler (duplicates)
         self.started: Counter[str] = Counter()  # ... taken from the queue to be downloaded
+        self.downloading: set[Request] = set()  # in the downloader's slots, not yet downloaded
         self.opened_at = time.monotonic()
         self.last_at = self.opened_at
         self.last_done = 0
@@ -70,6 +73,10 @@ class Progress:
         crawler.signals.connect(progress.request_scheduled, signal=signals.request_scheduled)
         crawler.signals.connect(progress.request_dropped, signal=signals.request_dropped)
         crawler.signals.connect(progress.request_left_queue, signal=request_dequeued)
+        crawler.signals.connect(progress.request_reached_downloader,
+                                signal=signals.request_reached_downloader)
+        crawler.signals.connect(progress.request_left_downloader,
+                                signal=signals.request_left_downloader)
         return progress
 
     @staticmethod
@@ -89,6 +96,12 @@ class Progress:
         if (source := self._source(request)) is not None:
             self.started[source] += 1
 
+    def request_reached_downloader(self, request: Request) -> None:
+        self.downloading.add(request)
+
+    def request_left_downloader(self, request: Request) -> None:
+        self.downloading.discard(request)
+
     def spider_opened(self, spider: Spider) -> None:
         self.opened_at = self.last_at = time.monotonic()
         self.task = create_looping_call(self.log)
@@ -101,7 +114,7 @@ class Progress:
 
     def _in_flight(self) -> Counter[str]:
         flying: Counter[str] = Counter()
-        for request in list(self.crawler.engine.downloader.active):
+        for request in self.downloading:
             if (source := self._source(request)) is not None:
                 flying[source] += 1
         return flying

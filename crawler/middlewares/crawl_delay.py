@@ -1,29 +1,32 @@
 """Apply the ``Crawl-delay`` (and ``Request-rate``) a site's robots.txt asks of us.
 
 Scrapy's RobotsTxtMiddleware fetches and parses each site's robots.txt but only uses it to
-allow or forbid URLs. This component listens to Scrapy's ``robots_parsed`` signal, which the
+allow or forbid URLs. This middleware listens to Scrapy's ``robots_parsed`` signal, which the
 robots middleware sends once per site (host and port) before it lets the first request
 of that site through, and asks the parser (``RobotParser.crawl_delay``, Scrapy >= 2.18) for the
 delay of the group that matches our ``ROBOTSTXT_USER_AGENT`` or ``USER_AGENT`` (a group naming
-``newscrawl`` wins over ``*``). With Scrapy's default Protego parser, a ``Request-rate: n/Ts``
-of that group is honoured too, as T/n seconds between requests; the larger of the two wins.
+``newscrawl`` wins over ``*``). With our ``ROBOTSTXT_PARSER`` (crawler/middlewares/robots.py,
+Protego as Scrapy's default), a ``Request-rate: n/Ts`` of that group is honoured too, as T/n
+seconds between requests; the larger of the two wins.
 
-The delay goes to the site's download slot (``Downloader.get_slot_key``: the host name):
+The delay is kept here, per host name (http and https of one host share it: the slowest one
+wins), and applied by this downloader middleware itself, through Scrapy's public interfaces
+only (it runs after the robots middleware, so a site's first page waits for its robots.txt):
 
-- the live slot gets ``delay`` = the crawl delay (or more, if it already waits longer),
-  ``concurrency`` = 1 (one request at a time: "one request per N seconds") and no jitter
-  (``DOWNLOAD_DELAY_JITTER`` would otherwise make half of the waits shorter than asked);
-- the same values go into the downloader's per-slot settings (what ``DOWNLOAD_SLOTS`` sets),
-  so a slot that Scrapy drops after a minute of idleness comes back with them.
+- one request of the host at a time: ``process_request`` (a coroutine) holds the next one
+  until the one before has left the downloader (Scrapy's ``request_left_downloader`` signal;
+  or came back through this middleware without reaching it);
+- the next one starts no sooner than the crawl delay after the one before *ended* (its
+  download over): consecutive requests are at least the delay apart whatever the download
+  slot did meanwhile, a slow answer included (and robots.txt counts as the first request);
+- the waiting requests of a host go in the order they came.
 
-Scrapy's downloader waits at least ``slot.delay`` between the starts of two downloads of a
-slot. AutoThrottle (enabled in crawler/settings.py) sets ``slot.delay`` after every response,
-bounded below only by the global ``DOWNLOAD_DELAY``, and so would soon go under the crawl
-delay. After AutoThrottle's adjustment, on the same ``response_downloaded`` signal, this
-component raises the slot's delay back to the crawl delay: AutoThrottle may slow a site down
-further, never below what it asks. Receivers of a signal are called in the order they were
-connected; extensions (AutoThrottle) are built before the engine, downloader middlewares with
-the engine, which is why this is a downloader middleware (it has no ``process_*`` method).
+Scrapy's own download slot still applies its delay (``DOWNLOAD_DELAY``, AutoThrottle) on top:
+AutoThrottle may slow a site down further, never below what it asks. Scrapy offers no public
+way to set one download slot's delay or concurrency once the crawl runs (``DOWNLOAD_SLOTS`` is
+read when it starts; Crawl-delay in Scrapy itself: https://github.com/scrapy/scrapy/issues/892),
+so the wait is here rather than in the slot. While a request waits here it counts towards
+``CONCURRENT_REQUESTS``, as one waiting in a slot's queue does.
 
 A delay above ``NEWS_MAX_CRAWL_DELAY`` (``Crawl-delay: 86400``) is capped to it, with a warning;
 ``NEWS_MAX_CRAWL_DELAY = 0`` turns the component off. Syntactically bad values
@@ -39,13 +42,16 @@ Each crawl process applies the delay to its own requests: with several distribut
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
-from typing import Any
+import time
+from dataclasses import dataclass, field
 
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
+from scrapy.http import Response
 from scrapy.robotstxt import RobotParser
 from scrapy.utils.httpobj import urlparse_cached
 
@@ -54,10 +60,12 @@ logger = logging.getLogger(__name__)
 
 class CrawlDelayMiddleware:
     def __init__(self, crawler: Crawler, user_agent: str, max_delay: float = 30.0) -> None:
-        self.crawler = crawler  # its engine's downloader holds the slots
+        self.crawler = crawler  # its stats
         self.user_agent = user_agent
         self.max_delay = max_delay
-        self.floors: dict[str, float] = {}  # download slot key -> seconds between requests
+        self.paces: dict[str, _Pace] = {}  # host name -> its delay and turns
+        # a request that never left the downloader stops holding its host back after this
+        self.stuck_after = 2 * crawler.settings.getfloat("DOWNLOAD_TIMEOUT", 180.0) + 60.0
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CrawlDelayMiddleware:
@@ -70,8 +78,8 @@ class CrawlDelayMiddleware:
         user_agent = settings.get("ROBOTSTXT_USER_AGENT") or settings.get("USER_AGENT") or ""
         middleware = cls(crawler, str(user_agent), max_delay)
         crawler.signals.connect(middleware.robots_parsed, signal=signals.robots_parsed)
-        crawler.signals.connect(middleware.response_downloaded,
-                                signal=signals.response_downloaded)
+        crawler.signals.connect(middleware.request_left_downloader,
+                                signal=signals.request_left_downloader)
         return middleware
 
     # -- what the site asks ------------------------------------------------------------------
@@ -114,44 +122,79 @@ class CrawlDelayMiddleware:
         self._count("crawl_delay")
         if directive.startswith("Request-rate"):
             self._count("request_rate")
-        downloader = self.crawler.engine.downloader
-        key = downloader.get_slot_key(request)
-        # Several sites (http and https of one host) may share a slot: the slowest one wins.
-        floor = max(delay, self.floors.get(key, 0.0))
-        self.floors[key] = floor
-        configured = dict(downloader.per_slot_settings.get(key, {}))
-        configured.update(delay=max(floor, float(configured.get("delay", 0.0))),
-                          concurrency=1, jitter=0.0)
-        downloader.per_slot_settings[key] = configured
-        slot = downloader.slots.get(key)
-        if slot is not None:
-            slot.delay = max(slot.delay, floor)
-            slot.concurrency = 1
-            slot.jitter = 0.0
+        host = _host(request)
+        pace = self.paces.get(host)
+        if pace is None:
+            # its robots.txt has just been answered: the first page waits the delay from now
+            self.paces[host] = _Pace(delay, free_at=time.monotonic() + delay)
+        else:  # several sites (http and https of one host) share it: the slowest one wins
+            pace.delay = max(pace.delay, delay)
 
-    def response_downloaded(self, request: Request) -> None:
-        """Undo an AutoThrottle adjustment that went below the crawl delay (see the module
-        doc: this runs after AutoThrottle's receiver of the same signal)."""
-        if not self.floors:
+    def request_left_downloader(self, request: Request) -> None:
+        self._release(request)
+
+    # -- the downloader middleware -------------------------------------------------------
+
+    async def process_request(self, request: Request) -> None:
+        """Hold a request of a host with a crawl delay until its turn (see the module doc)."""
+        pace = self.paces.get(_host(request)) if self.paces else None
+        if pace is None:
             return
-        key = request.meta.get("download_slot")
-        if not isinstance(key, str) or key not in self.floors:
+        async with pace.turn:  # FIFO: one request of the host past this point at a time
+            while pace.holder is not None:  # the one before is still being downloaded
+                pace.idle.clear()
+                try:
+                    await asyncio.wait_for(pace.idle.wait(), timeout=self.stuck_after)
+                except TimeoutError:
+                    logger.debug("%s never left the downloader: %s no longer waits for it",
+                                 pace.holder, request)
+                    self._release(pace.holder)
+            wait = pace.free_at - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            pace.holder = request
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        self._release(request)  # already done when it was downloaded; not when cached, say
+        return response
+
+    def process_exception(self, request: Request, exception: Exception) -> None:
+        self._release(request)  # refused on its way (IgnoreRequest), or its download failed
+
+    # -- helpers -------------------------------------------------------------------------
+
+    def _release(self, request: Request) -> None:
+        pace = self.paces.get(_host(request)) if self.paces else None
+        if pace is None or pace.holder is not request:
             return
-        floor = self.floors[key]
-        slot = self.crawler.engine.downloader.slots.get(key)
-        if slot is not None and slot.delay < floor:
-            slot.delay = floor
+        pace.holder = None
+        pace.free_at = time.monotonic() + pace.delay
+        pace.idle.set()
 
     def _count(self, event: str) -> None:
         self.crawler.stats.inc_value(f"news/politeness/{event}")
 
 
+@dataclass
+class _Pace:
+    """A host with a crawl delay: its delay, and the turns of its requests."""
+
+    delay: float  # seconds from the end of one request to the start of the next
+    free_at: float = 0.0  # time.monotonic() from which the next request may start
+    holder: Request | None = None  # the request being downloaded
+    turn: asyncio.Lock = field(default_factory=asyncio.Lock)
+    idle: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+def _host(request: Request) -> str:
+    return urlparse_cached(request).hostname or ""
+
+
 def _request_rate(parser: RobotParser, user_agent: str) -> tuple[int, float] | None:
-    """``Request-rate`` of the group for ``user_agent`` as (requests, seconds), read from the
-    parsing library behind Scrapy's parser (``.rp``: Protego and the standard library's
-    RobotFileParser both offer ``request_rate``); None when absent, unusable or unsupported."""
-    backend: Any = getattr(parser, "rp", None)
-    method = getattr(backend, "request_rate", None)
+    """``Request-rate`` of the group for ``user_agent`` as (requests, seconds), from a parser
+    that tells it (``RobotsTxtParser.request_rate``, crawler/middlewares/robots.py); None when
+    absent, unusable or unsupported (Scrapy's own parsers do not tell it)."""
+    method = getattr(parser, "request_rate", None)
     if not callable(method):
         return None
     try:
@@ -159,8 +202,9 @@ def _request_rate(parser: RobotParser, user_agent: str) -> tuple[int, float] | N
     except Exception:  # a parsing library's bug must not stop the crawl of the site
         logger.debug("Request-rate of %r not readable", user_agent, exc_info=True)
         return None
-    requests = getattr(rate, "requests", None)
-    seconds = getattr(rate, "seconds", None)
+    if not isinstance(rate, tuple) or len(rate) != 2:
+        return None
+    requests, seconds = rate
     if not isinstance(requests, int) or not isinstance(seconds, int | float):
         return None
     if requests <= 0 or not (math.isfinite(seconds) and seconds > 0):

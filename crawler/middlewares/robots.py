@@ -6,17 +6,25 @@ the retry middleware's ``Gave up retrying <GET .../robots.txt>``; then it crawls
 robots.txt allowed everything. This one logs a single WARNING per site instead, saying so, and
 counts it in ``news/politeness/robots_errors``; the page requests of the site are fetched (and
 fail, or not) and counted as usual. Enabled in place of Scrapy's in ``DOWNLOADER_MIDDLEWARES``.
+
+``RobotsTxtParser`` (``ROBOTSTXT_PARSER``) is Scrapy's Protego parser that also tells the
+``Request-rate`` a robots.txt asks.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, Self
 
+from protego import Protego
+from scrapy import Spider
+from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware as ScrapyRobotsTxt
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request
+from scrapy.robotstxt import RobotParser, decode_robotstxt
 from scrapy.utils.httpobj import urlparse_cached
+from scrapy.utils.python import to_unicode
 
 logger = logging.getLogger(__name__)
 
@@ -61,3 +69,31 @@ class RobotsTxtMiddleware(ScrapyRobotsTxt):
                            "allowed everything (%s)", netloc, type(exc).__name__,
                            str(exc).rstrip("."), STAT_ERRORS)
         super()._robots_error(exc, netloc)
+
+
+class RobotsTxtParser(RobotParser):
+    """Scrapy's default robots.txt parser (Protego, the same decoding and answers), which also
+    tells a group's ``Request-rate`` (crawler/middlewares/crawl_delay.py). Scrapy's
+    ``RobotParser`` interface offers ``allowed`` and ``crawl_delay`` only, and its parsers keep
+    the parsing library in an undocumented attribute; this one, our ``ROBOTSTXT_PARSER``, holds
+    its own Protego."""
+
+    def __init__(self, robotstxt_body: bytes, spider: Spider | None = None) -> None:
+        self.protego = Protego.parse(decode_robotstxt(robotstxt_body, spider))
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, robotstxt_body: bytes) -> Self:
+        return cls(robotstxt_body, crawler.spider if crawler else None)
+
+    def allowed(self, url: str | bytes, user_agent: str | bytes) -> bool:
+        return bool(self.protego.can_fetch(to_unicode(url), to_unicode(user_agent)))
+
+    def crawl_delay(self, user_agent: str | bytes) -> float | None:
+        delay = self.protego.crawl_delay(to_unicode(user_agent))
+        return None if delay is None else float(delay)
+
+    def request_rate(self, user_agent: str | bytes) -> tuple[int, float] | None:
+        """``Request-rate`` of the group for ``user_agent`` as (requests, seconds); None when
+        absent."""
+        rate = self.protego.request_rate(to_unicode(user_agent))
+        return None if rate is None else (int(rate.requests), float(rate.seconds))

@@ -41,7 +41,7 @@ from crawler.extraction.pool import ExtractionPool
 from crawler.items import ArticleItem, Fetch
 from crawler.layouts.extractor import LayoutExtractor
 from crawler.layouts.task import FAST, LayoutReport
-from crawler.sources import Source, SourcesError, load_sources, url_list
+from crawler.sources import Source, select_sources
 from crawler.url_state import (
     GONE_STATUSES,
     KIND_GONE,
@@ -93,23 +93,11 @@ class NewsSpider(scrapy.Spider):
             min_words=settings.getint("NEWS_MIN_WORDS", 80),
             timeout=settings.getfloat("NEWS_EXTRACT_TIMEOUT", 30.0),
         )
-        spider.sources = spider._select_sources(settings.get("NEWS_SOURCES", "sources.yaml"))
+        spider.sources = select_sources(settings.get("NEWS_SOURCES", "sources.yaml"),
+                                        name=spider.source_name, url=spider.url)
         spider.layouts = LayoutExtractor.from_crawler(crawler, spider.extractor)
         crawler.signals.connect(spider._close_pool, signal=scrapy.signals.spider_closed)
         return spider
-
-    def _select_sources(self, path: str) -> list[Source]:
-        if self.url is not None:  # even empty: url_list says so, not a crawl of every source
-            name = self.source_name or "adhoc"
-            return [Source(name=name, start_urls=url_list([self.url], "-a url"))]
-        sources = load_sources(path)
-        if self.source_name:
-            chosen = [s for s in sources if s.name == self.source_name]
-            if not chosen:
-                raise SourcesError(f"{path}: no source named {self.source_name!r} (have: "
-                                   f"{', '.join(s.name for s in sources)})")
-            return chosen
-        return sources
 
     def _close_pool(self) -> None:
         self.extractor.close()
@@ -296,7 +284,7 @@ class NewsSpider(scrapy.Spider):
         source = response.meta.get("news_source")
         if response.status == 304:
             self._count_source(source, "not_modified")
-            self._fetched(response, kind=KIND_UNCHANGED)  # a section page stays a page
+            self.mark_fetched(response, kind=KIND_UNCHANGED)  # a section page stays a page
             return
         if not isinstance(response, TextResponse):
             self._count("news/page/not_text")
@@ -310,7 +298,7 @@ class NewsSpider(scrapy.Spider):
         if self._source_renders(source) and self._may_render(response):
             yield self._render_request(response)  # a start page of a source that renders
             return
-        if self._follows_links(response):
+        if self.follows_links(response):
             async for request in self._follow_links(response):
                 yield request
         html = response.text
@@ -341,24 +329,30 @@ class NewsSpider(scrapy.Spider):
             self._count("news/page/not_article")
             self._count_source(source, "rejected")
             self._count_source(source, f"refused_{refusal_kind(result.page_kind)}")
-            self._fetched(response, kind=KIND_PAGE)
+            self.mark_fetched(response, kind=KIND_PAGE)
             logger.info("Not an article (%s): %s", result.page_kind, response.url)
             return
         if isinstance(result.layout, LayoutReport) and result.layout.path == FAST:
             self._count_source(source, "fast")  # through its site's learned layout
         yield self._item(response, result.item)
 
-    def _fetched(self, response: Response, kind: str) -> None:
-        """Mark a fetch that yields no article to store (``news_fetched``: a 304, which keeps
-        the URL's kind, a page that is not an article, or a page gone: 404, 410), for
-        crawler/middlewares/incremental.py to keep its state."""
+    def mark_fetched(self, response: Response, kind: str) -> None:
+        """Hook: a fetch that yields no article to store (``kind``: ``KIND_UNCHANGED`` for a
+        304, which keeps the URL's kind, ``KIND_PAGE`` for a page that is not an article,
+        ``KIND_GONE`` for a page gone: 404, 410).
+
+        The crawl marks the response (``news_fetched`` meta) for
+        crawler/middlewares/incremental.py to keep its URL state; a subclass that fetches
+        nothing (``ReextractSpider``) overrides it."""
         response.meta["news_fetched"] = kind
 
-    def _follows_links(self, response: Response) -> bool:
-        """Whether the page's links are followed: not when a feed or sitemap listed the page
-        (``news_via``), nor when it is at ``DEPTH_LIMIT`` (its links, one hop further, would be
-        dropped by the depth middleware, crawler/middlewares/link_depth.py, after their URL
-        state was read for nothing)."""
+    def follows_links(self, response: Response) -> bool:
+        """Hook: whether the links of the HTML page ``response`` are followed (a subclass
+        that must not crawl further, ``ReextractSpider``, overrides it).
+
+        Not when a feed or sitemap listed the page (``news_via``), nor when it is at
+        ``DEPTH_LIMIT`` (its links, one hop further, would be dropped by the depth middleware,
+        crawler/middlewares/link_depth.py, after their URL state was read for nothing)."""
         if response.meta.get("news_via") or response.meta.get(AGAIN_KEY):
             return False  # listed by a feed or sitemap; or followed when fetched without browser
         return not self.depth_limit or int(response.meta.get("depth", 0)) < self.depth_limit
@@ -454,7 +448,7 @@ class NewsSpider(scrapy.Spider):
                            url, status, source or "adhoc")
             if status in GONE_STATUSES and request is not None and \
                     request.callback == self.parse_page:
-                self._fetched(failure.value.response, kind=KIND_GONE)  # gone_at, no recrawl
+                self.mark_fetched(failure.value.response, kind=KIND_GONE)  # gone_at, no recrawl
             return
         if failure.check(IgnoreRequest):
             self._count("news/fetch/ignored")
