@@ -40,6 +40,7 @@ from scrapy.settings import BaseSettings
 from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
 from scrapy_playwright.page import PageMethod
 
+from crawler.defaults import news_bool, news_float, news_int
 from crawler.middlewares.url_guard import parse_networks, url_refusal
 
 logger = logging.getLogger(__name__)
@@ -74,7 +75,7 @@ class BrowserAddon:
     (each at add-on priority: a ``-s PLAYWRIGHT_...`` of the command line wins)."""
 
     def update_settings(self, settings: BaseSettings) -> None:
-        if not settings.getbool("NEWS_BROWSER", True):
+        if not news_bool(settings, "NEWS_BROWSER"):
             return
         handlers = dict(settings.getdict("DOWNLOAD_HANDLERS"))
         for scheme in ("http", "https"):
@@ -87,7 +88,7 @@ class BrowserAddon:
             "PLAYWRIGHT_LAUNCH_OPTIONS": {"executable_path": executable(settings),
                                           "headless": True, "args": args},
             "PLAYWRIGHT_MAX_CONTEXTS": 1,
-            "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT": max(settings.getint("NEWS_BROWSER_PAGES", 2), 1),
+            "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT": max(news_int(settings, "NEWS_BROWSER_PAGES"), 1),
             "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": timeout_ms,
         }.items():
             settings.set(name, value, PRIORITY)
@@ -95,7 +96,7 @@ class BrowserAddon:
 
 def browser_timeout(settings: BaseSettings) -> float:
     """NEWS_BROWSER_TIMEOUT in seconds (at least one)."""
-    return max(settings.getfloat("NEWS_BROWSER_TIMEOUT", 30.0), 1.0)
+    return max(news_float(settings, "NEWS_BROWSER_TIMEOUT"), 1.0)
 
 
 async def settle(page: Page, timeout_ms: float) -> None:

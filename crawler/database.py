@@ -29,6 +29,7 @@ from pymongo.database import Database as MongoDatabase
 from pymongo.errors import PyMongoError
 
 from crawler.crawler_scope import crawler_scoped, crawler_scoped_if_built
+from crawler.defaults import news_float, news_get
 from crawler.leases import Lease, Leases, alive
 
 logger = logging.getLogger(__name__)
@@ -317,8 +318,8 @@ class Database:
     def from_settings(cls, settings: Any) -> Database:
         return cls(configured_uri(settings.get("MONGO_URI")),
                    name=settings.get("MONGO_DATABASE", "news"),
-                   data_dir=settings.get("NEWS_DATA_DIR", "data"),
-                   timeout_ms=int(settings.getfloat("NEWS_MONGO_TIMEOUT", 5.0) * 1000))
+                   data_dir=news_get(settings, "NEWS_DATA_DIR"),
+                   timeout_ms=int(news_float(settings, "NEWS_MONGO_TIMEOUT") * 1000))
 
     @classmethod
     def for_crawler(cls, crawler: Any) -> Database:

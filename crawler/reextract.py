@@ -49,6 +49,7 @@ from twisted.python.failure import Failure
 from crawler.browser import BROWSER_KEY
 from crawler.canonical import canonicalize_url
 from crawler.database import Database
+from crawler.defaults import news_int
 from crawler.extensions.archive import archive_dir
 from crawler.extraction.article import detected_language
 from crawler.items import ArticleItem
@@ -166,7 +167,7 @@ class ReextractSpider(NewsSpider):
         spider.checkpoints = Checkpoints(database.db["reextract_checkpoints"], spider.job,
                                          enabled=not spider.dry_run)
         spider.articles = database.db["articles"]
-        spider.batch_size = max(crawler.settings.getint("NEWS_MONGO_BATCH_SIZE", 100), 1)
+        spider.batch_size = max(news_int(crawler.settings, "NEWS_MONGO_BATCH_SIZE"), 1)
         crawler.signals.connect(spider._finish, signal=signals.spider_closed)
         return spider
 

@@ -24,6 +24,7 @@ from scrapy.utils.project import get_project_settings
 from twisted.python.failure import Failure
 
 from crawler.config import ConfigError, check_settings, operator_error
+from crawler.defaults import news_get
 from crawler.interrupt import EXIT_INTERRUPTED, Interrupts
 from crawler.sources import SourcesError, load_sources
 
@@ -108,7 +109,7 @@ def run(source: str | None, sources: str | None, overrides: list[str],
         logger.error("%s: no source named %r (have: %s)", sources_path, source, ", ".join(names))
         return EXIT_ERROR
     try:
-        with run_lock(Path(settings.get("NEWS_DATA_DIR", "data")), sources_path):
+        with run_lock(Path(news_get(settings, "NEWS_DATA_DIR")), sources_path):
             return _crawl(settings, source)
     except LockHeld as exc:
         logger.warning("Not crawling: %s", exc)

@@ -19,6 +19,7 @@ from pymongo.collection import Collection
 from scrapy.http import Response
 
 from crawler.canonical import canonicalize_url
+from crawler.defaults import news_float, news_get
 
 KIND_ARTICLE = "article"
 KIND_PAGE = "page"  # fetched, not an article (listing, section, static): always fetched again
@@ -78,8 +79,8 @@ class RecrawlPolicy:
 
     @classmethod
     def from_settings(cls, settings: Any) -> RecrawlPolicy:
-        days = settings.getfloat("NEWS_MAX_AGE_DAYS", 7.0)
-        return cls(parse_schedule(settings.get("NEWS_RECRAWL_SCHEDULE", "1h,6h,24h,3d")),
+        days = news_float(settings, "NEWS_MAX_AGE_DAYS")
+        return cls(parse_schedule(news_get(settings, "NEWS_RECRAWL_SCHEDULE")),
                    timedelta(days=days) if days > 0 else None,
                    parse_backoff(settings.get("NEWS_PAGE_BACKOFF")))
 

@@ -22,6 +22,7 @@ from scrapy.crawler import Crawler
 from crawler import signals as news_signals
 from crawler.clock import Clock
 from crawler.database import Database, mask_uri
+from crawler.defaults import news_float, news_get, news_int
 from crawler.storage.article_store import ArticleStore, WriteResult
 from crawler.storage.spool import Spool
 
@@ -58,10 +59,10 @@ class MongoPipeline:
         database.check()
         return cls(
             crawler, database,
-            batch_size=settings.getint("NEWS_MONGO_BATCH_SIZE", 100),
-            flush_interval=settings.getfloat("NEWS_MONGO_FLUSH_INTERVAL", 2.0),
-            spool_path=Path(settings.get("NEWS_DATA_DIR", "data")) / "spool.jsonl",
-            retries=settings.getint("NEWS_MONGO_RETRIES", 3),
+            batch_size=news_int(settings, "NEWS_MONGO_BATCH_SIZE"),
+            flush_interval=news_float(settings, "NEWS_MONGO_FLUSH_INTERVAL"),
+            spool_path=Path(news_get(settings, "NEWS_DATA_DIR")) / "spool.jsonl",
+            retries=news_int(settings, "NEWS_MONGO_RETRIES"),
             export_stored=bool(settings.getdict("FEEDS")),
             clock=Clock.from_settings(settings),
         )

@@ -27,6 +27,7 @@ from scrapy.exceptions import DropItem
 
 from crawler.canonical import join_paragraphs, site_of, split_paragraphs
 from crawler.database import Database, stores_articles
+from crawler.defaults import news_float, news_int
 from crawler.distributed import redis_url
 from crawler.items import ArticleItem
 from crawler.templates.counts import LocalCounts, TemplateCounts
@@ -67,8 +68,8 @@ class TemplateStripPipeline:
         settings = crawler.settings
         return cls(
             crawler,
-            min_pages=settings.getint("NEWS_TEMPLATE_MIN_PAGES", 3),
-            min_share=settings.getfloat("NEWS_TEMPLATE_MIN_SHARE", 0.1),
+            min_pages=news_int(settings, "NEWS_TEMPLATE_MIN_PAGES"),
+            min_share=news_float(settings, "NEWS_TEMPLATE_MIN_SHARE"),
             shared=bool(redis_url(settings)),
             **hold_settings(crawler),
         )

@@ -11,6 +11,7 @@ from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider
 
+from crawler.defaults import news_float
 from crawler.distributed.shared import SharedCrawl
 
 logger = logging.getLogger(__name__)
@@ -25,7 +26,7 @@ class IdleExit:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> IdleExit:
         extension = cls(SharedCrawl.for_crawler(crawler),
-                        timeout=crawler.settings.getfloat("NEWS_REDIS_IDLE_TIMEOUT", 60.0))
+                        timeout=news_float(crawler.settings, "NEWS_REDIS_IDLE_TIMEOUT"))
         crawler.signals.connect(extension.spider_idle, signal=signals.spider_idle)
         return extension
 

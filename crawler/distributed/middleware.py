@@ -18,6 +18,7 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response
 from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
 
+from crawler.defaults import news_bool
 from crawler.distributed import QUEUE_ID
 from crawler.distributed.shared import SharedCrawl
 from crawler.items import ArticleItem
@@ -32,7 +33,7 @@ class SharedQueueMiddleware(BaseSpiderMiddleware):
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> SharedQueueMiddleware:
-        return cls(crawler, seed=crawler.settings.getbool("NEWS_REDIS_SEED", True))
+        return cls(crawler, seed=news_bool(crawler.settings, "NEWS_REDIS_SEED"))
 
     async def process_start(self, start: AsyncIterator[Any]) -> AsyncIterator[Any]:
         if not self.seed:

@@ -26,6 +26,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
 from crawler.database import Database, stores_articles
+from crawler.defaults import news_bool, news_float
 from crawler.distributed.shared import SharedCrawl
 from crawler.extensions.run_record import EVENTS, judge, source_counts
 
@@ -137,14 +138,14 @@ class DistributedRunRecorder:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> DistributedRunRecorder:
-        if not crawler.settings.getbool("NEWS_RUN_RECORD", True):
+        if not news_bool(crawler.settings, "NEWS_RUN_RECORD"):
             raise NotConfigured("not a crawl: scrapy shell or scrapy parse")
         if not stores_articles(crawler.settings):
             logger.info("Run not recorded in crawl_runs: articles are not stored "
                         "(pipelines.mongo.MongoPipeline is not in ITEM_PIPELINES)")
             raise NotConfigured("articles are not stored: no crawl_runs record")
         recorder = cls(crawler, SharedCrawl.for_crawler(crawler),
-                       crawler.settings.getfloat("NEWS_REDIS_RECORD_INTERVAL", 10.0))
+                       news_float(crawler.settings, "NEWS_REDIS_RECORD_INTERVAL"))
         crawler.signals.connect(recorder.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(recorder.spider_closed, signal=signals.spider_closed)
         return recorder

@@ -29,6 +29,7 @@ from typing import Any, cast
 import redis
 
 from crawler.crawler_scope import crawler_scoped
+from crawler.defaults import news_float
 from crawler.distributed import redis_url
 
 logger = logging.getLogger(__name__)
@@ -194,8 +195,8 @@ class SharedCrawl:
                                       health_check_interval=30)
         return cls(server, prefix=settings.get("NEWS_REDIS_PREFIX") or "newscrawl",
                    worker=worker,
-                   heartbeat_ttl=settings.getfloat("NEWS_REDIS_HEARTBEAT_TTL", 30.0),
-                   dupefilter_ttl=settings.getfloat("NEWS_REDIS_DUPEFILTER_TTL", 86400.0))
+                   heartbeat_ttl=news_float(settings, "NEWS_REDIS_HEARTBEAT_TTL"),
+                   dupefilter_ttl=news_float(settings, "NEWS_REDIS_DUPEFILTER_TTL"))
 
     @classmethod
     def for_crawler(cls, crawler: Any) -> SharedCrawl:

@@ -14,6 +14,7 @@ from pathlib import Path
 from redis.exceptions import RedisError
 
 from crawler.database import mask_uri
+from crawler.defaults import news_get
 from crawler.distributed import redis_url
 from crawler.distributed.shared import SharedCrawl
 from crawler.run import (
@@ -57,7 +58,7 @@ def worker(sources: str | None, overrides: list[str], json_lines: bool = False,
     finally:
         shared.server.close()
     try:
-        with run_lock(Path(settings.get("NEWS_DATA_DIR", "data")), sources_path,
+        with run_lock(Path(news_get(settings, "NEWS_DATA_DIR")), sources_path,
                       kind=f"worker-{slot}"):
             return _crawl(settings, None)
     except LockHeld as exc:

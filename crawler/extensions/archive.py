@@ -32,6 +32,7 @@ from scrapy.http import HtmlResponse, Request, Response
 from scrapy.statscollectors import StatsCollector
 
 from crawler.browser import REFERS_KEY, rendered
+from crawler.defaults import news_bool, news_float, news_get, news_int
 from crawler.items import ArticleItem
 from crawler.warc import ArchiveError, ArchiveWriter, Exchange, Location, read_response
 
@@ -47,7 +48,7 @@ def archive_dir(settings: Any) -> Path:
     configured = settings.get("NEWS_ARCHIVE_DIR") or ""
     if configured:
         return Path(configured)
-    return Path(settings.get("NEWS_DATA_DIR", "data")) / "archive"
+    return Path(news_get(settings, "NEWS_DATA_DIR")) / "archive"
 
 
 def _headers(headers: Any) -> list[tuple[str, str]]:
@@ -72,12 +73,12 @@ class WarcArchive:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> WarcArchive:
         settings = crawler.settings
-        if not settings.getbool("NEWS_ARCHIVE", True):
+        if not news_bool(settings, "NEWS_ARCHIVE"):
             raise NotConfigured("NEWS_ARCHIVE is off")
         archive = cls(crawler, archive_dir(settings),
-                      max_bytes=int(settings.getfloat("NEWS_ARCHIVE_MAX_MB", 1024) * 1024 * 1024),
-                      gzip_level=settings.getint("NEWS_ARCHIVE_GZIP_LEVEL", 3),
-                      required=settings.getbool("NEWS_ARCHIVE_REQUIRED", False))
+                      max_bytes=int(news_float(settings, "NEWS_ARCHIVE_MAX_MB") * 1024 * 1024),
+                      gzip_level=news_int(settings, "NEWS_ARCHIVE_GZIP_LEVEL"),
+                      required=news_bool(settings, "NEWS_ARCHIVE_REQUIRED"))
         crawler.signals.connect(archive.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(archive.response_received, signal=signals.response_received)
         crawler.signals.connect(archive.spider_closed, signal=signals.spider_closed)
@@ -217,7 +218,7 @@ class ArchiveLocations:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchiveLocations:
-        if not crawler.settings.getbool("NEWS_ARCHIVE", True):
+        if not news_bool(crawler.settings, "NEWS_ARCHIVE"):
             raise NotConfigured("NEWS_ARCHIVE is off")
         return cls(crawler.stats, required=crawler.settings.getbool("NEWS_ARCHIVE_REQUIRED",
                                                                      False))

@@ -24,6 +24,8 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.asyncio import create_looping_call
 
+from crawler.defaults import news_float
+
 logger = logging.getLogger(__name__)
 
 STRAGGLERS = 3  # sources named in a progress line, at most
@@ -64,7 +66,7 @@ class Progress:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Progress:
-        interval = crawler.settings.getfloat("NEWS_PROGRESS_INTERVAL", 60.0)
+        interval = news_float(crawler.settings, "NEWS_PROGRESS_INTERVAL")
         if interval <= 0:
             raise NotConfigured
         progress = cls(crawler, interval)

@@ -21,6 +21,8 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider, IgnoreRequest, NotConfigured
 from scrapy.utils.asyncio import CallLaterResult, call_later
 
+from crawler.defaults import news_float
+
 logger = logging.getLogger(__name__)
 
 DELAYED = "news_retry_delayed"  # request.meta key: the retry (retry_times) already delayed
@@ -35,10 +37,10 @@ class RetryBackoff:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RetryBackoff:
-        base = crawler.settings.getfloat("NEWS_RETRY_BACKOFF", 1.0)
+        base = news_float(crawler.settings, "NEWS_RETRY_BACKOFF")
         if base <= 0 or not crawler.settings.getbool("RETRY_ENABLED"):
             raise NotConfigured("NEWS_RETRY_BACKOFF is 0: retries are not delayed")
-        extension = cls(crawler, base, crawler.settings.getfloat("NEWS_RETRY_BACKOFF_MAX", 30.0))
+        extension = cls(crawler, base, news_float(crawler.settings, "NEWS_RETRY_BACKOFF_MAX"))
         crawler.signals.connect(extension.request_scheduled, signal=signals.request_scheduled)
         crawler.signals.connect(extension.spider_idle, signal=signals.spider_idle)
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)

@@ -25,6 +25,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
 from crawler.database import Database, stores_articles
+from crawler.defaults import news_bool, news_float
 from crawler.interrupt import STAT as INTERRUPTED
 
 logger = logging.getLogger(__name__)
@@ -138,10 +139,10 @@ class RunRecorder:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RunRecorder:
-        if not crawler.settings.getbool("NEWS_RUN_RECORD", True):
+        if not news_bool(crawler.settings, "NEWS_RUN_RECORD"):
             raise NotConfigured("not a crawl: scrapy shell or scrapy parse")
         recorder = cls(crawler, crawler.settings.get("NEWS_RUN_ID") or None,
-                       max_age_days=crawler.settings.getfloat("NEWS_MAX_AGE_DAYS", 7.0),
+                       max_age_days=news_float(crawler.settings, "NEWS_MAX_AGE_DAYS"),
                        recorded=stores_articles(crawler.settings))
         crawler.signals.connect(recorder.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(recorder.spider_closed, signal=signals.spider_closed)

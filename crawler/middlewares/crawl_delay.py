@@ -55,6 +55,8 @@ from scrapy.http import Response
 from scrapy.robotstxt import RobotParser
 from scrapy.utils.httpobj import urlparse_cached
 
+from crawler.defaults import news_float
+
 logger = logging.getLogger(__name__)
 
 
@@ -72,7 +74,7 @@ class CrawlDelayMiddleware:
         settings = crawler.settings
         if not settings.getbool("ROBOTSTXT_OBEY"):
             raise NotConfigured("ROBOTSTXT_OBEY is off: robots.txt is not read")
-        max_delay = settings.getfloat("NEWS_MAX_CRAWL_DELAY", 30.0)
+        max_delay = news_float(settings, "NEWS_MAX_CRAWL_DELAY")
         if not max_delay > 0:
             raise NotConfigured("NEWS_MAX_CRAWL_DELAY is 0: robots.txt Crawl-delay is ignored")
         user_agent = settings.get("ROBOTSTXT_USER_AGENT") or settings.get("USER_AGENT") or ""

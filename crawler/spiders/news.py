@@ -34,6 +34,7 @@ from crawler.browser import (
 from crawler.canonical import canonicalize_url, same_site
 from crawler.clock import Clock
 from crawler.dates import SourceZone, resolve_naive, zone_from, zone_of
+from crawler.defaults import news_bool, news_float, news_get, news_int
 from crawler.discovery import DiscoveryError, Entry, detect_kind, parse_sitemap, read_feed
 from crawler.encoding import mislabeled_utf8
 from crawler.extraction.classify import refusal_kind
@@ -85,15 +86,15 @@ class NewsSpider(scrapy.Spider):
         spider.depth_limit = settings.getint("DEPTH_LIMIT")
         spider.clock = Clock.from_settings(settings)
         spider.max_sitemap_size = settings.getint("DOWNLOAD_MAXSIZE") or spider.max_sitemap_size
-        spider.browser = settings.getbool("NEWS_BROWSER", True)
+        spider.browser = news_bool(settings, "NEWS_BROWSER")
         spider.browser_timeout = browser_timeout(settings)
         spider.extractor = ExtractionPool(
             workers=settings.getint("NEWS_EXTRACT_WORKERS") or None,
-            max_tasks_per_child=settings.getint("NEWS_EXTRACT_MAX_TASKS_PER_CHILD", 1000),
-            min_words=settings.getint("NEWS_MIN_WORDS", 80),
-            timeout=settings.getfloat("NEWS_EXTRACT_TIMEOUT", 30.0),
+            max_tasks_per_child=news_int(settings, "NEWS_EXTRACT_MAX_TASKS_PER_CHILD"),
+            min_words=news_int(settings, "NEWS_MIN_WORDS"),
+            timeout=news_float(settings, "NEWS_EXTRACT_TIMEOUT"),
         )
-        spider.sources = select_sources(settings.get("NEWS_SOURCES", "sources.yaml"),
+        spider.sources = select_sources(news_get(settings, "NEWS_SOURCES"),
                                         name=spider.source_name, url=spider.url)
         spider.layouts = LayoutExtractor.from_crawler(crawler, spider.extractor)
         crawler.signals.connect(spider._close_pool, signal=scrapy.signals.spider_closed)

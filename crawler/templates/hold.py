@@ -100,6 +100,7 @@ from scrapy.http import Response
 
 from crawler import signals as news_signals
 from crawler.canonical import site_of
+from crawler.defaults import news_float, news_int
 from crawler.distributed import redis_url
 
 if TYPE_CHECKING:
@@ -684,8 +685,8 @@ def hold_settings(crawler: Crawler) -> dict[str, Any]:
     responses being parsed)."""
     settings = crawler.settings
     return {
-        "warmup": settings.getint("NEWS_TEMPLATE_WARMUP", 10),
-        "hold_timeout": settings.getfloat("NEWS_TEMPLATE_HOLD_TIMEOUT", 60.0),
-        "hold_max_bytes": min(settings.getint("NEWS_TEMPLATE_HOLD_MAX_BYTES", 64 * 1024 * 1024),
+        "warmup": news_int(settings, "NEWS_TEMPLATE_WARMUP"),
+        "hold_timeout": news_float(settings, "NEWS_TEMPLATE_HOLD_TIMEOUT"),
+        "hold_max_bytes": min(news_int(settings, "NEWS_TEMPLATE_HOLD_MAX_BYTES"),
                               settings.getint("SCRAPER_SLOT_MAX_ACTIVE_SIZE") * 2 // 3),
     }
