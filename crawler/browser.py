@@ -40,14 +40,15 @@ from scrapy.settings import BaseSettings
 from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
 from scrapy_playwright.page import PageMethod
 
+from crawler import keys
 from crawler.defaults import news_bool, news_float, news_int
 from crawler.middlewares.url_guard import parse_networks, url_refusal
 
 logger = logging.getLogger(__name__)
 
-BROWSER_KEY = "news_browser"  # request.meta: fetched through the browser (at most once a page)
-AGAIN_KEY = "news_browser_again"  # request.meta: a page fetched already, now through the browser
-REFERS_KEY = "news_archive_refers"  # request.meta: the archive record of the page as fetched
+BROWSER_KEY = keys.BROWSER  # request.meta: fetched through the browser (at most once a page)
+AGAIN_KEY = keys.BROWSER_AGAIN  # request.meta: a page fetched already, now through the browser
+REFERS_KEY = keys.ARCHIVE_REFERS  # request.meta: the archive record of the page as fetched
 CONTEXT = "news"  # the one browser context all pages share
 SKIPPED_TYPES = frozenset({"image", "media", "font"})  # never loaded by the browser
 SETTLE_MAX_MS = 5000.0  # the longest wait for the network to go quiet after ``load``

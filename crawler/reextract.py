@@ -46,6 +46,7 @@ from scrapy.responsetypes import responsetypes
 from scrapy.settings import SETTINGS_PRIORITIES, Settings
 from twisted.python.failure import Failure
 
+from crawler import keys
 from crawler.browser import BROWSER_KEY
 from crawler.canonical import canonicalize_url
 from crawler.database import Database
@@ -65,13 +66,13 @@ from crawler.warc import (
 
 logger = logging.getLogger(__name__)
 
-REPLAY_KEY = "news_replay"  # request.meta: the Location of the record to answer with
-DATE_KEY = "news_replay_date"
+REPLAY_KEY = keys.REPLAY  # request.meta: the Location of the record to answer with
+DATE_KEY = keys.REPLAY_DATE
 # The fields a dry run compares (those a reader of the article sees).
 COMPARED = ("title", "text", "language", "published", "published_zone", "modified", "authors",
             "tags", "section", "site_name", "description", "image", "paywalled", "word_count")
 OUTCOMES = ("changed", "unchanged", "new_articles", "newly_refused", "still_refused", "failed")
-OUTCOME_KEY = "news_replay_outcome"  # response.meta: refused or not, for the checkpoint
+OUTCOME_KEY = keys.REPLAY_OUTCOME  # response.meta: refused or not, for the checkpoint
 OUTCOME_OF_WRITE = {"updated": "changed", "unchanged": "unchanged", "new": "new_articles"}
 _WARM_PAGE = "<html><body><p>warm up</p></body></html>"
 _WARM_TEXT = ["The language detector loads its model the first time it is asked for a language, "
@@ -217,7 +218,7 @@ class ReextractSpider(NewsSpider):
         await asyncio.gather(plan, *warm, asyncio.to_thread(detected_language, _WARM_TEXT))
         for location, url, source, date, meta in plan.result():
             request_meta = decode_meta(meta, self._zone(source))
-            request_meta.update({"news_source": source, REPLAY_KEY: location, DATE_KEY: date})
+            request_meta.update({keys.SOURCE: source, REPLAY_KEY: location, DATE_KEY: date})
             yield Request(url, callback=self.parse_page, errback=self.on_error,
                           dont_filter=True, meta=request_meta)
 
@@ -324,7 +325,7 @@ class ArchiveReplay:
             raise IgnoreRequest(str(exc)) from None
         headers = Headers(record.headers)
         cls = responsetypes.from_args(headers=headers, url=record.url, body=record.body)
-        request.meta["news_replayed"] = True
+        request.meta[keys.REPLAYED] = True
         if record.rendered:  # the DOM the browser rendered: not rendered again
             request.meta[BROWSER_KEY] = True
         return cls(url=record.url, status=record.status, headers=headers, body=record.body,
@@ -356,7 +357,7 @@ class ReplayTracker:
         return False
 
     def _no_article(self, response: Response) -> None:
-        if response.meta.get("news_render_requested"):
+        if response.meta.get(keys.RENDER_REQUESTED):
             return  # the page's rendering stands for it
         location = response.meta.get(REPLAY_KEY)
         spider = self._spider()

@@ -18,6 +18,7 @@ from pymongo import ASCENDING, ReplaceOne
 from pymongo.collection import Collection
 from scrapy.http import Response
 
+from crawler import keys as meta_keys
 from crawler.canonical import canonicalize_url
 from crawler.defaults import news_float, news_get
 
@@ -267,7 +268,7 @@ def page_updates(response: Response, kind: str, now: datetime,
     the URL had: a section page that answers 304 stays a page; ``KIND_GONE`` for a 404 or
     410), under the canonical URL the server answered and the listed key. ``links``: the
     page's links followed and how many of them were new."""
-    update = {**validators(response), "source": response.meta.get("news_source"),
+    update = {**validators(response), "source": response.meta.get(meta_keys.SOURCE),
               "kind": None if kind == KIND_UNCHANGED else kind, "status": response.status,
               "fetched_at": now, "address": response.url}
     if links is not None and kind == KIND_PAGE:

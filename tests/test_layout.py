@@ -35,3 +35,33 @@ def test_every_module_name_is_used_once() -> None:
     names = Counter(path.name for package in ("crawler", "pipelines")
                     for path in _modules(package) if path.name != "__init__.py")
     assert [name for name, count in names.items() if count > 1] == []
+
+
+def _strings(path: Path) -> list[tuple[int, str]]:
+    return [(node.lineno, node.value) for node in ast.walk(ast.parse(path.read_text("utf-8")))
+            if isinstance(node, ast.Constant) and isinstance(node.value, str)]
+
+
+def test_meta_keys_are_named_in_crawler_keys_only() -> None:
+    # an HTML <meta name="news_keywords"> is no request.meta key
+    written = {f"{path.relative_to(ROOT)}:{line}": value
+               for package in ("crawler", "pipelines") for path in _modules(package)
+               if path.name != "keys.py"
+               for line, value in _strings(path)
+               if value.startswith("news_") and value.isidentifier() and value != "news_keywords"}
+    assert written == {}
+
+
+def test_settings_are_read_without_a_second_default() -> None:
+    # crawler/defaults.py reads each NEWS_ setting with its default from crawler/settings.py
+    readers = ("get", "getint", "getfloat", "getbool", "getlist", "getdict")
+    offenders = []
+    for package in ("crawler", "pipelines"):
+        for path in _modules(package):
+            for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+                if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                        and node.func.attr in readers and len(node.args) == 2
+                        and isinstance(node.args[0], ast.Constant)
+                        and str(node.args[0].value).startswith("NEWS_")):
+                    offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert offenders == []

@@ -23,8 +23,10 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from crawler import keys
+
 ENV_URL = "REDIS_URL"
-QUEUE_ID = "news_queue_id"  # request meta: the id of the request's in-flight queue entry
+QUEUE_ID = keys.QUEUE_ID  # request meta: the id of the request's in-flight queue entry
 
 
 def redis_url(settings: Any) -> str | None:

@@ -33,6 +33,7 @@ from scrapy.crawler import Crawler
 from scrapy.statscollectors import StatsCollector
 from scrapy_redis.scheduler import Scheduler
 
+from crawler import keys
 from crawler import signals as news_signals
 from crawler.distributed import QUEUE_ID
 from crawler.distributed.dupefilter import RunDupeFilter
@@ -44,7 +45,7 @@ from crawler.templates.hold import Ledger, TemplateHold
 logger = logging.getLogger(__name__)
 
 
-_READY = "news_ready"  # request.meta key: popped by the tick, for the engine
+_READY = keys.READY  # request.meta key: popped by the tick, for the engine
 
 
 @dataclass

@@ -31,6 +31,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import HtmlResponse, Request, Response
 from scrapy.statscollectors import StatsCollector
 
+from crawler import keys
 from crawler.browser import REFERS_KEY, rendered
 from crawler.defaults import news_bool, news_float, news_get, news_int
 from crawler.items import ArticleItem
@@ -38,9 +39,9 @@ from crawler.warc import ArchiveError, ArchiveWriter, Exchange, Location, read_r
 
 logger = logging.getLogger(__name__)
 
-META_KEY = "news_archive"  # request.meta: the Future of the response's archive Location
+META_KEY = keys.ARCHIVE  # request.meta: the Future of the response's archive Location
 # What the spider knew of a page before fetching it, kept in the record for reextract.
-ARCHIVED_META = ("news_via", "news_hinted", "news_hint", "depth")
+ARCHIVED_META = (keys.VIA, keys.HINTED, keys.HINT, "depth")
 
 
 def archive_dir(settings: Any) -> Path:
@@ -131,7 +132,7 @@ class WarcArchive:
             self.reactor_cpu += time.thread_time() - started
 
     def _received(self, response: Response, request: Request) -> None:
-        if request.meta.get("news_replayed"):
+        if request.meta.get(keys.REPLAYED):
             return  # newscrawl reextract: the page comes from the archive
         if response.status == 304:
             self._count("not_modified")  # the 200 that returned this content is archived
@@ -147,7 +148,7 @@ class WarcArchive:
             url=response.url, status=response.status, headers=_headers(response.headers),
             body=response.body, request_method=request.method,
             request_headers=_headers(request.headers), date=datetime.now(UTC),
-            source=request.meta.get("news_source"),
+            source=request.meta.get(keys.SOURCE),
             meta={key: request.meta[key] for key in ARCHIVED_META if key in request.meta},
             protocol=_protocol(response))
         if rendered(response):  # the DOM the browser rendered: a conversion record
@@ -220,8 +221,7 @@ class ArchiveLocations:
     def from_crawler(cls, crawler: Crawler) -> ArchiveLocations:
         if not news_bool(crawler.settings, "NEWS_ARCHIVE"):
             raise NotConfigured("NEWS_ARCHIVE is off")
-        return cls(crawler.stats, required=crawler.settings.getbool("NEWS_ARCHIVE_REQUIRED",
-                                                                     False))
+        return cls(crawler.stats, required=news_bool(crawler.settings, "NEWS_ARCHIVE_REQUIRED"))
 
     def _located(self, item: ArticleItem, location: Location | None) -> bool:
         """Put the location in an article item; False when the item must not be stored."""

@@ -24,6 +24,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.asyncio import create_looping_call
 
+from crawler import keys
 from crawler.defaults import news_float
 
 logger = logging.getLogger(__name__)
@@ -83,7 +84,7 @@ class Progress:
 
     @staticmethod
     def _source(request: Request) -> str | None:
-        source = request.meta.get("news_source")
+        source = request.meta.get(keys.SOURCE)
         return str(source) if source else None
 
     def request_scheduled(self, request: Request, spider: Spider) -> None:

@@ -21,11 +21,12 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider, IgnoreRequest, NotConfigured
 from scrapy.utils.asyncio import CallLaterResult, call_later
 
+from crawler import keys
 from crawler.defaults import news_float
 
 logger = logging.getLogger(__name__)
 
-DELAYED = "news_retry_delayed"  # request.meta key: the retry (retry_times) already delayed
+DELAYED = keys.RETRY_DELAYED  # request.meta key: the retry (retry_times) already delayed
 
 
 class RetryBackoff:

@@ -38,6 +38,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import Request, Response
 from scrapy.statscollectors import StatsCollector
 
+from crawler import keys as meta_keys
 from crawler import signals as news_signals
 from crawler.browser import AGAIN_KEY  # request.meta: the same page again, through the browser
 from crawler.canonical import canonicalize_url
@@ -55,10 +56,10 @@ from crawler.url_state import (
 
 logger = logging.getLogger(__name__)
 
-LISTED_KEY = "news_hint"  # request.meta: what a feed or sitemap entry says of the URL
-LINK_KEY = "news_link"  # request.meta: a link found on a page
+LISTED_KEY = meta_keys.HINT  # request.meta: what a feed or sitemap entry says of the URL
+LINK_KEY = meta_keys.LINK  # request.meta: a link found on a page
 
-FETCHED_KEY = "news_fetched"  # response.meta: the kind of a fetch that yields no article
+FETCHED_KEY = meta_keys.FETCHED  # response.meta: the kind of a fetch that yields no article
 
 
 def fetch_info(doc: Any) -> dict[str, Any]:
@@ -211,7 +212,7 @@ class IncrementalStateMiddleware:
                 links[1] += state is None or page_fetched is None or \
                     _first_seen(state) > page_fetched
             if not decision.fetch:
-                self._count_source(request.meta.get("news_source"),
+                self._count_source(request.meta.get(meta_keys.SOURCE),
                                    f"skipped_{decision.reason}")
                 continue
             headers = conditional_headers(state)

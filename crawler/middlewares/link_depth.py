@@ -20,9 +20,10 @@ from __future__ import annotations
 from scrapy.http import Request, Response
 from scrapy.spidermiddlewares.depth import DepthMiddleware
 
+from crawler import keys
 from crawler.browser import AGAIN_KEY  # request.meta: the same page again, through the browser
 
-VIA_KEY = "news_via"  # request.meta: "feed" or "sitemap", how the URL was found
+VIA_KEY = keys.VIA  # request.meta: "feed" or "sitemap", how the URL was found
 
 
 class LinkDepthMiddleware(DepthMiddleware):

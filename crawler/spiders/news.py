@@ -21,6 +21,7 @@ from scrapy.linkextractors import LinkExtractor
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.gz import gunzip
 
+from crawler import keys
 from crawler import signals as news_signals
 from crawler.browser import (
     AGAIN_KEY,
@@ -56,7 +57,7 @@ logger = logging.getLogger(__name__)
 
 _GZIP_MAGIC = b"\x1f\x8b"
 # What a page's request knew, kept when the page is requested again through the browser.
-_CARRIED_META = ("news_source", "news_via", "news_hinted", "news_hint", "news_link", "depth",
+_CARRIED_META = (keys.SOURCE, keys.VIA, keys.HINTED, keys.HINT, keys.LINK, "depth",
                  "redirect_urls", "redirect_reasons")
 
 
@@ -110,7 +111,7 @@ class NewsSpider(scrapy.Spider):
         for source in self.sources:
             for url in source.urls:
                 yield Request(url, callback=self.parse_start, errback=self.on_error,
-                              meta={"news_source": source.name})
+                              meta={keys.SOURCE: source.name})
 
     # -- discovery -------------------------------------------------------------------------
 
@@ -168,8 +169,8 @@ class NewsSpider(scrapy.Spider):
             for entry in self._usable(response, sitemap.entries)[0]:
                 yield response.follow(entry.url, callback=self.parse_start,
                                       errback=self.on_error,
-                                      meta={"news_source": response.meta.get("news_source"),
-                                            "news_via": "sitemap"})
+                                      meta={keys.SOURCE: response.meta.get(keys.SOURCE),
+                                            keys.VIA: "sitemap"})
             return
         entries = self._zoned(response, sitemap.entries)
         async for request in self._listed(response, entries, via="sitemap"):
@@ -184,29 +185,29 @@ class NewsSpider(scrapy.Spider):
                       via: str) -> AsyncIterator[Request]:
         """Requests for the entries of a feed or sitemap, with what the entry says (``news_hint``:
         crawler/middlewares/incremental.py drops those not new, changed or due)."""
-        source = response.meta.get("news_source")
+        source = response.meta.get(keys.SOURCE)
         entries, urls, _keys = self._usable(response, entries)
         self._count_source(source, "discovered", len(entries))
         for url, entry in zip(urls, entries, strict=True):
             hinted = via == "feed" or entry.published is not None or entry.title is not None
             yield self._page_request(url, source, meta={
-                "news_via": via,
-                "news_hinted": hinted,
-                "news_hint": {"title": entry.title, "published": entry.published,
+                keys.VIA: via,
+                keys.HINTED: hinted,
+                keys.HINT: {"title": entry.title, "published": entry.published,
                               "modified": entry.modified},
             })
 
     def _zoned(self, response: Response, entries: list[Entry]) -> list[Entry]:
         """Entry times that state no zone, placed in the source's ``timezone`` when it has one;
         else counted (``news/dates/naive_listed``): the age cut-off takes them as UTC."""
-        zone = self._zone(response.meta.get("news_source"))
+        zone = self._zone(response.meta.get(keys.SOURCE))
         zoned = []
         for entry in entries:
             published, modified = entry.published, entry.modified
             for value in (published, modified):
                 if value is not None and zone_of(value) == "none" and zone is None:
                     self._count("news/dates/naive_listed")
-                    self._report_naive(response.meta.get("news_source"), entry.url, value)
+                    self._report_naive(response.meta.get(keys.SOURCE), entry.url, value)
             if zone is not None:
                 published = resolve_naive(published, zone) if published else None
                 modified = resolve_naive(modified, zone) if modified else None
@@ -247,7 +248,7 @@ class NewsSpider(scrapy.Spider):
         through = self._source_renders(source)
         return Request(
             url, callback=self.parse_page, errback=self.on_error,
-            meta={"news_source": source, "handle_httpstatus_list": [304], **(meta or {}),
+            meta={keys.SOURCE: source, "handle_httpstatus_list": [304], **(meta or {}),
                   **(browser_meta(self.browser_timeout) if through else {})},
         )
 
@@ -267,22 +268,22 @@ class NewsSpider(scrapy.Spider):
         meta = {key: response.meta[key] for key in _CARRIED_META if key in response.meta}
         meta.update(browser_meta(self.browser_timeout, again=True))
         meta["handle_httpstatus_list"] = [304]
-        if response.meta.get("news_archive") is not None:  # its record, for the rendered one
-            meta[REFERS_KEY] = response.meta["news_archive"]
-        response.meta["news_render_requested"] = True
+        if response.meta.get(keys.ARCHIVE) is not None:  # its record, for the rendered one
+            meta[REFERS_KEY] = response.meta[keys.ARCHIVE]
+        response.meta[keys.RENDER_REQUESTED] = True
         return Request(response.url, callback=self.parse_page, errback=self.on_error,
                        dont_filter=True, meta=meta)
 
     def recrawl_request(self, url: str, source: str | None) -> Request:
         """A stored article due on the recrawl schedule, fetched again by its last address
         (crawler/middlewares/incremental.py adds it to the start requests)."""
-        return self._page_request(url, source, meta={"news_via": "recrawl"})
+        return self._page_request(url, source, meta={keys.VIA: "recrawl"})
 
     # -- pages -----------------------------------------------------------------------------
 
     async def parse_page(self, response: Response) -> AsyncIterator[Any]:
         """An HTML page: store it when it is an article, follow its links within depth."""
-        source = response.meta.get("news_source")
+        source = response.meta.get(keys.SOURCE)
         if response.status == 304:
             self._count_source(source, "not_modified")
             self.mark_fetched(response, kind=KIND_UNCHANGED)  # a section page stays a page
@@ -307,7 +308,7 @@ class NewsSpider(scrapy.Spider):
             self._count("news/page/encoding_repaired")  # Windows-1252 declared as UTF-8
             html = repaired
         result = await (self.layouts or self.extractor).extract(
-            html, response.url, hinted=bool(response.meta.get("news_hinted")))
+            html, response.url, hinted=bool(response.meta.get(keys.HINTED)))
         if result.metadata_error:  # page_metadata raised in the worker
             self._count("news/extract/metadata_errors")
         if result.html_repaired:  # read with the HTML5 parser (crawler/extraction/repair.py)
@@ -319,7 +320,7 @@ class NewsSpider(scrapy.Spider):
         if not result.item.text:
             self._count_source(source, "empty_text")
         if (not result.is_article and refusal_kind(result.page_kind) == "too_short"
-                and (result.declared_article or response.meta.get("news_hinted"))
+                and (result.declared_article or response.meta.get(keys.HINTED))
                 and self._may_render(response)):
             # An article by its word, without its text in the HTML: scripts write it.
             logger.info("Declared article without text (%s): through the browser: %s",
@@ -345,7 +346,7 @@ class NewsSpider(scrapy.Spider):
         The crawl marks the response (``news_fetched`` meta) for
         crawler/middlewares/incremental.py to keep its URL state; a subclass that fetches
         nothing (``ReextractSpider``) overrides it."""
-        response.meta["news_fetched"] = kind
+        response.meta[keys.FETCHED] = kind
 
     def follows_links(self, response: Response) -> bool:
         """Hook: whether the links of the HTML page ``response`` are followed (a subclass
@@ -354,7 +355,7 @@ class NewsSpider(scrapy.Spider):
         Not when a feed or sitemap listed the page (``news_via``), nor when it is at
         ``DEPTH_LIMIT`` (its links, one hop further, would be dropped by the depth middleware,
         crawler/middlewares/link_depth.py, after their URL state was read for nothing)."""
-        if response.meta.get("news_via") or response.meta.get(AGAIN_KEY):
+        if response.meta.get(keys.VIA) or response.meta.get(AGAIN_KEY):
             return False  # listed by a feed or sitemap; or followed when fetched without browser
         return not self.depth_limit or int(response.meta.get("depth", 0)) < self.depth_limit
 
@@ -364,16 +365,16 @@ class NewsSpider(scrapy.Spider):
         for link in self.links.extract_links(response):
             if same_site(link.url, response.url):
                 links.setdefault(canonicalize_url(link.url), link.url)
-        source = response.meta.get("news_source")
+        source = response.meta.get(keys.SOURCE)
         for url in links.values():
-            yield self._page_request(url, source, meta={"news_link": True})
+            yield self._page_request(url, source, meta={keys.LINK: True})
 
     def _item(self, response: Response, item: ArticleItem) -> ArticleItem:
         """The extracted article with what the crawl knows of it: its source, its fetch, the
         feed's or sitemap's title and date when the page has none, the source's language."""
-        hint: dict[str, Any] = response.meta.get("news_hint") or {}
+        hint: dict[str, Any] = response.meta.get(keys.HINT) or {}
         found = validators(response)
-        item.source = response.meta.get("news_source")
+        item.source = response.meta.get(keys.SOURCE)
         item.fetched_at = self.clock.now()
         item.fetch = Fetch(status=response.status, url=canonicalize_url(response.url),
                            listed=listed_key(response), etag=found.get("etag"),
@@ -382,7 +383,7 @@ class NewsSpider(scrapy.Spider):
             item.title = hint["title"]
         if item.published is None and hint.get("published") is not None:
             item.published = hint["published"]
-            item.published_source = response.meta.get("news_via")
+            item.published_source = response.meta.get(keys.VIA)
         source = self.source(item.source or "")
         if not item.language and source and source.language:
             item.language, item.language_source = source.language, "source"
@@ -431,7 +432,7 @@ class NewsSpider(scrapy.Spider):
             self.crawler.signals.send_catch_log(news_signals.request_failed, request=request)
         url = getattr(request, "url", "?")
         if failure.check(BrowserUnavailable):  # one warning said why (crawler/browser.py)
-            source = request.meta.get("news_source") if request is not None else None
+            source = request.meta.get(keys.SOURCE) if request is not None else None
             self._count("news/page/not_article")
             self._count_source(source, "rejected")
             self._count_source(source, "refused_needs_browser")
@@ -441,7 +442,7 @@ class NewsSpider(scrapy.Spider):
             self._count("news/browser/failed")
         if failure.check(HttpError):  # an IgnoreRequest too, but a failed fetch: say which
             status = failure.value.response.status
-            source = request.meta.get("news_source") if request is not None else None
+            source = request.meta.get(keys.SOURCE) if request is not None else None
             self._count("news/fetch/ignored")
             self._count(f"news/fetch/http_status/{status}")
             self._count_source(source, "errors")
@@ -455,7 +456,7 @@ class NewsSpider(scrapy.Spider):
             self._count("news/fetch/ignored")
             logger.info("Not fetched %s: %s", url, failure.getErrorMessage())
             return
-        source = request.meta.get("news_source") if request is not None else None
+        source = request.meta.get(keys.SOURCE) if request is not None else None
         self._count_source(source, "errors")
         self._count(f"news/fetch/error/{failure.type.__name__}")
         logger.warning("Fetch failed for %s: %s", url, failure.getErrorMessage())

@@ -98,6 +98,7 @@ from scrapy import Request, signals
 from scrapy.crawler import Crawler
 from scrapy.http import Response
 
+from crawler import keys
 from crawler import signals as news_signals
 from crawler.canonical import site_of
 from crawler.defaults import news_float, news_int
@@ -108,7 +109,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-TOKEN = "news_fetch"  # request.meta key: the fetch a request belongs to
+TOKEN = keys.FETCH  # request.meta key: the fetch a request belongs to
 MIN_RESPONSE_SIZE = 1024  # what Scrapy's scraper counts for a response, at least
 ENGINE_HEARTBEAT = 5.0  # Scrapy's engine pulls its scheduler at least this often
 
