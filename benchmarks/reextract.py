@@ -9,7 +9,7 @@ Rate: serves the real pages of ../shared/eval/scrapinghub-aeb/html/ at N distinc
 interleaved rounds measures
 
 1. pool: the archived responses, decoded as Scrapy decodes them, extracted by the crawl's
-   :class:`~crawler.extraction.pool.ExtractionPool` (one worker a core, warmed up), from the
+   :class:`~crawler.extraction_pool.ExtractionPool` (one worker a core, warmed up), from the
    first page submitted to the last result;
 2. reextract: ``newscrawl reextract`` over the same archive and database (the crawl's spider,
    template stripping, normalisation and store; nothing fetched), from the first archived
@@ -72,7 +72,7 @@ def decoded(data_dir: Path) -> list[tuple[str, str]]:
 
 
 async def _pool_rate(pages: list[tuple[str, str]], workers: int) -> tuple[int, float]:
-    from crawler.extraction.pool import ExtractionPool
+    from crawler.extraction_pool import ExtractionPool
 
     pool = ExtractionPool(workers=workers)
     try:

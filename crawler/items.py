@@ -73,7 +73,7 @@ class Extraction:
     ``page_kind`` is the classifier's reason (crawler/extraction/classify.py), or why there is
     nothing (``"unparseable HTML"``, ``"extraction timeout"``). ``metadata_error``: the page's
     metadata could not be read (the rest was extracted). ``extract_error``: the extraction
-    itself failed (``"timeout"``, ``"error"``: crawler/extraction/pool.py). ``layout``: how
+    itself failed (``"timeout"``, ``"error"``: crawler/extraction_pool.py). ``layout``: how
     the site's learned layouts took part (a :class:`crawler.layouts.task.LayoutReport`), when
     the page went through them.
     """

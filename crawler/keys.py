@@ -13,7 +13,7 @@ HINT = "news_hint"  # what a feed or sitemap entry says of the URL (title, dates
 LINK = "news_link"  # a link found on a page
 # What a fetch gave
 FETCHED = "news_fetched"  # response: the kind of a fetch that yields no article (url_state)
-FETCH = "news_fetch"  # the template hold's fetch a request belongs to (crawler/templates/hold.py)
+FETCH = "news_fetch"  # the template hold's fetch a request belongs to (crawler/template_hold.py)
 ARCHIVE = "news_archive"  # the Future of the response's archive Location (WARC)
 ARCHIVE_REFERS = "news_archive_refers"  # the archive record of the page as fetched (browser)
 # The browser (crawler/browser.py)

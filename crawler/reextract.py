@@ -2,7 +2,7 @@
 
 The pages come from the WARC archive (crawler/warc.py), the newest record of each URL. They
 go through the crawl's own code: the ``news`` spider's page callback (extraction in the same
-:class:`~crawler.extraction.pool.ExtractionPool`, article or not, the feed's hints), then the
+:class:`~crawler.extraction_pool.ExtractionPool`, article or not, the feed's hints), then the
 crawl's item pipelines (template stripping, normalisation, :class:`~pipelines.mongo.MongoPipeline`
 with its revisions), in a Scrapy crawl whose downloader answers every request from the archive
 (:class:`ArchiveReplay`). So an article changes exactly as a recrawl of the same page would
@@ -39,29 +39,22 @@ from pymongo import ASCENDING
 from pymongo.errors import PyMongoError
 from scrapy import signals
 from scrapy.crawler import Crawler, CrawlerProcess
-from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request, Response
-from scrapy.http.headers import Headers
-from scrapy.responsetypes import responsetypes
 from scrapy.settings import SETTINGS_PRIORITIES, Settings
 from twisted.python.failure import Failure
 
 from crawler import keys
-from crawler.browser import BROWSER_KEY
 from crawler.canonical import canonicalize_url
 from crawler.database import Database
 from crawler.defaults import news_int
 from crawler.extensions.archive import archive_dir
 from crawler.extraction.article import detected_language
-from crawler.items import ArticleItem
 from crawler.spiders.news import NewsSpider
 from crawler.warc import (
-    ArchiveError,
     Location,
     archive_files,
     decode_meta,
     iter_responses,
-    read_response,
 )
 
 logger = logging.getLogger(__name__)
@@ -296,92 +289,6 @@ class ReextractSpider(NewsSpider):
                     else "")
 
 
-class ArchiveReplay:
-    """Downloader middleware (first of all): answers each request from the archive record
-    named in its meta, and refuses any other request, so reextract never goes to the network."""
-
-    def __init__(self, crawler: Crawler, directory: Path) -> None:
-        self.crawler = crawler  # its spider times the replay
-        self.directory = directory
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> ArchiveReplay:
-        return cls(crawler, archive_dir(crawler.settings))
-
-    def process_request(self, request: Request) -> Response | None:
-        location = request.meta.get(REPLAY_KEY)
-        if not isinstance(location, Location):
-            raise IgnoreRequest(f"reextract fetches nothing: {request.url}")
-        spider = self.crawler.spider
-        if request.meta.get(BROWSER_KEY) and isinstance(spider, ReextractSpider) \
-                and spider.render:
-            return None  # --render: the page through the browser
-
-        if isinstance(spider, ReextractSpider) and not spider.first:
-            spider.first = time.monotonic()
-        try:
-            record = read_response(self.directory, location)
-        except ArchiveError as exc:
-            raise IgnoreRequest(str(exc)) from None
-        headers = Headers(record.headers)
-        cls = responsetypes.from_args(headers=headers, url=record.url, body=record.body)
-        request.meta[keys.REPLAYED] = True
-        if record.rendered:  # the DOM the browser rendered: not rendered again
-            request.meta[BROWSER_KEY] = True
-        return cls(url=record.url, status=record.status, headers=headers, body=record.body,
-                   request=request)
-
-
-class ReplayTracker:
-    """Spider middleware: an article re-extracted from a record points to that record and keeps
-    the time its page was fetched; a record that gives no article is done at once."""
-
-    def __init__(self, crawler: Crawler) -> None:
-        self.crawler = crawler  # its spider keeps the checkpoints
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> ReplayTracker:
-        return cls(crawler)
-
-    def _spider(self) -> ReextractSpider | None:
-        spider = self.crawler.spider
-        return spider if isinstance(spider, ReextractSpider) else None
-
-    def _mark(self, response: Response, output: Any) -> bool:
-        location = response.meta.get(REPLAY_KEY)
-        if isinstance(output, ArticleItem) and isinstance(location, Location):
-            output.archive = location.as_dict()
-            if isinstance(response.meta.get(DATE_KEY), datetime):
-                output.fetched_at = response.meta[DATE_KEY]
-            return True
-        return False
-
-    def _no_article(self, response: Response) -> None:
-        if response.meta.get(keys.RENDER_REQUESTED):
-            return  # the page's rendering stands for it
-        location = response.meta.get(REPLAY_KEY)
-        spider = self._spider()
-        if spider is not None and isinstance(location, Location):
-            spider.pages_done(location, response.meta.get(OUTCOME_KEY) or "failed")
-
-    async def process_spider_output_async(self, response: Response,
-                                          result: AsyncIterator[Any]) -> AsyncIterator[Any]:
-        items = 0
-        async for output in result:
-            items += self._mark(response, output)
-            yield output
-        if not items:
-            self._no_article(response)
-
-    def process_spider_output(self, response: Response, result: Iterable[Any]) -> Iterable[Any]:
-        items = 0
-        for output in result:
-            items += self._mark(response, output)
-            yield output
-        if not items:
-            self._no_article(response)
-
-
 def reextract_settings(settings: Settings, dry_run: bool) -> None:
     """The crawl's settings, turned into a replay of the archive."""
     def replaced(name: str, changes: dict[str, Any]) -> dict[str, Any]:
@@ -390,12 +297,13 @@ def reextract_settings(settings: Settings, dry_run: bool) -> None:
         return current
 
     settings.set("DOWNLOADER_MIDDLEWARES",
-                 replaced("DOWNLOADER_MIDDLEWARES", {"crawler.reextract.ArchiveReplay": 1}),
+                 replaced("DOWNLOADER_MIDDLEWARES",
+                          {"crawler.middlewares.archive_replay.ArchiveReplay": 1}),
                  priority="cmdline")
     settings.set("SPIDER_MIDDLEWARES", replaced("SPIDER_MIDDLEWARES", {
         "crawler.middlewares.incremental.IncrementalStateMiddleware": None,  # nothing fetched
-        "crawler.extensions.archive.ArchiveLocations": None,
-        "crawler.reextract.ReplayTracker": 950}), priority="cmdline")
+        "crawler.middlewares.archive_locations.ArchiveLocations": None,
+        "crawler.middlewares.replay_tracker.ReplayTracker": 950}), priority="cmdline")
     settings.set("EXTENSIONS", replaced("EXTENSIONS", {
         "crawler.extensions.archive.WarcArchive": None,
         "crawler.extensions.run_record.RunRecorder": None,

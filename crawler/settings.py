@@ -60,7 +60,7 @@ EXTENSIONS = {
 
 DOWNLOADER_MIDDLEWARES = {
     # first: counts each request taken from the queue, for the progress lines
-    "crawler.extensions.progress.ProgressMiddleware": 50,
+    "crawler.middlewares.dequeued.ProgressMiddleware": 50,
     # before robots.txt (100): a refused host gets no request at all, not even robots.txt
     "crawler.middlewares.url_guard.UrlGuardMiddleware": 75,
     # Scrapy's, with a robots.txt that cannot be fetched in one line, not a traceback
@@ -81,8 +81,8 @@ ADDONS = {
 
 SPIDER_MIDDLEWARES = {
     # the outermost: the template hold, which sees when the spider is done with a response
-    # (crawler/templates/hold.py)
-    "crawler.templates.hold.TemplateHold": 10,
+    # (crawler/template_hold.py)
+    "crawler.template_hold.TemplateHold": 10,
     # Scrapy's depth middleware, but a request found in a feed or sitemap is no hop
     "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
     "crawler.middlewares.link_depth.LinkDepthMiddleware": 900,
@@ -90,12 +90,12 @@ SPIDER_MIDDLEWARES = {
     # conditional, and keeps the URL state of each fetch (only when articles are stored)
     "crawler.middlewares.incremental.IncrementalStateMiddleware": 930,
     # an article item gets the place of its page's WARC record (``archive``)
-    "crawler.extensions.archive.ArchiveLocations": 950,
+    "crawler.middlewares.archive_locations.ArchiveLocations": 950,
 }
 
 # The scraper's memory bound. Articles held for their site's template keep their responses
 # counted by the scraper; past this size Scrapy stops downloading. Held responses take at most
-# NEWS_TEMPLATE_HOLD_MAX_BYTES, and two thirds of it (crawler/templates/hold.py; Scrapy's
+# NEWS_TEMPLATE_HOLD_MAX_BYTES, and two thirds of it (crawler/template_hold.py; Scrapy's
 # default, 5 MB, is ten real pages).
 SCRAPER_SLOT_MAX_ACTIVE_SIZE = 96 * 1024 * 1024  # bytes
 

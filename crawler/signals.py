@@ -12,5 +12,10 @@ articles_replayed = object()
 
 # A request failed for good (the spider's errback ran; retries are over): handlers get
 # ``request``. Read by the template hold's ledger
-# (crawler/templates/hold.py): it ends the request's fetch.
+# (crawler/template_hold.py): it ends the request's fetch.
 request_failed = object()
+
+# Sent by ProgressMiddleware (crawler/middlewares/dequeued.py) for each request that leaves the
+# scheduler for the downloader (before any downloader middleware may refuse it: robots.txt, the
+# URL guard); crawler/extensions/progress.py counts it.
+request_dequeued = object()

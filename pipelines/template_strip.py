@@ -2,11 +2,11 @@
 
 A new site's first articles are held until its template is learned, so that even the first
 article stored is clean: the pipeline counts each article's page and asks the hold
-(:class:`crawler.templates.hold.TemplateHold`, the outermost spider middleware, found with
+(:class:`crawler.template_hold.TemplateHold`, the outermost spider middleware, found with
 ``crawler.get_spider_middleware``) whether it may go now; the hold alone decides when held
 articles are released, or not stored when the crawl closes first (``DropItem``,
 ``news/templates/not_stored``: their URL state is not written, so the next run fetches them
-again). Its rules and their diagram are in crawler/templates/hold.py. Nothing is ever stored
+again). Its rules and their diagram are in crawler/template_hold.py. Nothing is ever stored
 with a template not learned. Without a crawl (a test) the pipeline makes a hold of its own,
 for which a site's pages may always come.
 
@@ -30,8 +30,8 @@ from crawler.database import Database, stores_articles
 from crawler.defaults import news_float, news_int
 from crawler.distributed import redis_url
 from crawler.items import ArticleItem
+from crawler.template_hold import Held, TemplateHold, hold_settings
 from crawler.templates.counts import LocalCounts, TemplateCounts
-from crawler.templates.hold import Held, TemplateHold, hold_settings
 from crawler.templates.local_store import TemplateStore
 from crawler.templates.model import SiteTemplate
 

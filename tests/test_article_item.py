@@ -23,10 +23,11 @@ from crawler.database import Database
 from crawler.distributed import QUEUE_ID
 from crawler.distributed.middleware import SharedQueueMiddleware
 from crawler.document import article_document
-from crawler.extensions.archive import META_KEY, ArchiveLocations
+from crawler.extensions.archive import META_KEY
 from crawler.extraction import extract_article
-from crawler.extraction.pool import ERROR, TIMEOUT, failed_result
+from crawler.extraction_pool import ERROR, TIMEOUT, failed_result
 from crawler.items import ArticleItem, Extraction, Fetch
+from crawler.middlewares.archive_locations import ArchiveLocations
 from crawler.spiders.news import NewsSpider
 from crawler.warc import Location
 from pipelines.normalize import NormalizePipeline

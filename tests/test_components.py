@@ -16,11 +16,12 @@ from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.http import HtmlResponse, Request
 from scrapy.utils.test import get_crawler
 
-from crawler.extensions.archive import META_KEY, ArchiveLocations, WarcArchive
+from crawler.extensions.archive import META_KEY, WarcArchive
 from crawler.extensions.progress import Progress
 from crawler.extensions.retry_backoff import RetryBackoff
 from crawler.extensions.summary import RunSummary
 from crawler.items import ArticleItem, Fetch
+from crawler.middlewares.archive_locations import ArchiveLocations
 from crawler.sources import Source
 from pipelines.normalize import NormalizePipeline
 
@@ -114,7 +115,7 @@ def test_the_run_summary_reads_the_crawlers_stats(caplog: pytest.LogCaptureFixtu
 def test_progress_counts_pages_in_flight_from_the_downloader_signals() -> None:
     from scrapy import signals
 
-    from crawler.extensions.progress import request_dequeued
+    from crawler.signals import request_dequeued
 
     crawler = _crawler(NEWS_PROGRESS_INTERVAL=60)
     progress = Progress.from_crawler(crawler)

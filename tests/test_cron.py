@@ -260,7 +260,8 @@ def _wait_for(condition: Any, what: str, timeout: float = 60) -> None:
 
 
 def test_health_rules() -> None:
-    from crawler.extensions.run_record import EVENTS, judge
+    from crawler.extensions.run_record import judge
+    from crawler.report.source_counts import EVENTS
 
     def counts(**values: int) -> dict[str, dict[str, int]]:
         return {"s": {**dict.fromkeys(EVENTS, 0), **values}}
@@ -274,7 +275,7 @@ def test_health_rules() -> None:
 
 
 def test_health_shares() -> None:
-    from crawler.extensions.run_record import EVENTS, health
+    from crawler.report.source_counts import EVENTS, health
 
     counts = {"s": {**dict.fromkeys(EVENTS, 0), "fetched": 10, "empty_text": 1, "rejected": 2,
                     "articles": 8, "no_date": 2, "no_author": 4, "paywalled": 1, "fast": 6},

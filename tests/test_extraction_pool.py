@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from crawler.extraction.pool import ERROR, TIMEOUT, ExtractionPool
+from crawler.extraction_pool import ERROR, TIMEOUT, ExtractionPool
 from crawler.items import ArticleItem, Extraction
 from tests import pool_tasks
 

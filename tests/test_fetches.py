@@ -1,4 +1,4 @@
-"""The template hold's ledger (crawler/templates/hold.py), driven as Scrapy drives it (the
+"""The template hold's ledger (crawler/template_hold.py), driven as Scrapy drives it (the
 order of its signals).
 A real crawl through it: tests/test_crawl.py::test_a_first_crawl_of_new_sites_holds_nothing_back."""
 
@@ -9,7 +9,7 @@ from typing import Any
 from scrapy import Request
 from scrapy.http import HtmlResponse
 
-from crawler.templates.hold import Ledger
+from crawler.template_hold import Ledger
 
 
 def _tracker() -> tuple[Ledger, list[str | None], list[dict[str, Any]]]:

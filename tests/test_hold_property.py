@@ -1,4 +1,4 @@
-"""The template hold over random crawls (crawler/templates/hold.py): every request ends exactly
+"""The template hold over random crawls (crawler/template_hold.py): every request ends exactly
 once, no held article is left, none is settled twice, and every site is released.
 
 Each example is a random small crawl model (sites of pages that are articles, listings of
@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from scrapy import Request
 from scrapy.http import HtmlResponse
 
-from crawler.templates.hold import Ledger, Release, TemplateHold
+from crawler.template_hold import Ledger, Release, TemplateHold
 
 KINDS = ["article", "article", "article", "listing", "404", "redirect", "retry", "backoff",
          "error", "robots", "raises"]

@@ -65,3 +65,42 @@ def test_settings_are_read_without_a_second_default() -> None:
                         and str(node.args[0].value).startswith("NEWS_")):
                     offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert offenders == []
+
+
+_MIDDLEWARE_METHODS = {"process_request", "process_response", "process_exception",
+                       "process_spider_input", "process_spider_output",
+                       "process_spider_output_async", "process_spider_exception",
+                       "process_start", "process_start_requests"}
+# The distributed crawl keeps its own components (scheduler, middleware, add-on).
+_FEATURES = {"distributed"}
+# The template hold is one component with several roles (request ledger, held articles, the
+# outermost spider middleware): crawler/template_hold.py, beside the folders it coordinates.
+_ONE_COMPONENT = {"crawler/template_hold.py:TemplateHold"}
+
+
+def test_middlewares_live_in_middlewares() -> None:
+    misplaced = []
+    for path in _modules("crawler"):
+        folder = path.relative_to(ROOT / "crawler").parts[0]
+        if folder in {"middlewares", *_FEATURES}:
+            continue
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if isinstance(node, ast.ClassDef) and any(
+                    isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef))
+                    and item.name in _MIDDLEWARE_METHODS for item in node.body):
+                misplaced.append(f"{path.relative_to(ROOT)}:{node.name}")
+    assert sorted(set(misplaced) - _ONE_COMPONENT) == []
+
+
+def test_no_two_folders_import_each_other() -> None:
+    edges: set[tuple[str, str]] = set()
+    for path in _modules("crawler"):
+        parts = path.relative_to(ROOT / "crawler").parts
+        if len(parts) < 2:
+            continue
+        for name in _imported(path):
+            target = name.split(".")
+            if len(target) >= 2 and target[0] == "crawler" and target[1] != parts[0] \
+                    and (ROOT / "crawler" / target[1]).is_dir():
+                edges.add((parts[0], target[1]))
+    assert sorted((a, b) for a, b in edges if (b, a) in edges and a < b) == []

@@ -178,7 +178,8 @@ def test_the_demo_uses_its_own_database_and_prints_the_exact_command(
 
 
 def test_summary_lines() -> None:
-    from crawler.extensions.run_record import EVENTS, summarize
+    from crawler.extensions.run_record import summarize
+    from crawler.report.source_counts import EVENTS
 
     def counts(**values: int) -> dict[str, dict[str, int]]:
         return {"s": {**dict.fromkeys(EVENTS, 0), **values}}

@@ -28,7 +28,7 @@ import pytest
 import yaml
 
 from benchmarks.plain_articles import CORPUS, Page, load_pages
-from crawler.extraction.pool import ERROR, TIMEOUT
+from crawler.extraction_pool import ERROR, TIMEOUT
 from tests.conftest import log_of, run_crawl, stored_articles
 from tests.eval_sites import EvalSites, stored_pages
 

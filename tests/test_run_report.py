@@ -155,7 +155,7 @@ def test_run_log_json_every_line_and_runs_table(demo: DemoServer, db: Any, mongo
 _JSON_SCRIPT = """
 import asyncio, sys, warnings
 from crawler.logjson import install
-from crawler.extraction.pool import ExtractionPool
+from crawler.extraction_pool import ExtractionPool
 from tests.log_tasks import noisy
 
 install("INFO")

@@ -28,7 +28,8 @@ from scrapy.exceptions import NotConfigured
 from crawler.database import Database, stores_articles
 from crawler.defaults import news_bool, news_float
 from crawler.distributed.shared import SharedCrawl
-from crawler.extensions.run_record import EVENTS, judge, source_counts
+from crawler.extensions.run_record import judge
+from crawler.report.source_counts import EVENTS, source_counts
 
 logger = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ What differs from ``scrapy_redis.scheduler.Scheduler``:
 - ``close`` never flushes the shared queue; it gives this worker's unfinished requests back;
 - a tick keeps the worker's heartbeat, requeues the requests of dead workers, acknowledges
   the requests that have left the engine (told by the ledger of
-  :class:`crawler.templates.hold.TemplateHold`) and, when the shared queue has work and no
+  :class:`crawler.template_hold.TemplateHold`) and, when the shared queue has work and no
   popped request waits for the engine, pops one and hands it to the engine with
   ``engine.crawl`` (Scrapy polls an idle scheduler only every 5 s);
 - a request that cannot be queued because Redis is unreachable waits in a local outbox and
@@ -40,7 +40,7 @@ from crawler.distributed.dupefilter import RunDupeFilter
 from crawler.distributed.queue import ReliableQueue
 from crawler.distributed.shared import SharedCrawl
 from crawler.distributed.tracker import AckTracker
-from crawler.templates.hold import Ledger, TemplateHold
+from crawler.template_hold import Ledger, TemplateHold
 
 logger = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ yielded are written to MongoDB (or to the local spool, when the database is down
 stays in the worker's in-flight hash, from which it is requeued if the worker dies.
 
 The engine does not announce that a request left it: the ledger of
-:class:`crawler.templates.hold.TemplateHold` tells (:meth:`AckTracker.finished`: parsed or
+:class:`crawler.template_hold.TemplateHold` tells (:meth:`AckTracker.finished`: parsed or
 failed, its articles out of the pipelines), and the scheduler tells when a retry or redirect
 copy of it is queued (:meth:`AckTracker.left`). The tracker settles or acknowledges them at
 its next tick.

@@ -26,31 +26,11 @@ from scrapy.utils.asyncio import create_looping_call
 
 from crawler import keys
 from crawler.defaults import news_float
+from crawler.signals import request_dequeued
 
 logger = logging.getLogger(__name__)
 
 STRAGGLERS = 3  # sources named in a progress line, at most
-
-# Sent by ProgressMiddleware for each request that leaves the scheduler for the downloader
-# (before any downloader middleware may refuse it: robots.txt, the URL guard).
-request_dequeued = object()
-
-
-class ProgressMiddleware:
-    """First of the downloader middlewares: tells :class:`Progress` that a request left the
-    scheduler. (Scrapy's request_reached_downloader comes after the middlewares, so a request
-    that robots.txt forbids would stay queued for ever.)"""
-
-    def __init__(self, crawler: Crawler) -> None:
-        self.crawler = crawler
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> ProgressMiddleware:
-        return cls(crawler)
-
-    def process_request(self, request: Request) -> None:
-        self.crawler.signals.send_catch_log(request_dequeued, request=request)
-
 
 class Progress:
     def __init__(self, crawler: Crawler, interval: float) -> None:

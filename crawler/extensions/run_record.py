@@ -27,43 +27,9 @@ from scrapy.exceptions import NotConfigured
 from crawler.database import Database, stores_articles
 from crawler.defaults import news_bool, news_float
 from crawler.interrupt import STAT as INTERRUPTED
+from crawler.report.source_counts import HEALTH_MIN_PAGES, health, source_counts
 
 logger = logging.getLogger(__name__)
-
-# The per-source events counted as news/source/<name>/<event>.
-EVENTS = ("discovered", "fetched", "not_modified", "stored_new", "updated", "unchanged",
-          "rejected", "empty_text", "errors", "skipped_not_due", "skipped_too_old",
-          "articles", "no_date", "no_author", "paywalled", "fast", "rendered")
-# Below this many fetched pages a source's extraction health is not judged.
-HEALTH_MIN_PAGES = 5
-
-
-def source_counts(stats: dict[str, Any], names: list[str]) -> dict[str, dict[str, int]]:
-    counts: dict[str, dict[str, int]] = {name: dict.fromkeys(EVENTS, 0) for name in names}
-    for key, value in stats.items():
-        parts = key.split("/")
-        if len(parts) == 4 and parts[:2] == ["news", "source"] and isinstance(value, int):
-            counts.setdefault(parts[2], dict.fromkeys(EVENTS, 0))[parts[3]] = value
-    return counts
-
-
-def health(counts: dict[str, dict[str, int]]) -> dict[str, dict[str, float]]:
-    """Per-source extraction health as shares: of the pages fetched, empty text and rejected
-    as non-article; of the articles extracted, no date, no author, paywalled, and extracted
-    through their site's learned layout (fast: docs/layouts.md)."""
-    shares = {}
-    for name, c in counts.items():
-        pages, articles = c["fetched"], c["articles"]
-        shares[name] = {
-            "empty_text": round(c["empty_text"] / pages, 3) if pages else 0.0,
-            "rejected": round(c["rejected"] / pages, 3) if pages else 0.0,
-            "no_date": round(c["no_date"] / articles, 3) if articles else 0.0,
-            "no_author": round(c["no_author"] / articles, 3) if articles else 0.0,
-            "paywalled": round(c["paywalled"] / articles, 3) if articles else 0.0,
-            "fast": round(c["fast"] / articles, 3) if articles else 0.0,
-        }
-    return shares
-
 
 def _kept(c: dict[str, int], storing: bool) -> int:
     """The articles a run kept: those stored, or, when it stores none (no storage pipeline:

@@ -11,8 +11,8 @@ from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.statscollectors import StatsCollector
 
-from crawler.extensions.run_record import health, source_counts
 from crawler.interrupt import STAT as INTERRUPTED
+from crawler.report.source_counts import health, source_counts
 from crawler.report.table import summary_rows, table_lines
 
 logger = logging.getLogger(__name__)

@@ -1,6 +1,6 @@
 """The crawl's extraction with learned layouts: the spider's ``extractor``.
 
-:class:`LayoutExtractor` wraps the :class:`~crawler.extraction.pool.ExtractionPool`. For each
+:class:`LayoutExtractor` wraps the :class:`~crawler.extraction_pool.ExtractionPool`. For each
 page it loads its site's layouts once (``site_layouts``; again every ``RELOAD`` seconds while
 the site has none, so the workers of a distributed crawl share what one learned), asks the
 :class:`~crawler.layouts.book.LayoutBook` what the page tries, runs
@@ -24,7 +24,7 @@ from scrapy.statscollectors import StatsCollector
 
 from crawler.canonical import site_of
 from crawler.database import Database, stores_articles
-from crawler.extraction.pool import ExtractionPool
+from crawler.extraction_pool import ExtractionPool
 from crawler.items import Extraction
 from crawler.layouts.book import CLOSED, LEARNED, Event, LayoutBook
 from crawler.layouts.store import LayoutStore

@@ -23,7 +23,7 @@ from plotly.colors import qualitative
 from plotly.offline import get_plotlyjs
 from plotly.subplots import make_subplots
 
-from crawler.extensions.run_record import EVENTS, health
+from crawler.report.source_counts import EVENTS, health
 from crawler.report.table import judged
 
 HEALTH_METRICS = (("empty_text", "empty text (of pages)"), ("rejected", "refused (of pages)"),

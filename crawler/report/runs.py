@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from crawler.extensions.run_record import EVENTS, health
+from crawler.report.source_counts import EVENTS, health
 from crawler.report.table import Row, format_rows, refusals
 
 PREFIX = (("started (UTC)", 19, "<"), ("secs", 5, ">"), ("outcome", 11, "<"))

@@ -39,7 +39,7 @@ from crawler.defaults import news_bool, news_float, news_get, news_int
 from crawler.discovery import DiscoveryError, Entry, detect_kind, parse_sitemap, read_feed
 from crawler.encoding import mislabeled_utf8
 from crawler.extraction.classify import refusal_kind
-from crawler.extraction.pool import ExtractionPool
+from crawler.extraction_pool import ExtractionPool
 from crawler.items import ArticleItem, Fetch
 from crawler.layouts.extractor import LayoutExtractor
 from crawler.layouts.task import FAST, LayoutReport
