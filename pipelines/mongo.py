@@ -23,6 +23,7 @@ from crawler import signals as news_signals
 from crawler.clock import Clock
 from crawler.database import Database, mask_uri
 from crawler.defaults import news_float, news_get, news_int
+from crawler.middlewares.incremental import IncrementalStateMiddleware
 from crawler.storage.article_store import ArticleStore, WriteResult
 from crawler.storage.spool import Spool
 
@@ -34,7 +35,10 @@ class MongoPipeline:
                  flush_interval: float = 2.0, spool_path: str | Path = "data/spool.jsonl",
                  retries: int = 3, retry_delay: float = 0.5, export_stored: bool = False,
                  clock: Clock | None = None) -> None:
-        self.crawler = crawler  # its stats and signals (articles_stored, articles_replayed)
+        self.crawler = crawler  # its stats, its signals (articles_stored), its URL state
+        # The URL state's owner (crawler/middlewares/incremental.py), told of each durable batch
+        # directly: the articles' state is recorded where their fetch ends, here.
+        self.url_state: IncrementalStateMiddleware | None = None
         self.database = database
         self.batch_size = batch_size
         self.flush_interval = flush_interval
@@ -74,6 +78,7 @@ class MongoPipeline:
                 self.crawler.stats.inc_value(f"news/source/{source}/{key}", value)
 
     async def open_spider(self) -> None:
+        self.url_state = self.crawler.get_spider_middleware(IncrementalStateMiddleware)
         self.store = ArticleStore(self.database.db["articles"],
                                   self.database.db["article_revisions"])
         await asyncio.to_thread(self.store.ensure_indexes)
@@ -128,10 +133,11 @@ class MongoPipeline:
                 result = await asyncio.to_thread(self._write_or_spool, batch)
             finally:
                 self._release(batch, result)
-            # Written or spooled: durable either way. Articles first, then their URL state
-            # (crawler/middlewares/incremental.py, on this signal): a crash in between
-            # refetches, never skips. A spooled batch gets its URL state when it is replayed
-            # (articles_replayed).
+            # Written or spooled: durable either way. Articles first, then their URL state: a
+            # crash in between refetches, never skips. A spooled batch gets its URL state when
+            # it is replayed. (The signal: the distributed queue's acknowledgements.)
+            if self.url_state is not None and result is not None:
+                self.url_state.articles_stored(batch)
             self.crawler.signals.send_catch_log(news_signals.articles_stored, docs=batch,
                                                 spooled=result is None)
             if result is not None and len(self.spool):
@@ -174,6 +180,8 @@ class MongoPipeline:
         self._count("replayed", len(docs))
         self._count("stored_new", result.new)
         self._count("updated", result.updated)
+        if self.url_state is not None:
+            self.url_state.articles_stored(docs)
         self.crawler.signals.send_catch_log(news_signals.articles_replayed, docs=docs)
         logger.info("Replayed %d spooled article(s) into MongoDB", len(docs))
 

@@ -168,20 +168,20 @@ def _doc(url: str) -> dict[str, Any]:
                                           "etag": '"a"'}}
 
 
-def test_articles_get_their_state_once_written_and_spooled_ones_once_replayed(
+def test_articles_get_their_state_once_the_storage_pipeline_says_they_are_stored(
         built: Any, mongo_db: Any) -> None:
+    # pipelines/mongo.py hands over each batch it wrote (a spooled one once replayed), never
+    # through a signal
     middleware, crawler = built
 
     async def run() -> None:
         crawler.signals.send_catch_log(news_signals.articles_stored,
-                                       docs=[_doc(f"{SITE}/written")], spooled=False)
-        crawler.signals.send_catch_log(news_signals.articles_stored,
-                                       docs=[_doc(f"{SITE}/spooled")], spooled=True)
+                                       docs=[_doc(f"{SITE}/signalled")], spooled=False)
+        middleware.articles_stored([_doc(f"{SITE}/written")])
         await middleware.spider_closed(NewsSpider())
         assert {d["_id"] for d in mongo_db.url_state.find()} == {
             f"{SITE}/written", f"{SITE}/written/listed"}
-        crawler.signals.send_catch_log(news_signals.articles_replayed,
-                                       docs=[_doc(f"{SITE}/spooled")])
+        middleware.articles_stored([_doc(f"{SITE}/spooled")])  # replayed from the spool
         await middleware.spider_closed(NewsSpider())
 
     asyncio.run(run())

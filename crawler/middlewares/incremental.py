@@ -15,9 +15,11 @@ What a fetch leaves behind is written in a thread, one write at a time:
   page that is not an article, or one gone: 404, 410), once the spider is done with it; a
   page's links and how many were new go with it (its cadence, ``NEWS_PAGE_BACKOFF``); a gone
   page's stored article gets its ``gone_at`` first;
-- an article, once it is durable: on ``crawler.signals.articles_stored`` after its batch is
-  written to the database, or on ``articles_replayed`` after a spooled batch reaches it.
-  Articles first, then their URL state: a crash in between refetches, never skips.
+- an article, once it is durable: the storage pipeline (pipelines/mongo.py) hands this
+  middleware each batch it wrote (:meth:`IncrementalStateMiddleware.articles_stored`), a
+  spooled batch once it reaches the database. Articles first, then their URL state: a crash in
+  between refetches, never skips. Nothing comes back through a signal: the state of a fetch is
+  recorded where it ends (the spider for a page, the storage pipeline for an article).
 
 Without the storage pipeline (``crawler.database.stores_articles``) there is no state to keep:
 recording a fetch whose article is not stored would make the next real crawl skip it.
@@ -39,7 +41,6 @@ from scrapy.http import Request, Response
 from scrapy.statscollectors import StatsCollector
 
 from crawler import keys as meta_keys
-from crawler import signals as news_signals
 from crawler.browser import AGAIN_KEY  # request.meta: the same page again, through the browser
 from crawler.canonical import canonicalize_url
 from crawler.clock import Clock
@@ -91,9 +92,6 @@ class IncrementalStateMiddleware:
                          clock=Clock.from_settings(crawler.settings))
         crawler.signals.connect(middleware.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
-        crawler.signals.connect(middleware.articles_stored, signal=news_signals.articles_stored)
-        crawler.signals.connect(middleware.articles_replayed,
-                                signal=news_signals.articles_replayed)
         return middleware
 
     async def spider_opened(self, spider: Spider) -> None:
@@ -244,12 +242,9 @@ class IncrementalStateMiddleware:
                                              (links[0], links[1]) if links[0] else None))
             self._write_soon()
 
-    def articles_stored(self, docs: list[dict[str, Any]], spooled: bool = False) -> None:
-        """A batch written to the database; a spooled one gets its state when it is replayed."""
-        if not spooled:
-            self.articles_replayed(docs)
-
-    def articles_replayed(self, docs: list[dict[str, Any]]) -> None:
+    def articles_stored(self, docs: list[dict[str, Any]]) -> None:
+        """The acknowledgement of the storage pipeline: a batch of article documents is in the
+        database; their URL state follows."""
         self.pending.extend(update for doc in docs for update in article_updates(
             doc, fetch_info(doc)))
         self._write_soon()
