@@ -4,11 +4,8 @@ from __future__ import annotations
 
 # A batch of article documents was written to MongoDB, or to the local spool when the database
 # was down (durable either way): handlers get ``docs`` and ``spooled`` (True: in the spool).
+# Read by the distributed queue (its acknowledgements); the URL state is told directly.
 articles_stored = object()
-
-# Spooled article documents were written to MongoDB (pipelines.mongo.MongoPipeline replaying
-# its spool): handlers get ``docs``. They had their articles_stored (spooled) already.
-articles_replayed = object()
 
 # A request failed for good (the spider's errback ran; retries are over): handlers get
 # ``request``. Read by the template hold's ledger

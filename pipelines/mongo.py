@@ -182,7 +182,6 @@ class MongoPipeline:
         self._count("updated", result.updated)
         if self.url_state is not None:
             self.url_state.articles_stored(docs)
-        self.crawler.signals.send_catch_log(news_signals.articles_replayed, docs=docs)
         logger.info("Replayed %d spooled article(s) into MongoDB", len(docs))
 
 
