@@ -101,8 +101,8 @@ SCRAPER_SLOT_MAX_ACTIVE_SIZE = 96 * 1024 * 1024  # bytes
 
 ITEM_PIPELINES = {
     "pipelines.template_strip.TemplateStripPipeline": 100,
-    "pipelines.normalize.NormalizePipeline": 200,
-    "pipelines.mongo.MongoPipeline": 900,
+    "pipelines.mongo.MongoPipeline": 900,  # the item becomes its document here
+    "pipelines.normalize.NormalizePipeline": 950,  # ... or here, when nothing is stored
 }
 
 # -- our settings (docs/settings.md) ---------------------------------------------------------

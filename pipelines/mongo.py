@@ -26,6 +26,7 @@ from crawler.defaults import news_float, news_get, news_int
 from crawler.middlewares.incremental import IncrementalStateMiddleware
 from crawler.storage.article_store import ArticleStore, WriteResult
 from crawler.storage.spool import Spool
+from pipelines.normalize import document_of
 
 logger = logging.getLogger(__name__)
 
@@ -88,12 +89,14 @@ class MongoPipeline:
         self._timer = asyncio.ensure_future(self._flush_periodically())
 
     async def process_item(self, item: Any) -> Any:
-        doc = ItemAdapter(item).asdict()
+        # The article item becomes its document here, where it is stored.
+        doc = document_of(item, self.crawler.stats) if not isinstance(item, dict) \
+            else ItemAdapter(item).asdict()
         self.buffer.append(doc)
         if not self.export_stored:
             if len(self.buffer) >= self.batch_size:
                 await self.flush()
-            return item
+            return doc
         stored: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._waiting.setdefault(doc["url"], []).append(stored)
         if len(self.buffer) >= self.batch_size:

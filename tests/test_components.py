@@ -41,8 +41,10 @@ def test_normalize_counts_articles_and_empty_texts() -> None:
     pipeline.process_item(ArticleItem("http://site.test/b", text=""))
     with pytest.raises(DropItem, match="without a URL"):
         pipeline.process_item(ArticleItem("", text="No address."))
+    stored = {"url": "http://site.test/c", "text": "A document."}  # the storage pipeline's
+    assert pipeline.process_item(stored) is stored
     with pytest.raises(DropItem, match="not an article item"):
-        pipeline.process_item({"url": "http://site.test/c", "text": "A dict."})
+        pipeline.process_item(["not", "an", "item"])
     assert crawler.stats.get_value("news/normalize/articles") == 2
     assert crawler.stats.get_value("news/normalize/empty_text") == 1
     assert crawler.stats.get_value("news/normalize/not_article_item") == 1
