@@ -24,6 +24,7 @@ from crawler.clock import Clock
 from crawler.database import Database, mask_uri
 from crawler.defaults import news_float, news_get, news_int
 from crawler.middlewares.incremental import IncrementalStateMiddleware
+from crawler.per_source import SourceCounts
 from crawler.storage.article_store import ArticleStore, WriteResult
 from crawler.storage.spool import Spool
 from pipelines.normalize import document_of
@@ -75,8 +76,8 @@ class MongoPipeline:
     def _count(self, key: str, value: int = 1, source: str | None = None) -> None:
         if value:
             self.crawler.stats.inc_value(f"news/mongo/{key}", value)
-            if source:
-                self.crawler.stats.inc_value(f"news/source/{source}/{key}", value)
+            if source:  # per source (crawler/per_source.py)
+                SourceCounts.for_crawler(self.crawler).add(source, key, value)
 
     async def open_spider(self) -> None:
         self.url_state = self.crawler.get_spider_middleware(IncrementalStateMiddleware)

@@ -104,3 +104,12 @@ def test_no_two_folders_import_each_other() -> None:
                     and (ROOT / "crawler" / target[1]).is_dir():
                 edges.add((parts[0], target[1]))
     assert sorted((a, b) for a, b in edges if (b, a) in edges and a < b) == []
+
+
+def test_per_source_counts_have_one_home() -> None:
+    # written and read through crawler/per_source.py, never built or parsed as stats keys
+    named = {f"{path.relative_to(ROOT)}:{line}"
+             for package in ("crawler", "pipelines") for path in _modules(package)
+             if path.name != "per_source.py"
+             for line, value in _strings(path) if value.startswith("news/source/")}
+    assert named == set()

@@ -29,7 +29,8 @@ from crawler.database import Database, stores_articles
 from crawler.defaults import news_bool, news_float
 from crawler.distributed.shared import SharedCrawl
 from crawler.extensions.run_record import judge
-from crawler.report.source_counts import EVENTS, source_counts
+from crawler.per_source import SourceCounts
+from crawler.report.source_counts import EVENTS
 
 logger = logging.getLogger(__name__)
 
@@ -152,7 +153,7 @@ class DistributedRunRecorder:
         return recorder
 
     def _counts(self) -> Counts:
-        return source_counts(self.crawler.stats.get_stats(), self.sources)
+        return SourceCounts.for_crawler(self.crawler).of(self.sources)
 
     def spider_opened(self, spider: Spider) -> None:
         self.started_at = datetime.now(UTC)

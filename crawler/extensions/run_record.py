@@ -27,7 +27,8 @@ from scrapy.exceptions import NotConfigured
 from crawler.database import Database, stores_articles
 from crawler.defaults import news_bool, news_float
 from crawler.interrupt import STAT as INTERRUPTED
-from crawler.report.source_counts import HEALTH_MIN_PAGES, health, source_counts
+from crawler.per_source import SourceCounts
+from crawler.report.source_counts import HEALTH_MIN_PAGES, health
 
 logger = logging.getLogger(__name__)
 
@@ -148,7 +149,7 @@ class RunRecorder:
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         stats = self.crawler.stats.get_stats()
-        counts = source_counts(stats, self._sources(spider))
+        counts = SourceCounts.for_crawler(self.crawler).of(self._sources(spider))
         interrupted = stats.get(INTERRUPTED) or (reason == "shutdown" and "a stop request")
         if interrupted:  # partial counts: no source is judged on them
             problems = [interruption(str(interrupted), stats)]
@@ -183,8 +184,7 @@ class RunRecorder:
         closed. Record the run ``interrupted``, with the counts it had."""
         if not self.record or self.record.get("status") != "running":
             return  # not opened, or recorded already
-        stats = self.crawler.stats.get_stats()
-        counts = source_counts(stats, self.record.get("sources") or [])
+        counts = SourceCounts.for_crawler(self.crawler).of(self.record.get("sources") or [])
         why = " then ".join(signals_received)
         problems = [f"interrupted by {why}: stopped at once; the articles not written yet "
                     f"are fetched again next run"]

@@ -12,26 +12,28 @@ from scrapy.crawler import Crawler
 from scrapy.statscollectors import StatsCollector
 
 from crawler.interrupt import STAT as INTERRUPTED
-from crawler.report.source_counts import health, source_counts
+from crawler.per_source import SourceCounts
+from crawler.report.source_counts import health
 from crawler.report.table import summary_rows, table_lines
 
 logger = logging.getLogger(__name__)
 
 
 class RunSummary:
-    def __init__(self, stats: StatsCollector) -> None:
+    def __init__(self, stats: StatsCollector, counts: SourceCounts | None = None) -> None:
         self.stats = stats
+        self.counts = counts or SourceCounts()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RunSummary:
-        summary = cls(crawler.stats)
+        summary = cls(crawler.stats, SourceCounts.for_crawler(crawler))
         crawler.signals.connect(summary.spider_closed, signal=signals.spider_closed)
         return summary
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         stats = self.stats.get_stats()
         names = [s.name for s in getattr(spider, "sources", [])]
-        counts = source_counts(stats, names)
+        counts = self.counts.of(names)
         shares = health(counts)
         outcome = stats.get("news/run/outcome")
         interrupted = stats.get(INTERRUPTED)

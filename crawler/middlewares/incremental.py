@@ -45,6 +45,7 @@ from crawler.browser import AGAIN_KEY  # request.meta: the same page again, thro
 from crawler.canonical import canonicalize_url
 from crawler.clock import Clock
 from crawler.database import Database, stores_articles
+from crawler.per_source import SourceCounts
 from crawler.storage.article_store import ArticleStore
 from crawler.url_state import (
     KIND_GONE,
@@ -120,8 +121,8 @@ class IncrementalStateMiddleware:
             self.stats.inc_value(key, value)
 
     def _count_source(self, source: str | None, event: str) -> None:
-        """Per-source counts (news/source/<name>/<event>), read by the crawl_runs record."""
-        self._count(f"news/source/{source or 'adhoc'}/{event}")
+        """Per-source counts (crawler/per_source.py), read by the crawl_runs record."""
+        SourceCounts.for_crawler(self.crawler).add(source, event)
 
     # -- which pages to fetch ------------------------------------------------------------------
 

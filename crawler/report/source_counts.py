@@ -1,26 +1,14 @@
-"""A run's counts per source, and its extraction health: plain functions over Scrapy's stats
-(written by the spider and the incremental middleware as ``news/source/<name>/<event>``), read by
+"""The events counted per source (crawler/per_source.py) and a source's extraction health, for
 the run record (crawler/extensions/run_record.py), the run table and the report."""
 
 from __future__ import annotations
 
-from typing import Any
-
-# The per-source events counted as news/source/<name>/<event>.
+# The per-source events (crawler/per_source.py; in the stats as news/source/<name>/<event>).
 EVENTS = ("discovered", "fetched", "not_modified", "stored_new", "updated", "unchanged",
           "rejected", "empty_text", "errors", "skipped_not_due", "skipped_too_old",
           "articles", "no_date", "no_author", "paywalled", "fast", "rendered")
 # Below this many fetched pages a source's extraction health is not judged.
 HEALTH_MIN_PAGES = 5
-
-
-def source_counts(stats: dict[str, Any], names: list[str]) -> dict[str, dict[str, int]]:
-    counts: dict[str, dict[str, int]] = {name: dict.fromkeys(EVENTS, 0) for name in names}
-    for key, value in stats.items():
-        parts = key.split("/")
-        if len(parts) == 4 and parts[:2] == ["news", "source"] and isinstance(value, int):
-            counts.setdefault(parts[2], dict.fromkeys(EVENTS, 0))[parts[3]] = value
-    return counts
 
 
 def health(counts: dict[str, dict[str, int]]) -> dict[str, dict[str, float]]:

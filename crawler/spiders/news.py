@@ -43,6 +43,7 @@ from crawler.extraction_pool import ExtractionPool
 from crawler.items import ArticleItem, Fetch
 from crawler.layouts.extractor import LayoutExtractor
 from crawler.layouts.task import FAST, LayoutReport
+from crawler.per_source import SourceCounts
 from crawler.sources import Source, select_sources
 from crawler.url_state import (
     GONE_STATUSES,
@@ -466,8 +467,8 @@ class NewsSpider(scrapy.Spider):
             self.crawler.stats.inc_value(key, value)
 
     def _count_source(self, source: str | None, event: str, value: int = 1) -> None:
-        """Per-source counts (news/source/<name>/<event>), read by the crawl_runs record."""
-        self._count(f"news/source/{source or 'adhoc'}/{event}", value)
+        """Per-source counts (crawler/per_source.py), read by the crawl_runs record."""
+        SourceCounts.for_crawler(self.crawler).add(source, event, value)
 
 
 
