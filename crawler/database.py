@@ -12,6 +12,7 @@ to leave stops it, and when the last ones die instead (even by SIGKILL) the serv
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
 import os
@@ -64,16 +65,25 @@ def stores_articles(settings: Any) -> bool:
     """Whether a crawl with these settings stores its articles: the storage pipeline
     (``pipelines.mongo.MongoPipeline``, or a subclass of it) is enabled in ``ITEM_PIPELINES``.
     Without it a crawl needs no database at all (``-s ITEM_PIPELINES={} -o out.jsonl``): no
-    URL state, no run record, nothing opened or started."""
+    URL state, no run record, nothing opened or started. Each pipeline list is judged once
+    (the components that ask share the answer)."""
+    enabled = tuple(sorted((component if isinstance(component, str) else
+                            f"{component.__module__}.{component.__qualname__}")
+                           for component, order in
+                           settings.getwithbase("ITEM_PIPELINES").items()
+                           if order is not None))
+    return _stores(enabled)
+
+
+@functools.lru_cache(maxsize=64)
+def _stores(components: tuple[str, ...]) -> bool:
     from scrapy.utils.misc import load_object
 
-    for component, order in settings.getwithbase("ITEM_PIPELINES").items():
-        if order is None:
-            continue
+    for component in components:
         if component == STORAGE_PIPELINE:
             return True
         try:
-            cls = load_object(component) if isinstance(component, str) else component
+            cls = load_object(component)
         except (ImportError, NameError, ValueError):
             continue  # Scrapy itself says so when it builds the pipelines
         if isinstance(cls, type) and any(
