@@ -22,9 +22,9 @@ sites' listing pages (docs/quality.md):
 
 Prose is judged by sentences, not by paragraph length: wire copy and local news write
 paragraphs of one or two sentences, listing pages alternate headlines with one-sentence
-teasers. A paragraph of one or more whole sentences (ending in a full stop, a question or
-exclamation mark, of a plausible number of words each) is prose when a neighbouring paragraph
-is prose too, or when it is long (``PROSE_PARAGRAPH_WORDS``).
+teasers. A long paragraph (``PROSE_PARAGRAPH_WORDS``) is prose; so is a paragraph of one or
+more whole sentences (ending in a full stop, a question or exclamation mark, of a plausible
+number of words each) next to another one.
 """
 
 from __future__ import annotations
@@ -175,8 +175,8 @@ def is_sentences(paragraph: str, words: int) -> bool:
 
 
 def prose_words(paragraphs: list[str]) -> int:
-    """Words of prose in the text: in paragraphs of whole sentences that are long
-    (``PROSE_PARAGRAPH_WORDS``) or that follow or precede another such paragraph. Teasers
+    """Words of prose in the text: in paragraphs of ``PROSE_PARAGRAPH_WORDS`` or more, and in
+    paragraphs of whole sentences next to another paragraph of whole sentences. Teasers
     alternate with headlines, which are no sentences; wire copy is sentence after sentence."""
     counts = [word_count(p) for p in paragraphs]
     sentences = [is_sentences(p, n) for p, n in zip(paragraphs, counts, strict=True)]
