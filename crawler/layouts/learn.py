@@ -98,7 +98,10 @@ def find_text_container(root: HtmlElement, paragraphs: list[str]) -> HtmlElement
     while True:
         best, best_covered = None, 0
         for child in _element_children(node):
-            words = _tokens(child.text_content())
+            text = child.text_content()
+            if len(text) < DESCEND * covered:  # fewer characters than it needs words
+                continue
+            words = _tokens(text)
             if len(words) < DESCEND * covered:  # it cannot hold enough: not counted
                 continue
             value = _covered(Counter(words), target)
