@@ -4,7 +4,19 @@ from __future__ import annotations
 
 import codecs
 
+from w3lib.encoding import html_to_unicode
+
 REPLACEMENT = "\ufffd"
+
+
+def page_text(body: bytes, encoding: str) -> str:
+    """The body decoded as Scrapy's ``TextResponse.text`` decodes it, given the response's
+    ``encoding``, without keeping the text on the response.
+
+    A response keeps ``.text`` for as long as it lives, and an article held for its site's
+    template (crawler/template_hold.py) keeps its response: its text would double or
+    quadruple (characters beyond Latin-1) what the held body weighs."""
+    return html_to_unicode(f"charset={encoding}", body)[1]
 
 
 def mislabeled_utf8(body: bytes, encoding: str, text: str) -> str | None:

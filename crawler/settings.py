@@ -69,6 +69,13 @@ DOWNLOADER_MIDDLEWARES = {
     # applies each site's robots.txt Crawl-delay, parsed by RobotsTxtMiddleware (100), to the
     # site's download slot, and keeps AutoThrottle from going below it
     "crawler.middlewares.crawl_delay.CrawlDelayMiddleware": 110,
+    # Scrapy's meta refresh, reading each page's head only: a held article's response does
+    # not keep its whole decoded text (crawler/middlewares/meta_refresh.py)
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "crawler.middlewares.meta_refresh.MetaRefreshMiddleware": 580,
+    # holds requests back while the pages downloaded and not yet extracted reach
+    # NEWS_EXTRACTION_BACKLOG (crawler/extraction_backlog.py)
+    "crawler.middlewares.backpressure.ExtractionBacklogMiddleware": 120,
 }
 
 # With NEWS_REDIS_URL (or env REDIS_URL) set: the shared Redis queue (docs/distributed.md).
@@ -116,6 +123,7 @@ NEWS_LAYOUT_SAMPLE = 20  # one page in this many of a known layout is also extra
 NEWS_LAYOUT_LEARN_PAGES = 2  # fully extracted pages sharing a body container that make a layout
 NEWS_LAYOUT_MAX_FAILURES = 5  # pages in a row failing a layout's checks close it
 NEWS_LAYOUT_MAX_PER_SITE = 3  # open article layouts a site may have at once (docs/layouts.md)
+NEWS_EXTRACTION_BACKLOG = 8_000_000  # HTML characters downloaded and not yet extracted; 0: no bound
 NEWS_EXTRACT_TIMEOUT = 30.0  # seconds one page may take to extract; 0: no limit
 NEWS_TEMPLATE_MIN_PAGES = 3  # a line on this many distinct pages of a site may be a template
 NEWS_TEMPLATE_MIN_SHARE = 0.1  # ... and on at least this share of the site's pages

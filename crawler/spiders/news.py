@@ -37,10 +37,11 @@ from crawler.clock import Clock
 from crawler.dates import SourceZone, resolve_naive, zone_from, zone_of
 from crawler.defaults import news_bool, news_float, news_get, news_int
 from crawler.discovery import DiscoveryError, Entry, detect_kind, parse_sitemap, read_feed
-from crawler.encoding import mislabeled_utf8
+from crawler.encoding import mislabeled_utf8, page_text
 from crawler.extraction.classify import refusal_kind
+from crawler.extraction_backlog import ExtractionBacklog
 from crawler.extraction_pool import ExtractionPool
-from crawler.items import ArticleItem, Fetch
+from crawler.items import ArticleItem, Extraction, Fetch
 from crawler.layouts.extractor import LayoutExtractor
 from crawler.layouts.task import FAST, LayoutReport
 from crawler.per_source import SourceCounts
@@ -74,6 +75,7 @@ class NewsSpider(scrapy.Spider):
         self.depth_limit = 2  # DEPTH_LIMIT: link hops from an HTML page; 0: no limit
         self.max_sitemap_size = 50 * 1024 * 1024
         self.extractor = ExtractionPool()
+        self.backlog = ExtractionBacklog()  # from_crawler: the crawl's, NEWS_EXTRACTION_BACKLOG
         self.layouts: LayoutExtractor | None = None  # from_crawler: the site layouts
         self.links = LinkExtractor()
         self._naive_reported: set[str] = set()  # sources told about times without zone
@@ -99,6 +101,7 @@ class NewsSpider(scrapy.Spider):
         spider.sources = select_sources(news_get(settings, "NEWS_SOURCES"),
                                         name=spider.source_name, url=spider.url)
         spider.layouts = LayoutExtractor.from_crawler(crawler, spider.extractor)
+        spider.backlog = ExtractionBacklog.for_crawler(crawler)
         crawler.signals.connect(spider._close_pool, signal=scrapy.signals.spider_closed)
         return spider
 
@@ -304,12 +307,7 @@ class NewsSpider(scrapy.Spider):
         if self.follows_links(response):
             async for request in self._follow_links(response):
                 yield request
-        html = response.text
-        if (repaired := mislabeled_utf8(response.body, response.encoding, html)) is not None:
-            self._count("news/page/encoding_repaired")  # Windows-1252 declared as UTF-8
-            html = repaired
-        result = await (self.layouts or self.extractor).extract(
-            html, response.url, hinted=bool(response.meta.get(keys.HINTED)))
+        result = await self._extract(response)
         if result.metadata_error:  # page_metadata raised in the worker
             self._count("news/extract/metadata_errors")
         if result.html_repaired:  # read with the HTML5 parser (crawler/extraction/repair.py)
@@ -338,6 +336,19 @@ class NewsSpider(scrapy.Spider):
         if isinstance(result.layout, LayoutReport) and result.layout.path == FAST:
             self._count_source(source, "fast")  # through its site's learned layout
         yield self._item(response, result.item)
+
+    async def _extract(self, response: TextResponse) -> Extraction:
+        """The page's extraction. Its decoded text lives only here, neither on the response
+        nor in ``parse_page``'s frame, which both last as long as an article held for its
+        site's template (crawler/template_hold.py) waits."""
+        html = page_text(response.body, response.encoding)
+        if (repaired := mislabeled_utf8(response.body, response.encoding, html)) is not None:
+            self._count("news/page/encoding_repaired")  # Windows-1252 declared as UTF-8
+            html = repaired
+        with self.backlog.extracting(len(html)):
+            self.crawler.stats.max_value("news/backlog/peak_pages", self.backlog.pages)
+            return await (self.layouts or self.extractor).extract(
+                html, response.url, hinted=bool(response.meta.get(keys.HINTED)))
 
     def mark_fetched(self, response: Response, kind: str) -> None:
         """Hook: a fetch that yields no article to store (``kind``: ``KIND_UNCHANGED`` for a

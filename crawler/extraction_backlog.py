@@ -1,0 +1,68 @@
+"""The pages a crawl has downloaded and not yet extracted, bounded.
+
+Downloading is much faster than extracting: on a fast network a crawl fetches pages far
+quicker than its extraction workers read them, and each fetched page waits in the crawl
+process (its body, and its decoded text) until a worker is free. Scrapy bounds that only by
+``SCRAPER_SLOT_MAX_ACTIVE_SIZE``, which this project sets high (96 MiB) so that the articles
+held for their site's template (crawler/template_hold.py) do not stop the downloads. Measured
+on 181 sites (``benchmarks/throughput.py --mode web``), pages waiting to be extracted then took
+about 340 MB of the crawl process.
+
+:class:`ExtractionBacklog` counts the characters of HTML handed to extraction and not yet
+returned; crawler/middlewares/backpressure.py holds a request back while they are at
+``NEWS_EXTRACTION_BACKLOG`` or more. A held request counts against ``CONCURRENT_REQUESTS``, so
+the engine stops taking requests from the queue, and the crawl downloads as fast as it
+extracts. The waiting pages never wait on a download, so the backlog always drains.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from crawler.crawler_scope import crawler_scoped
+from crawler.defaults import news_int
+
+
+class ExtractionBacklog:
+    def __init__(self, max_chars: int = 0) -> None:
+        self.max_chars = max_chars  # 0: no bound
+        self.chars = 0  # HTML characters handed to extraction, not yet returned
+        self.pages = 0
+        self._room: asyncio.Event | None = None
+
+    @classmethod
+    def for_crawler(cls, crawler: Any) -> ExtractionBacklog:
+        """The crawl's one backlog, shared by the spider and the middleware."""
+        return crawler_scoped(crawler, cls, lambda: cls(
+            news_int(crawler.settings, "NEWS_EXTRACTION_BACKLOG")))
+
+    @property
+    def full(self) -> bool:
+        return bool(self.max_chars) and self.pages > 0 and self.chars >= self.max_chars
+
+    @contextmanager
+    def extracting(self, chars: int) -> Iterator[None]:
+        """Count a page of ``chars`` characters while it is being extracted."""
+        self.chars += chars
+        self.pages += 1
+        try:
+            yield
+        finally:
+            self.chars -= chars
+            self.pages -= 1
+            if self._room is not None and not self.full:
+                self._room.set()
+
+    async def room(self) -> bool:
+        """Wait until the backlog is under its bound; True when it had to wait."""
+        if not self.full:
+            return False
+        if self._room is None:
+            self._room = asyncio.Event()
+        while self.full:
+            self._room.clear()
+            await self._room.wait()
+        return True
