@@ -24,9 +24,10 @@ navigation, JSON-LD apart from the body, ``<title>``) but not their text.
 
 Also served on every host: ``/robots.txt`` (allows everything, names the sitemap),
 ``/sitemap.xml`` (the site's articles below ``max-n``) and ``/sitemap-<n>.xml`` (those below
-``n``); on any host: ``/__stats``, ``/__reset`` (as benchmarks/_serve.py), ``/__urls-<n>.txt``
-(the first ``n`` article URLs, in order ``i``) and ``/__sources-<n>.yaml`` (a sources file
-with one source per site, its ``sitemap-<n>.xml``).
+``n``; ``/sitemap-<a>-<b>.xml``: those from ``a`` to ``b - 1``); on any host: ``/__stats``,
+``/__reset`` (as benchmarks/_serve.py), ``/__urls-<n>.txt`` (the first ``n`` article URLs, in
+order ``i``) and ``/__sources-<n>.yaml`` (a sources file with one source per site, its
+``sitemap-<n>.xml``; ``/__sources-<a>-<b>.yaml``: its ``sitemap-<a>-<b>.xml``).
 
 Prints ``READY http://127.0.0.2:PORT`` once it listens. The pages are built before that
 (about 5 s for 1,810 on this machine).
@@ -356,34 +357,39 @@ class WebServer(PageServer):
                                ("/__sources", ".yaml")):
             if path.startswith(prefix) and path.endswith(suffix):
                 middle = path[len(prefix):-len(suffix)]
+                bounds = middle[1:].split("-") if middle.startswith("-") else []
                 if middle == "":
-                    n = self.max_n
-                elif middle.startswith("-") and middle[1:].isdigit():
-                    n = min(int(middle[1:]), self.max_n)
+                    start, n = 0, self.max_n
+                elif len(bounds) in (1, 2) and all(b.isdigit() for b in bounds):
+                    # -<n>: articles below n; -<a>-<b>: articles a to b - 1
+                    start = int(bounds[0]) if len(bounds) == 2 else 0
+                    n = min(int(bounds[-1]), self.max_n)
                 else:
                     return None
                 if prefix == "/sitemap" and p is not None:
-                    return response("200 OK", self.sitemap(p, n), "application/xml")
+                    return response("200 OK", self.sitemap(p, n, start), "application/xml")
                 if prefix == "/__urls":
-                    body = "".join(self.url(i) + "\n" for i in range(n))
+                    body = "".join(self.url(i) + "\n" for i in range(start, n))
                     return response("200 OK", body.encode(), "text/plain")
                 if prefix == "/__sources":
-                    return response("200 OK", self.sources(n), "application/yaml")
+                    return response("200 OK", self.sources(n, start), "application/yaml")
         return None
 
-    def sitemap(self, p: int, n: int) -> bytes:
+    def sitemap(self, p: int, n: int, start: int = 0) -> bytes:
+        first = start + (p - start) % len(self.sites)  # site p's first article from start
         rows = "".join(f"<url><loc>{self.url(i)}</loc>"
                        f"<lastmod>{published(i).isoformat()}</lastmod></url>\n"
-                       for i in range(p, n, len(self.sites)))
+                       for i in range(first, n, len(self.sites)))
         return ('<?xml version="1.0" encoding="UTF-8"?>\n'
                 '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
                 f"{rows}</urlset>\n").encode()
 
-    def sources(self, n: int) -> bytes:
+    def sources(self, n: int, start: int = 0) -> bytes:
         rows = ["sources:"]
-        for p in range(min(n, len(self.sites))):
+        sitemap = f"sitemap-{start}-{n}" if start else f"sitemap-{n}"
+        for p in range(min(n - start, len(self.sites))):
             rows += [f"  - name: site-{p}",
-                     f"    sitemaps: [http://{host(p)}:{self.port}/sitemap-{n}.xml]"]
+                     f"    sitemaps: [http://{host(p)}:{self.port}/{sitemap}.xml]"]
         return ("\n".join(rows) + "\n").encode()
 
 

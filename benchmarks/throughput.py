@@ -29,6 +29,11 @@ Then, over interleaved rounds (the order rotates each round), runs and measures:
    extracted the full way, as before learned site layouts (docs/layouts.md);
 6. baseline (with ``--baseline DIR``): the project crawl with another checkout's code (DIR, on
    this checkout's virtualenv), to set a change against its parent in one run;
+7. warm (web mode, only when asked for): the project crawl of a second run. A first crawl of the
+   N articles (not measured) leaves its database behind (the sites' layouts, templates and URL
+   state, as a cron run does); the measured crawl then takes the sites' next N articles
+   (``/sitemap-<N>-<2N>.xml``: new URLs, whose texts repeat the first run's variants, as past
+   10 articles a site always). This is what a scheduled crawl of known sites costs.
 4. noarchive (only when asked for): the project crawl with ``NEWS_ARCHIVE=False``, to weigh the
    WARC archive (its bytes a page, its writer thread's CPU, the CPU a page with and without).
 
@@ -75,7 +80,7 @@ from crawler.database import EmbeddedMongo
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "performance.md"
 PY = sys.executable
-VARIANTS = ("limit", "naive", "project", "noarchive", "fullway", "baseline")
+VARIANTS = ("limit", "naive", "project", "noarchive", "fullway", "baseline", "warm")
 MODES = ("copies", "web")
 SERVERS = {"copies": "_serve.py", "web": "_web.py"}
 WEB_VARIANTS = 10  # distinct articles a site in web mode (benchmarks/_web.py --variants)
@@ -233,54 +238,44 @@ def crawl_stats(log: str) -> dict[str, int]:
 
 
 def run_project(server: Server, n: int, tmp: Path, extra_settings: list[str],
-                project: Path = ROOT) -> Run:
-    """The project crawl (``project``: the checkout whose code crawls); run again (once) when
-    the page server died during it."""
+                project: Path = ROOT, warm: bool = False) -> Run:
+    """The project crawl (``project``: the checkout whose code crawls; ``warm``: the second
+    run, see the module doc); run again (once) when the page server died during it."""
     try:
-        return _run_project(server, n, tmp, extra_settings, project)
+        return _run_project(server, n, tmp, extra_settings, project, warm)
     except OSError:
         if server.process.poll() is None:
             raise
         print("  (page server died during the crawl: run repeated)", flush=True)
-        return _run_project(server, n, tmp, extra_settings, project)
+        return _run_project(server, n, tmp, extra_settings, project, warm)
 
 
 def _run_project(server: Server, n: int, tmp: Path, extra_settings: list[str],
-                 project: Path = ROOT) -> Run:
+                 project: Path = ROOT, warm: bool = False) -> Run:
     data_dir = Path(tempfile.mkdtemp(prefix=f"project-{n}-", dir=tmp))  # fresh state each run
     with EmbeddedMongo(data_dir / "db") as mongo:
         assert mongo.uri is not None and mongo.process is not None
         server.ensure_running()
-        server.get("/__reset")
-        server_cpu = server.cpu()
         settings = {**RELAXED, "NEWS_DATA_DIR": str(data_dir),
                     "NEWS_ALLOWED_PRIVATE_NETWORKS": "127.0.0.0/8"}
-        if server.mode == "web":  # one source a site
-            sources = data_dir / "sources.yaml"
-            sources.write_text(server.get_text(f"/__sources-{n}.yaml"))
-            settings["NEWS_SOURCES"] = str(sources)
-            cmd = [PY, "-m", "scrapy", "crawl", "news"]
-        else:
-            cmd = [PY, "-m", "scrapy", "crawl", "news", "-a",
-                   f"url={server.base}/sitemap-{n}.xml"]
-        for key, value in settings.items():
-            cmd += ["-s", f"{key}={value}"]
-        for setting in extra_settings:
-            cmd += ["-s", setting]
         env = dict(os.environ, MONGO_URI=mongo.uri, SCRAPY_SETTINGS_MODULE="crawler.settings")
         if project != ROOT:
             env["PYTHONPATH"] = str(project)
+        before = 0
+        if warm:  # the first run, not measured: it leaves its database behind
+            first = _project_command(server, n, data_dir, settings, extra_settings)
+            subprocess.run(first, env=env, cwd=project, check=True, capture_output=True)
+            before = _stored(mongo.uri)[0]
+        server.get("/__reset")
+        server_cpu = server.cpu()
+        cmd = _project_command(server, 2 * n if warm else n, data_dir, settings, extra_settings,
+                               start=n if warm else 0)
         log = data_dir / "crawl.log"
         wall, usage = _run_measured(cmd, {"db": mongo.process.pid}, log, env=env, cwd=project)
         stats = server.get("/__stats")
         server_cpu = server.cpu() - server_cpu
-        client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(mongo.uri, tz_aware=True)
-        try:
-            articles = client.news.articles
-            stored = articles.count_documents({})
-            newest = articles.find_one({}, {"updated_at": 1}, sort=[("updated_at", -1)])
-        finally:
-            client.close()
+        stored, newest = _stored(mongo.uri)
+        stored -= before
     crawl = crawl_stats(log.read_text(errors="replace"))
     last = newest["updated_at"] if newest else None
     return Run("project", n, pages=crawl.get("news/page/extracted", 0), items=stored,
@@ -288,6 +283,36 @@ def _run_project(server: Server, n: int, tmp: Path, extra_settings: list[str],
                last=last.timestamp() if isinstance(last, datetime) else 0.0,
                wall=wall, usage=usage, server_cpu=server_cpu,
                extra={"stats": crawl, "log": str(log)})
+
+
+def _project_command(server: Server, n: int, data_dir: Path, settings: dict[str, Any],
+                     extra_settings: list[str], start: int = 0) -> list[str]:
+    """``scrapy crawl news`` over articles ``start`` to ``n - 1`` (from ``start``: web mode)."""
+    if server.mode == "web":  # one source a site
+        name = f"{start}-{n}" if start else f"{n}"
+        sources = data_dir / f"sources-{name}.yaml"
+        sources.write_text(server.get_text(f"/__sources-{name}.yaml"))
+        cmd = [PY, "-m", "scrapy", "crawl", "news"]
+        settings = {**settings, "NEWS_SOURCES": str(sources)}
+    else:
+        cmd = [PY, "-m", "scrapy", "crawl", "news", "-a",
+               f"url={server.base}/sitemap-{n}.xml"]
+    for key, value in settings.items():
+        cmd += ["-s", f"{key}={value}"]
+    for setting in extra_settings:
+        cmd += ["-s", setting]
+    return cmd
+
+
+def _stored(uri: str) -> tuple[int, Any]:
+    """The articles stored, and the newest one's ``updated_at`` document."""
+    client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(uri, tz_aware=True)
+    try:
+        articles = client.news.articles
+        return (articles.count_documents({}),
+                articles.find_one({}, {"updated_at": 1}, sort=[("updated_at", -1)]))
+    finally:
+        client.close()
 
 
 # -- report -------------------------------------------------------------------------------------
@@ -324,7 +349,8 @@ def summary_table(runs: list[Run], n: int, rounds: int, mode: str = "copies",
     lines.append("")
     for a, b in (("project", "limit"), ("project", "naive"), ("naive", "limit"),
                  ("project", "noarchive"), ("fullway", "limit"), ("project", "fullway"),
-                 ("baseline", "limit"), ("project", "baseline")):
+                 ("baseline", "limit"), ("project", "baseline"), ("warm", "limit"),
+                 ("warm", "project")):
         if by[a] and by[b]:
             ratios = [x.rate / y.rate for x, y in zip(by[a], by[b], strict=True) if y.rate]
             lines.append(f"- {a}/{b}: **{_median(ratios):.2f}** (per round: "
@@ -352,6 +378,12 @@ def summary_table(runs: list[Run], n: int, rounds: int, mode: str = "copies",
         lines.append(f"- project first request to last item stored: "
                      f"{_median([r.last - r.first for r in project]):.1f} s; "
                      f"process wall {_median([r.wall for r in project]):.1f} s")
+    if by["warm"]:
+        stats = by["warm"][-1].extra["stats"]
+        lines.append("- warm crawl stats (last round, the measured second run): "
+                     + ", ".join(f"{k} {v}" for k, v in sorted(stats.items())
+                                 if k.startswith(("news/layout/", "news/templates/held",
+                                                  "news/mongo/stored"))))
     archived = [r for r in project if r.extra["stats"].get("news/archive/records")]
     if archived:
         def per_page(r: Run, key: str) -> float:
@@ -429,7 +461,7 @@ def main() -> int:
     parser.add_argument("--pages", type=Path, default=DEFAULT_PAGES)
     parser.add_argument("--only", default="limit,naive,project",
                         help="comma-separated subset of "
-                             "limit,naive,project,noarchive,fullway,baseline")
+                             "limit,naive,project,noarchive,fullway,baseline,warm")
     parser.add_argument("--section", default=None,
                         help="the section of docs/performance.md to write (default: throughput, "
                              "in web mode throughput-web)")
@@ -451,7 +483,10 @@ def main() -> int:
     suffix = "-web" if args.mode == "web" else ""
     section = args.section or f"throughput{suffix}"
     sites = len(list(args.pages.glob("*.html.gz")))
-    server = Server(max([args.n, *sizes]) if with_memory else args.n, args.pages, args.mode)
+    if "warm" in variants and args.mode != "web":
+        raise SystemExit("warm: a second run of known sites, --mode web only")
+    most = 2 * args.n if "warm" in variants else args.n
+    server = Server(max([most, *sizes]) if with_memory else most, args.pages, args.mode)
     try:
         with tempfile.TemporaryDirectory(prefix="bench-") as tmp_name:
             tmp = Path(tmp_name)
@@ -475,6 +510,9 @@ def main() -> int:
                             run = run_project(server, args.n, tmp, args.settings,
                                               args.baseline.resolve())
                             run.variant = "baseline"
+                        elif variant == "warm":
+                            run = run_project(server, args.n, tmp, args.settings, warm=True)
+                            run.variant = "warm"
                         elif variant == "fullway":
                             run = run_project(server, args.n, tmp,
                                               [*args.settings, "NEWS_LAYOUTS=False"])

@@ -63,3 +63,16 @@ def test_hosts_are_distinct_loopback_addresses() -> None:
     for address in hosts:
         a, b, _c, d = (int(part) for part in address.split("."))
         assert (a, b) == (127, 0) and 0 < d < 255 and address != "127.0.0.1"
+
+
+def test_a_second_runs_sitemap_lists_each_sites_next_articles() -> None:
+    built = _web.Built(pages=[[b"<html>a</html>", b"<html>b</html>"]] * 3, seconds=0.0,
+                       unchanged=0, no_runs=0, replaced_share=0.0)
+    server = _web.WebServer(built, max_n=12)
+    server.port = 8000
+    first = server.route("/sitemap-6.xml", _web.host(1)).decode()
+    second = server.route("/sitemap-6-12.xml", _web.host(1)).decode()
+    assert re.findall(r"/articles/(\d+)\.html", first) == ["0", "1"]
+    assert re.findall(r"/articles/(\d+)\.html", second) == ["2", "3"]  # 7 and 10 of 12
+    sources = server.route("/__sources-6-12.yaml").decode()
+    assert sources.count("/sitemap-6-12.xml") == 3

@@ -340,7 +340,8 @@ class NewsSpider(scrapy.Spider):
     async def _extract(self, response: TextResponse) -> Extraction:
         """The page's extraction. Its decoded text lives only here, neither on the response
         nor in ``parse_page``'s frame, which both last as long as an article held for its
-        site's template (crawler/template_hold.py) waits."""
+        site's template (crawler/template_hold.py) waits. (A page that declares no encoding
+        is decoded by Scrapy to infer one, and that text stays on the response.)"""
         html = page_text(response.body, response.encoding)
         if (repaired := mislabeled_utf8(response.body, response.encoding, html)) is not None:
             self._count("news/page/encoding_repaired")  # Windows-1252 declared as UTF-8
