@@ -69,13 +69,13 @@ DOWNLOADER_MIDDLEWARES = {
     # applies each site's robots.txt Crawl-delay, parsed by RobotsTxtMiddleware (100), to the
     # site's download slot, and keeps AutoThrottle from going below it
     "crawler.middlewares.crawl_delay.CrawlDelayMiddleware": 110,
+    # holds requests back while the pages downloaded and not yet extracted reach
+    # NEWS_EXTRACTION_BACKLOG (crawler/extraction_backlog.py)
+    "crawler.middlewares.backpressure.ExtractionBacklogMiddleware": 120,
     # Scrapy's meta refresh, reading each page's head only: a held article's response does
     # not keep its whole decoded text (crawler/middlewares/meta_refresh.py)
     "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
     "crawler.middlewares.meta_refresh.MetaRefreshMiddleware": 580,
-    # holds requests back while the pages downloaded and not yet extracted reach
-    # NEWS_EXTRACTION_BACKLOG (crawler/extraction_backlog.py)
-    "crawler.middlewares.backpressure.ExtractionBacklogMiddleware": 120,
 }
 
 # With NEWS_REDIS_URL (or env REDIS_URL) set: the shared Redis queue (docs/distributed.md).

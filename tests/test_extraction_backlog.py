@@ -34,13 +34,18 @@ def test_a_request_waits_while_the_backlog_is_full_and_goes_when_a_page_is_extra
                                        "request sent, waited=True"]
 
 
-def test_one_page_bigger_than_the_bound_still_goes_through() -> None:
-    async def scenario() -> bool:
+def test_a_page_bigger_than_the_bound_holds_requests_only_while_it_is_extracted() -> None:
+    async def scenario() -> tuple[bool, bool, bool]:
         backlog = ExtractionBacklog(max_chars=10)
-        return await asyncio.wait_for(backlog.room(), 1)  # nothing in extraction: never full
+        with backlog.extracting(50):  # one page of 50 characters: over the bound alone
+            full_meanwhile = backlog.full
+        # Nothing in extraction: never full, whatever the size of the next page.
+        return full_meanwhile, backlog.full, await asyncio.wait_for(backlog.room(), 1)
 
-    assert asyncio.run(scenario()) is False
-    assert not ExtractionBacklog(max_chars=0).full  # 0: no bound
+    assert asyncio.run(scenario()) == (True, False, False)
+    unbounded = ExtractionBacklog(max_chars=0)
+    with unbounded.extracting(10**9):
+        assert not unbounded.full  # 0: no bound
 
 
 @pytest.mark.skipif(not available(), reason="../shared/eval/scrapinghub-aeb absent")
