@@ -167,7 +167,8 @@ def main(argv: list[str] | None = None) -> int:
                              "against off")
     parser.add_argument("--baseline", type=Path,
                         help="also crawl with another checkout's code (the change's parent)")
-    parser.add_argument("--dump", type=Path, help="with --web: both modes' texts (JSON)")
+    parser.add_argument("--dump", type=Path,
+                        help="both modes' texts (JSON; the eval sets: the texts that differ)")
     args = parser.parse_args(argv)
     if args.web:
         return web(args.web, args.dump)
@@ -218,6 +219,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"articles whose text differs between the modes: {len(differ)}")
     for key in differ[:20]:
         print(f"  {key}")
+    if args.dump is not None:  # the texts that differ, both modes
+        args.dump.write_text(json.dumps({k: {"on": on.get(k), "off": off.get(k)} for k in differ},
+                                        ensure_ascii=False, indent=1))
     return 0
 
 
