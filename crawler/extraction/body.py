@@ -3,16 +3,20 @@
 1. Furniture boxes and captions are removed from the page (:mod:`boilerplate`).
 2. trafilatura's balanced pass (comments excluded, tables included) gives the text; blocks
    that are mostly links are dropped from it. trafilatura's own metadata of the page
-   (:class:`TrafilaturaMetadata`) is computed only when the caller asks for a field, i.e.
-   when the page's structured data lacks it, with exactly the arguments the pass would have
-   used, so the result is the same as ``with_metadata=True`` at a fraction of the pages.
+   (:class:`~crawler.extraction.trafilatura_metadata.TrafilaturaMetadata`) is computed only
+   when the caller asks for a field, i.e. when the page's structured data lacks it, with
+   exactly the arguments the pass would have used, so the result is the same as
+   ``with_metadata=True`` at a fraction of the pages (the date's search only when the date
+   is asked for).
 3. A ``favor_precision`` pass marks where the article starts and ends: paragraphs of the
    balanced text before the first and after the last paragraph the precision pass also kept
    are boilerplate at the edges (teasers, newsletter prompts, "more on this"). Paragraphs in
    between stay, so lists and sub-headings the precision pass is unsure about are kept. When
    the precision pass keeps too little (under half the words), the edges are left alone. The
    page's own lead (standfirst) is not an edge: a paragraph just before the article start
-   that repeats the page's declared description is kept, with what follows it.
+   that repeats the page's declared description is kept, with what follows it. The pass runs
+   first without trafilatura's fallback extractors (readability, jusText: a third of its
+   cost); when that pass would cut nothing, nothing is cut, else the whole pass decides.
 
 Measured on the public benchmarks (docs/quality.md), each step improves body F1 on both sets.
 """
@@ -25,13 +29,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import trafilatura
-from trafilatura.metadata import extract_metadata
-from trafilatura.settings import Document, Extractor
 from trafilatura.xml import xmltotxt
 
 from crawler.canonical import split_paragraphs
 from crawler.extraction.boilerplate import drop_link_blocks, prune_page
 from crawler.extraction.text import squash
+from crawler.extraction.trafilatura_metadata import TrafilaturaMetadata
 
 logger = logging.getLogger(__name__)
 
@@ -53,36 +56,10 @@ BODY_OPTIONS: dict[str, Any] = {
     "include_links": True,  # to recognise link blocks; the links are stripped afterwards
     "deduplicate": False,
 }
-# The same, as trafilatura.settings.Extractor takes them.
-_EXTRACTOR_OPTIONS: dict[str, Any] = {"comments": False, "tables": True, "images": False,
-                                      "links": True, "dedup": False}
 # The precision pass may cut the edges only when it kept at least this share of the words.
 _MIN_PRECISION_SHARE = 0.5
 # How many paragraphs before the article start the page's lead may sit (byline, date between).
 _LEAD_REACH = 3
-
-
-class TrafilaturaMetadata:
-    """trafilatura's metadata of a page (title, author, date, sitename, description, image,
-    tags), extracted on the first :meth:`get` and kept.
-
-    ``bare_extraction(..., with_metadata=True)`` runs ``extract_metadata`` on a copy of the
-    page before extracting; this does the same with the same arguments (including its
-    passing ``options.fast`` as ``extensive``), so the values are identical.
-    """
-
-    def __init__(self, page: Any, url: str) -> None:
-        self._page = page
-        self._url = url
-        self._document: Document | None = None
-
-    def get(self, name: str) -> Any:
-        if self._document is None:
-            options = Extractor(url=self._url, with_metadata=True, **_EXTRACTOR_OPTIONS)
-            self._document = extract_metadata(deepcopy(self._page), options.url,
-                                              options.date_params, options.fast,
-                                              options.author_blacklist)
-        return getattr(self._document, name, None)
 
 
 @dataclass
@@ -157,6 +134,11 @@ def _trim_edges(paragraphs: list[str], precise: list[str],
     return trimmed
 
 
+def _precision_paragraphs(page: Any, url: str, *, fast: bool) -> list[str]:
+    return body_paragraphs(trafilatura.bare_extraction(page, url=url, favor_precision=True,
+                                                       fast=fast, **BODY_OPTIONS))
+
+
 def extract_body(tree: Any, url: str, description: str | None = None) -> Body:
     """Main text of a parsed page (``tree`` is not modified); ``description`` is the page's
     declared description, which marks its lead."""
@@ -170,7 +152,12 @@ def extract_body(tree: Any, url: str, description: str | None = None) -> Body:
     paragraphs = body_paragraphs(document)
     if not paragraphs:
         return Body([], metadata, density)
-    precise = body_paragraphs(trafilatura.bare_extraction(page, url=url, favor_precision=True,
-                                                      **BODY_OPTIONS))
-    return Body(_trim_edges(paragraphs, precise, description) if precise else paragraphs,
-                metadata, density)
+    # The precision pass without trafilatura's fallback extractors (readability, jusText) says
+    # whether an edge is to be cut at all; only a page with edges to cut (about one in five)
+    # runs it with them, so the edges cut are those the whole pass marks.
+    precise = _precision_paragraphs(page, url, fast=True)
+    trimmed = _trim_edges(paragraphs, precise, description) if precise else paragraphs
+    if trimmed != paragraphs or not precise:
+        precise = _precision_paragraphs(page, url, fast=False)
+        trimmed = _trim_edges(paragraphs, precise, description) if precise else paragraphs
+    return Body(trimmed, metadata, density)

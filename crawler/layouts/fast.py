@@ -25,10 +25,11 @@ from lxml.html import HtmlElement
 
 from crawler.canonical import split_paragraphs
 from crawler.extraction.article import NOT_RUN, assemble_item
-from crawler.extraction.body import BODY_OPTIONS, TrafilaturaMetadata, body_paragraphs
+from crawler.extraction.body import BODY_OPTIONS, body_paragraphs
 from crawler.extraction.boilerplate import HTML_BLOCKS, drop_link_blocks, prune_element
 from crawler.extraction.metadata import page_metadata
 from crawler.extraction.text import word_count
+from crawler.extraction.trafilatura_metadata import TrafilaturaMetadata
 from crawler.items import Extraction
 from crawler.layouts.learn import TRAFILATURA
 from crawler.layouts.selectors import is_named, signature
