@@ -135,3 +135,28 @@ def test_extract_article_carries_the_fingerprint() -> None:
     assert result.item.fingerprint == fingerprint(result.item.text)
     assert near_duplicates(result.item.fingerprint, fingerprint(WIRE))
     assert extract_article("", "https://news.example/x").item.fingerprint is None
+
+
+def _fixture_texts() -> list[str]:
+    from pathlib import Path
+
+    pages = sorted((Path(__file__).parent / "fixtures" / "pages").glob("*.html"))
+    texts = [extract_article(p.read_text("utf-8"), f"https://news.example/{p.stem}").item.text
+             or "" for p in pages]
+    assert len([t for t in texts if t]) >= 5
+    return texts
+
+
+def test_the_fingerprint_is_trafilaturas_simhash() -> None:
+    """The vectorised sum gives trafilatura's ``Simhash`` of the same normalised text, on real
+    pages' texts, on their starts (another token sample) and on degenerate texts."""
+    from trafilatura.deduplication import Simhash
+
+    from crawler.extraction.fingerprint import _normalise
+
+    texts = [WIRE, COPY, OTHER, *_fixture_texts()]
+    texts += [t[: len(t) // 5] for t in texts]
+    texts += ["", "。。", "a b c", "短い日本語の文章です。", "word " * 40, "¡Sí! ¿No?"]
+    for text in texts:
+        expected = Simhash(_normalise(text), length=64).hash
+        assert fingerprint(text) == f"{expected:016x}", text[:60]
