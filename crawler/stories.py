@@ -12,6 +12,7 @@ later copies name it in ``duplicate_of``. Plain functions, no Scrapy.
 from __future__ import annotations
 
 import hashlib
+from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
@@ -31,6 +32,34 @@ def bands(fingerprint: str) -> list[str]:
         keys.append(f"{band}:{(value >> shift) & ((1 << size) - 1):x}")
         shift += size
     return keys
+
+
+class Candidates:
+    """Articles a new one may be a copy of, looked up by the bands of their fingerprints: the
+    ones sharing a band with a fingerprint are all those within ``NEAR_DUPLICATE_DISTANCE``
+    (and more, which :func:`link_story` measures), without measuring every article of a
+    batch against every other."""
+
+    def __init__(self, docs: Iterable[dict[str, Any]] = ()) -> None:
+        self._by_band: defaultdict[str, list[dict[str, Any]]] = defaultdict(list)
+        for doc in docs:
+            self.add(doc)
+
+    def add(self, doc: dict[str, Any]) -> None:
+        fingerprint = doc.get("fingerprint")
+        if fingerprint:
+            for key in bands(fingerprint):
+                self._by_band[key].append(doc)
+
+    def near(self, fingerprint: str | None) -> list[dict[str, Any]]:
+        """The articles added whose fingerprint shares a band with ``fingerprint``, each once."""
+        if not fingerprint:
+            return []
+        found: dict[int, dict[str, Any]] = {}
+        for key in bands(fingerprint):
+            for doc in self._by_band.get(key, ()):
+                found.setdefault(id(doc), doc)
+        return list(found.values())
 
 
 def story_id_for(url: str) -> str:

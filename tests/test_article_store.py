@@ -202,3 +202,36 @@ def test_articles_stored_before_fingerprint_head_get_it_once(mongo_db: Any) -> N
                 now=T0 + timedelta(hours=1))
     new = mongo_db.articles.find_one({"url": "https://b.example/new"})
     assert (new["story_id"], new["duplicate_of"]) == ("s", "https://a.example/2")
+
+
+def test_candidates_sharing_a_band_include_every_near_copy() -> None:
+    """The band lookup a batch links its articles with finds every article within the
+    near-duplicate distance (pigeonhole over the bands), as comparing with all would."""
+    import random
+
+    from crawler.extraction.fingerprint import NEAR_DUPLICATE_DISTANCE, distance
+    from crawler.stories import Candidates
+
+    rng = random.Random(7)
+    stored = []
+    for i in range(400):
+        value = rng.getrandbits(64)
+        stored.append({"url": f"https://a.example/{i}", "fingerprint": f"{value:016x}"})
+        for flips in (NEAR_DUPLICATE_DISTANCE, NEAR_DUPLICATE_DISTANCE + 1):  # a copy, a near miss
+            near = value
+            for bit in rng.sample(range(64), flips):
+                near ^= 1 << bit
+            stored.append({"url": f"https://b.example/{i}-{flips}", "fingerprint": f"{near:016x}"})
+    stored.append({"url": "https://c.example/none", "fingerprint": None})
+    candidates = Candidates(stored)
+    for doc in stored[::7]:
+        fingerprint = doc["fingerprint"]
+        if not fingerprint:
+            assert candidates.near(fingerprint) == []
+            continue
+        expected = {c["url"] for c in stored if c["fingerprint"]
+                    and distance(c["fingerprint"], fingerprint) <= NEAR_DUPLICATE_DISTANCE}
+        found = candidates.near(fingerprint)
+        assert expected <= {c["url"] for c in found}
+        assert len(found) == len({c["url"] for c in found})  # each once
+        assert len(found) < len(stored) / 10  # a lookup, not everything

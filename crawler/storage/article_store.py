@@ -29,7 +29,7 @@ from pymongo import ASCENDING, DESCENDING, ReplaceOne
 from pymongo.collection import Collection
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
-from crawler.stories import bands, first_key, link_story, story_id_for
+from crawler.stories import Candidates, bands, first_key, link_story, story_id_for
 
 logger = logging.getLogger(__name__)
 
@@ -104,10 +104,10 @@ class ArticleStore:
                  "fingerprint": 1, "fingerprint_head": 1, "gone_at": 1, "moved_from": 1},
             )
         }
-        candidates = self._story_candidates([
+        candidates = Candidates(self._story_candidates([
             doc for url, doc in latest.items()
             if url not in stored or any(stored[url].get(k) != doc.get(k) for k in _CONTENT_FIELDS)
-        ])
+        ]))
         left_groups: set[str] = set()  # fingerprints a head left: mark their next head
         result = WriteResult()
         operations = []
@@ -120,9 +120,10 @@ class ArticleStore:
                 doc["first_seen"] = doc.get("fetched_at") or now
                 doc["updated_at"] = now
                 doc["revision"] = 1
-                link_story(doc, candidates)
-                doc["fingerprint_head"] = _is_head(doc, candidates)
-                candidates.append(doc)  # a later copy in the same batch links to this one
+                near = candidates.near(doc.get("fingerprint"))
+                link_story(doc, near)
+                doc["fingerprint_head"] = _is_head(doc, near)
+                candidates.add(doc)  # a later copy in the same batch links to this one
                 outcome = "new"
             elif all(old.get(k) == doc.get(k) for k in _CONTENT_FIELDS):
                 result.unchanged += 1
@@ -149,8 +150,9 @@ class ArticleStore:
                 else:
                     if old.get("fingerprint_head") and old.get("fingerprint"):
                         left_groups.add(old["fingerprint"])
-                    doc["fingerprint_head"] = _is_head(doc, candidates)
-                    candidates.append(doc)
+                    doc["fingerprint_head"] = _is_head(
+                        doc, candidates.near(doc.get("fingerprint")))
+                    candidates.add(doc)
                 outcome = "updated"
             setattr(result, outcome, getattr(result, outcome) + 1)
             result.outcomes[url] = outcome
