@@ -2,12 +2,13 @@
 
 ``bare_extraction(..., with_metadata=True)`` runs ``trafilatura.metadata.extract_metadata`` on a
 copy of the page: the page's meta tags and JSON-LD, then title, author, URL, the date (htmldate's
-``find_date``, the costly part: about 3 of its 5 ms on the benchmark's pages), site name,
+``find_date``, which searches the whole page when nothing declares a date), site name,
 categories, tags and licence. The crawl asks for one of those only when the page's structured
-data lacks it, and most such pages need a site name, authors or tags, not the date.
-:class:`TrafilaturaMetadata` runs the same steps of trafilatura with the same arguments, in the
-same order, the date's search only when the date is asked for, so each value is the one
-``extract_metadata`` gives (pinned by tests/test_extraction.py on real pages).
+data lacks it, and most such pages need a site name, authors or tags, not the date (213 of the
+671 web-mode pages that ask at all). :class:`TrafilaturaMetadata` runs the same steps of
+trafilatura with the same arguments, in the same order, the date's search only when the date is
+asked for, so each value is the one ``extract_metadata`` gives (pinned by
+tests/test_extraction.py). On the web-mode pages that ask: 7.6 → 5.8 CPU ms a page.
 """
 
 from __future__ import annotations
