@@ -151,6 +151,7 @@ def test_lazy_trafilatura_metadata_equals_with_metadata(name: str) -> None:
     first (pins trafilatura's steps that TrafilaturaMetadata runs one by one)."""
     from copy import deepcopy
 
+    import lxml.html
     import trafilatura
     from trafilatura.utils import load_html
 
@@ -164,8 +165,10 @@ def test_lazy_trafilatura_metadata_equals_with_metadata(name: str) -> None:
     fields = ("title", "author", "date", "sitename", "description", "image", "tags",
               "categories", "hostname")
     expected = {f: getattr(full, f) for f in fields}
+    before = lxml.html.tostring(page)
     lazy = TrafilaturaMetadata(page, url)
     assert {f: lazy.get(f) for f in fields} == expected
+    assert lxml.html.tostring(page) == before  # read, never changed: no copy needed
     # Each field asked first on its own (the date's search runs only for the date).
     assert {f: TrafilaturaMetadata(page, url).get(f) for f in fields} == expected
     assert any(lazy.get(f) for f in fields)

@@ -15,7 +15,7 @@
    the precision pass keeps too little (under half the words), the edges are left alone. The
    page's own lead (standfirst) is not an edge: a paragraph just before the article start
    that repeats the page's declared description is kept, with what follows it. The pass runs
-   first without trafilatura's fallback extractors (readability, jusText: a third of its
+   first without trafilatura's fallback extractors (readability, jusText: half of its
    cost); when that pass would cut nothing, nothing is cut, else the whole pass decides.
 
 Measured on the public benchmarks (docs/quality.md), each step improves body F1 on both sets.
