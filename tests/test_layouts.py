@@ -41,8 +41,12 @@ def text_of(article: LayoutArticle) -> list[str]:
 
 
 def plain(html: str) -> str:
-    """The page without its declared type (JSON-LD, og:type), as older sites serve them."""
+    """The page without its declared type and date (JSON-LD, og:type), as older sites serve
+    them: the date is shown in the byline instead."""
+    published = re.search(r'"datePublished": "(\d{4}-\d\d-\d\d)', html)
     html = re.sub(r'<script type="application/ld\+json">.*?</script>', "", html, flags=re.S)
+    if published:
+        html = re.sub(r'(<div class="byline">[^<]*)', rf"\1 | {published.group(1)}", html)
     return html.replace('<meta property="og:type" content="article">', "")
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from crawler.extraction import extract_article
 from crawler.extraction.body import layout_row
-from crawler.extraction.classify import prose_words, site_page_url
+from crawler.extraction.classify import article_url_shape, prose_words, site_page_url
 from crawler.extraction.text import word_count
 
 CORPUS = Path(__file__).parent / "plain_corpus" / "pages"
@@ -80,3 +80,41 @@ def test_urls_of_front_about_and_listing_pages() -> None:
                     "https://n.example/news/2019/05/fire-downtown",
                     "https://n.example/blog/why-we-moved-to-postgres"):
         assert site_page_url(article) is None, article
+
+
+def test_a_small_number_in_a_query_key_that_names_a_story_is_an_article_url() -> None:
+    for url in ("http://blog.kinra.de/?p=959/", "http://n.example/article.php?storyid=504",
+                "https://n.example/detail1.php?id=765&lang=de",
+                "https://n.example/index.php?tx_ttnews%5Btt_news%5D=477"):
+        assert article_url_shape(url) == "id", url
+    for url in ("http://n.example/?start_from=15", "http://n.example/index.php3?ca=35",
+                "http://n.example/list.php?page=2", "http://n.example/main.asp?id=news"):
+        assert article_url_shape(url) is None, url
+
+
+def test_a_page_of_dated_entries_is_not_an_article() -> None:
+    # Lancaster University's press cuttings (CleanEval, 2006): "Published 11 December 2006"
+    # above each of twelve items, every item a paragraph of prose
+    result = extract_article(_page("cleaneval--lums.lancs.ac.uk.552.html.gz"),
+                             "http://www.lums.lancs.ac.uk/news/cuttings/")
+    assert not result.is_article
+    assert result.page_kind.startswith("several dated entries"), result.page_kind
+
+
+def test_a_date_found_away_from_the_text_does_not_make_a_page_an_article() -> None:
+    # A licensing page: no type, no declared date, no article URL; the date htmldate finds
+    # is nowhere near the text
+    result = extract_article(_page("htmldate--rosneft.com.licensing.html.gz"),
+                             "https://www.rosneft.com/business/Upstream/Licensing/")
+    assert result.item.published is not None  # found, but not shown with the text
+    assert (result.is_article, result.page_kind) == (False, "found date not shown")
+
+
+def test_a_date_shown_above_the_text_makes_a_plain_page_an_article() -> None:
+    # WebMD (readability's test page, served without its URL): no type, no declared date,
+    # the date in the line above the story
+    result = extract_article(_page("readability--webmd-2.html.gz"),
+                             "http://readability.example/webmd-2.html")
+    assert result.is_article, result.page_kind
+    assert result.item.published is not None
+    assert result.item.published.date().isoformat() == "2015-04-17"

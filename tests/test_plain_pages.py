@@ -32,11 +32,11 @@ from crawler.extraction_pool import ERROR, TIMEOUT
 from tests.conftest import log_of, run_crawl, stored_articles
 from tests.eval_sites import EvalSites, stored_pages
 
-# Measured through this crawl: recall 98.5% (257/261), precision 91.8% (257/280), the same
+# Measured through this crawl: recall 98.1% (256/261), precision 95.9% (256/267), the same
 # pages as benchmarks/plain_articles.py decides with the same code; the floors are those minus
 # one point, rounded down.
 RECALL_FLOOR = 0.97
-PRECISION_FLOOR = 0.90
+PRECISION_FLOOR = 0.94
 
 # The sites' addresses: 127.0.2.0 and on, clear of the other test sites (127.0.0.x).
 FIRST_HOST = 512

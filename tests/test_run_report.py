@@ -45,6 +45,8 @@ def test_refusal_reasons_fall_into_a_small_fixed_set_of_kinds() -> None:
                "no article type and no date": "no_type_no_date",
                "not prose (40 words of prose)": "not_prose",
                "URL of a front, about or listing page (about page)": "site_page_url",
+               "several dated entries (12 days)": "dated_entries",
+               "found date not shown": "date_not_shown",
                "unparseable HTML": "other", "extraction timeout": "other"}
     for reason, kind in reasons.items():
         assert refusal_kind(PageKind(False, reason).reason) == kind

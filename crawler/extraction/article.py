@@ -25,12 +25,14 @@ from crawler.extraction.classify import (
     declares_article,
     link_density,
     prose_words,
+    shown_date_needed,
 )
 from crawler.extraction.edges import drop_edge_furniture
 from crawler.extraction.fingerprint import fingerprint
 from crawler.extraction.metadata import PageMetadata, clean_title, page_metadata
 from crawler.extraction.page_dates import DateBounds, parse_datetime
 from crawler.extraction.repair import html5_serialised
+from crawler.extraction.shown_dates import dated_entries, shown_near_text
 from crawler.extraction.text import word_count
 from crawler.extraction.visible_dates import searched_date
 from crawler.items import ArticleItem, Extraction
@@ -100,11 +102,16 @@ def _extract(tree: HtmlElement | None, html: str, url: str, *, min_words: int, h
     body = extract_body(tree, url, meta.description)
     item = assemble_item(tree, html, url, meta, body.paragraphs, body.metadata,
                          not_before=not_before, detect_language=detect_language)
+    # Only a found date, and nothing else that says "article": is it shown next to the text?
+    date_shown = None
+    if meta.published is None and item.published is not None and shown_date_needed(url):
+        date_shown = shown_near_text(tree, item.paragraphs, item.published.date())
     signals = PageSignals(
         url=url, types=frozenset(meta.types), words=word_count(item.text),
         prose_words=prose_words(item.paragraphs), page_link_density=link_density(tree),
         text_link_density=body.link_density, declared_date=meta.published is not None,
-        found_date=item.published is not None)
+        found_date=item.published is not None, dated_entries=dated_entries(item.paragraphs),
+        date_shown=date_shown)
     kind = classify_page(signals, min_words=min_words, hinted=hinted, paywalled=item.paywalled)
     declared = declares_article(meta.types)
     return Extraction(item, is_article=kind.is_article, page_kind=kind.reason,

@@ -15,10 +15,16 @@ sites' listing pages (docs/quality.md):
    page (``/about-us/``, ``/impressum``, ``/terms``) or of a listing (``/blog/``, ``/news``,
    ``/tag/...``) is not, whatever it declares (many sites declare ``og:type article`` on every
    page), unless a feed or news sitemap listed it.
-4. Any other page is an article when it has a date (declared or found in the page) and reads
+4. A page whose main text shows several dates on lines of their own (``DATED_ENTRIES``: a
+   news archive, a page of posts, press cuttings) is a listing.
+5. Any other page is an article when it has a date (declared or found in the page) and reads
    like one: enough of its words are prose (see
    :func:`prose_words`: sentences, not teasers and headlines), or its URL has the shape of an
-   article's (a date, a long slug or a numeric id) and it declares its date.
+   article's (a date, a long slug or a numeric id) and it declares its date. A date that only
+   a search of the page found, on a page whose URL has no article's shape and names it in
+   fewer than two words (:func:`shown_date_needed`), must be shown next to the main text, as
+   an article shows its date (crawler/extraction/shown_dates.py): about and product pages get
+   theirs from a copyright line, a file name or a footer.
 
 Prose is judged by sentences, not by paragraph length: wire copy and local news write
 paragraphs of one or two sentences, listing pages alternate headlines with one-sentence
@@ -62,6 +68,9 @@ SENTENCE_WORDS = (4, 60)
 PROSE_TEXT_MAX_LINK_DENSITY = 0.1
 # More of the text than this inside links: a list of links, not an article.
 MAX_LINK_DENSITY = 0.5
+# A main text that shows this many different days on lines of their own is a listing of dated
+# entries (a news archive, a page of posts, press cuttings); an article shows one or two.
+DATED_ENTRIES = 3
 
 _DATE_IN_PATH = re.compile(r"(?<!\d)(?:19|20)\d\d[/_-]?(?:0?[1-9]|1[0-2])"
                            r"(?:[/_-]?(?:0?[1-9]|[12]\d|3[01]))?(?!\d)")
@@ -71,6 +80,13 @@ _LETTER = re.compile(r"[^\W\d_]")
 _NUMERIC_ID = re.compile(r"\d{4,}")
 _DIGIT = re.compile(r"\d")
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
+# Query keys that name one story or post by its number, however small (WordPress ``?p=959``,
+# ``article.php?storyid=504``, ``detail.php?id=765``, TYPO3's ``tx_ttnews[tt_news]=477``);
+# the part in the last brackets counts. Not ``page``, ``start``, ``cat`` or ``issue_id``: those
+# page through or name a listing.
+_ID_KEY = re.compile(r"(?:p|id|(?:story|article|news|post|item|content|entry)_?id|artnr"
+                     r"|tt_news)", re.IGNORECASE)
+_KEY_TAIL = re.compile(r"\[([^\[\]]*)\]$")
 # A paragraph ends a sentence: ".", "?", "!", "…", CJK full stops, then closing quotes/brackets.
 _SENTENCE_END = re.compile(r"[.!?…。！？][\"'”’»)\]]*$")
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?。！？])[\"'”’»)\]]*\s+")
@@ -115,6 +131,8 @@ REFUSAL_KINDS: dict[str, str] = {
     "site_page_url": "URL of a front, about or listing page",
     "other": "other",
     "needs_browser": "needs a browser",
+    "dated_entries": "several dated entries",
+    "date_not_shown": "found date not shown",
 }
 _KIND_OF_LABEL = {label: slug for slug, label in REFUSAL_KINDS.items()}
 
@@ -148,6 +166,12 @@ class PageSignals:
     text_link_density: float | None  # the main text; None when there is none
     declared_date: bool  # the page's structured data or markup states its publication date
     found_date: bool  # a date was found in the page (trafilatura/htmldate)
+    # Days the main text shows on lines of their own (crawler/extraction/shown_dates.py).
+    dated_entries: int = 0
+    # Whether a found (not declared) date is shown where an article shows its date, next to
+    # the main text; None when not measured (a declared date, or a URL that says "article" or
+    # names the page: :func:`shown_date_needed`).
+    date_shown: bool | None = None
 
 
 def link_density(tree: HtmlElement) -> float:
@@ -225,11 +249,26 @@ def article_url_shape(url: str) -> str | None:
         if _NUMERIC_ID.search(segment):
             return "id"
     # ?S=7606486, ?storyID=331198, ?article717, ?/base/news/1199182521267330.xml,
-    # ?content_id=02e886be-a21b-4863-a59b-6a09e69c9e68
-    if any(_NUMERIC_ID.search(key) or _NUMERIC_ID.search(value) or _UUID.search(value)
-           for key, value in parse_qsl(parts.query, keep_blank_values=True)):
-        return "id"
+    # ?content_id=02e886be-a21b-4863-a59b-6a09e69c9e68, ?p=959, ?storyid=504
+    for key, value in parse_qsl(parts.query, keep_blank_values=True):
+        if _NUMERIC_ID.search(key) or _NUMERIC_ID.search(value) or _UUID.search(value):
+            return "id"
+        tail = _KEY_TAIL.search(key)
+        if value.rstrip("/").isdigit() and _ID_KEY.fullmatch(tail.group(1) if tail else key):
+            return "id"
     return None
+
+
+def shown_date_needed(url: str) -> bool:
+    """Whether a page at ``url`` with only a found date must show it next to its text: its URL
+    has no article's shape and does not name the page in words (a last path segment of two
+    or more words, ``/dieta-atkinsa.html``, as all five such article URLs of the AEB set
+    have), so nothing but that date says "article"."""
+    if article_url_shape(url) is not None:
+        return False
+    segments = [s for s in urlsplit(url).path.split("/") if s]
+    last = _EXTENSION.sub("", segments[-1]) if segments else ""
+    return sum(1 for t in _SLUG_SPLIT.split(last) if _LETTER.search(t)) < 2
 
 
 def classify_page(signals: PageSignals, *, min_words: int = 80, hinted: bool = False,
@@ -270,9 +309,15 @@ def classify_page(signals: PageSignals, *, min_words: int = 80, hinted: bool = F
                         else "declared article")
     if not (signals.declared_date or signals.found_date):
         return PageKind(False, "no article type and no date")
+    if signals.dated_entries >= DATED_ENTRIES:
+        return PageKind(False, f"several dated entries ({signals.dated_entries} days)")
     if dated_url:
         return PageKind(True, "dated page at an article URL")
-    # A date found somewhere in the page is weak evidence (about pages have a copyright year).
+    # A date found somewhere in the page is weak evidence (about pages have a copyright year, a
+    # file name, a "last updated" footer): with nothing else saying "article", the page must
+    # show it where an article shows its date.
+    if not signals.declared_date and signals.date_shown is False:
+        return PageKind(False, "found date not shown")
     needed = min_words if signals.declared_date or url_shape else 2 * min_words
     if signals.prose_words >= needed:
         return PageKind(True, "dated prose")

@@ -34,7 +34,7 @@ _LABEL_RE = re.compile(
     re.IGNORECASE,
 )
 _SKIP_XPATH = "ancestor::nav or ancestor::aside or ancestor::footer"
-_MONTHS = {
+MONTHS = {
     name: number
     for number, names in enumerate(
         [
@@ -95,10 +95,10 @@ def parse_visible_date(text: str) -> str | None:
         return _build(y, int(m), d, hh, mm, ampm, zone)
     if match := _DAY_MONTH_RE.search(text):
         d, name, y, hh, mm, ampm, zone = match.groups()
-        return _build(y, _MONTHS.get(name.casefold()), d, hh, mm, ampm, zone)
+        return _build(y, MONTHS.get(name.casefold()), d, hh, mm, ampm, zone)
     if match := _MONTH_DAY_RE.search(text):
         name, d, y, hh, mm, ampm, zone = match.groups()
-        return _build(y, _MONTHS.get(name.casefold()), d, hh, mm, ampm, zone)
+        return _build(y, MONTHS.get(name.casefold()), d, hh, mm, ampm, zone)
     return None
 
 
