@@ -15,7 +15,8 @@ DAY = date(2006, 12, 11)
 def test_days_in_the_forms_pages_write_them() -> None:
     for text in ("2006-12-11", "Published 11 December 2006", "11.12.2006, 10:15 Uhr",
                  "Monday, 11 Dec, 2006", "Dec. 11th, 2006", "December 11, 2006 at 10:15",
-                 "Posted 11/12/06"):
+                 "Posted 11/12/06", "2006年12月11日 10:15", "2006년 12월 11일", "2006. 12. 11.",
+                 "2006/12/11"):
         assert DAY in shown_days(text), text
     assert shown_days("12/11/2006") == {DAY, date(2006, 11, 12)}  # either way round
     assert shown_days("31 Febtober 2006, 31.02.2006, © 2006, 2006-13-01") == set()

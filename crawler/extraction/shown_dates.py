@@ -8,7 +8,8 @@ the footer, or nowhere visible at all) says little about whether the page is an 
 
 Dates are matched by day, in the forms pages write them: ``2006-12-11``, ``11.12.2006``,
 ``12/11/2006`` (either order), ``11 December 2006``, ``Tuesday, 18 Jul, 2006``,
-``Dec. 11th, 2006``. Plain functions of text and lxml trees.
+``Dec. 11th, 2006``, ``2006年12月11日``, ``2006년 12월 11일``, ``2006. 12. 11.``, ``2006/12/11``.
+Plain functions of text and lxml trees.
 """
 
 from __future__ import annotations
@@ -35,6 +36,10 @@ _NUMERIC = re.compile(r"(?<![\d.])(\d{1,2})[./](\d{1,2})[./](\d{4}|\d{2})(?![\d]
 _DAY_MONTH = re.compile(r"(?<!\d)(\d{1,2})" + _ORDINAL
                         + r"\.?\s+([^\W\d_]{3,10})\.?,?\s+(\d{4})(?!\d)")
 _MONTH_DAY = re.compile(r"([^\W\d_]{3,10})\.?\s+(\d{1,2})" + _ORDINAL + r",?\s+(\d{4})(?!\d)")
+# Year first: Chinese and Japanese 2006年12月11日, Korean 2006년 12월 11일, 2006. 12. 11.,
+# 2006/12/11
+_YEAR_MONTH_DAY = re.compile(
+    r"(?<!\d)(\d{4})\s*[年년./]\s*(\d{1,2})\s*[月월./]\s*(\d{1,2})(?!\d)")
 _SKIPPED = frozenset({"script", "style", "noscript", "template", "head", "title"})
 
 
@@ -59,6 +64,9 @@ def shown_days(text: str) -> set[date]:
     either way round (``04/05/2024``) gives both."""
     days: set[date] = set()
     for match in _ISO.finditer(text):
+        y, m, d = match.groups()
+        days.add(_day(int(y), int(m), int(d)) or date.min)
+    for match in _YEAR_MONTH_DAY.finditer(text):
         y, m, d = match.groups()
         days.add(_day(int(y), int(m), int(d)) or date.min)
     for match in _NUMERIC.finditer(text):
