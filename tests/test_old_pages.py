@@ -85,10 +85,12 @@ def test_urls_of_front_about_and_listing_pages() -> None:
 def test_a_small_number_in_a_query_key_that_names_a_story_is_an_article_url() -> None:
     for url in ("http://blog.kinra.de/?p=959/", "http://n.example/article.php?storyid=504",
                 "https://n.example/detail1.php?id=765&lang=de",
-                "https://n.example/index.php?tx_ttnews%5Btt_news%5D=477"):
+                "https://n.example/index.php?tx_ttnews%5Btt_news%5D=477",
+                "http://www.loldf.org/spip.php?article717"):
         assert article_url_shape(url) == "id", url
     for url in ("http://n.example/?start_from=15", "http://n.example/index.php3?ca=35",
-                "http://n.example/list.php?page=2", "http://n.example/main.asp?id=news"):
+                "http://n.example/list.php?page=2", "http://n.example/main.asp?id=news",
+                "http://n.example/spip.php?rubrique7"):
         assert article_url_shape(url) is None, url
 
 

@@ -86,6 +86,9 @@ _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12
 # page through or name a listing.
 _ID_KEY = re.compile(r"(?:p|id|(?:story|article|news|post|item|content|entry)_?id|artnr"
                      r"|tt_news)", re.IGNORECASE)
+# A query that is a story's kind and number, as SPIP writes them (``spip.php?article717``,
+# ``?breve45``; not ``?rubrique7``, a section).
+_STORY_KEY = re.compile(r"(?:article|breve|story|post)\d+", re.IGNORECASE)
 _KEY_TAIL = re.compile(r"\[([^\[\]]*)\]$")
 # A paragraph ends a sentence: ".", "?", "!", "…", CJK full stops, then closing quotes/brackets.
 _SENTENCE_END = re.compile(r"[.!?…。！？][\"'”’»)\]]*$")
@@ -255,6 +258,8 @@ def article_url_shape(url: str) -> str | None:
             return "id"
         tail = _KEY_TAIL.search(key)
         if value.rstrip("/").isdigit() and _ID_KEY.fullmatch(tail.group(1) if tail else key):
+            return "id"
+        if not value and _STORY_KEY.fullmatch(key):
             return "id"
     return None
 
