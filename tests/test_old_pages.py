@@ -75,6 +75,11 @@ def test_urls_of_front_about_and_listing_pages() -> None:
     assert site_page_url("https://n.example/kontakt/impressum-agentur/") == "about page"
     assert site_page_url("https://n.example/blog/") == "listing"
     assert site_page_url("https://n.example/tag/wahlen") == "listing"
+    # Movable Type's category and week archives; its entries are not
+    assert site_page_url("http://n.example/importance/archives/cat_induce_act.php") == "listing"
+    assert site_page_url("http://n.example/archives/week_2004_07_11.PHP") == "listing"
+    assert site_page_url("http://n.example/archives/2004/09/induce_act_dead.html") is None
+    assert site_page_url("http://n.example/archives/000123.html") is None
     for article in ("https://n.example/?p=959", "https://n.example/about-bugs/",
                     "http://n.example/Global/story.asp?S=7606486",
                     "https://n.example/news/2019/05/fire-downtown",

@@ -119,6 +119,10 @@ _LISTING_SEGMENTS = frozenset({
     "tags", "topic", "topics", "section", "sections", "search", "latest", "articles", "posts",
     "stories",
 })
+# Movable Type's category and weekly archive pages (``/archives/cat_induce_act.php``,
+# ``/archives/week_2004_07_11.html``); its entries are ``/archives/2004/09/title.html`` or
+# ``/archives/000123.html``.
+_ARCHIVE_PAGE = re.compile(r"(?:cat|week)_[\w-]+", re.IGNORECASE)
 _LISTING_PARENTS = frozenset({"tag", "tags", "category", "categories", "topic", "topics",
                               "author", "authors"})
 
@@ -219,7 +223,7 @@ def site_page_url(url: str) -> str | None:
     """What a URL says a page is when it is not an article's: ``"front page"`` (``/``, an
     index file, a language's home such as ``/en/``), ``"about page"`` (about, contact, legal
     notice, terms: the last path segment names one), ``"listing"`` (``/blog/``, ``/news``,
-    ``/tag/<name>``); None for any other URL."""
+    ``/tag/<name>``, a Movable Type category or week archive); None for any other URL."""
     parts = urlsplit(url)
     segments = [s for s in parts.path.split("/") if s]
     has_id = _DIGIT.search(parts.query) is not None  # ?p=959, ?S=7606486, ?article717
@@ -234,6 +238,9 @@ def site_page_url(url: str) -> str | None:
         return "about page"
     if last in _LISTING_SEGMENTS or (len(segments) >= 2
                                       and segments[-2].lower() in _LISTING_PARENTS):
+        return "listing"
+    if (len(segments) >= 2 and segments[-2].lower() in ("archives", "archive")
+            and _ARCHIVE_PAGE.fullmatch(last)):
         return "listing"
     return None
 
