@@ -125,3 +125,10 @@ def test_a_date_shown_above_the_text_makes_a_plain_page_an_article() -> None:
     assert result.is_article, result.page_kind
     assert result.item.published is not None
     assert result.item.published.date().isoformat() == "2015-04-17"
+
+
+def test_a_number_as_the_last_path_segment_is_an_article_url() -> None:
+    assert article_url_shape("http://n.example/articles/3.html") == "id"
+    assert article_url_shape("http://n.example/news/12") == "id"
+    assert article_url_shape("http://n.example/blog/page/2/") is None  # a listing's page
+    assert article_url_shape("http://n.example/news/sport/") is None

@@ -62,3 +62,4 @@ def test_a_date_far_from_the_text_is_not_shown_near_it() -> None:
     # the footer's "last updated" comes after the text
     assert not shown_near_text(_page("<h1>Budget passed</h1>", filler), PARAGRAPHS, DAY)
     assert not shown_near_text(_page("<p>11 December 2006</p>"), [], DAY)
+

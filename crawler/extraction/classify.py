@@ -89,6 +89,8 @@ _ID_KEY = re.compile(r"(?:p|id|(?:story|article|news|post|item|content|entry)_?i
 # A query that is a story's kind and number, as SPIP writes them (``spip.php?article717``,
 # ``?breve45``; not ``?rubrique7``, a section).
 _STORY_KEY = re.compile(r"(?:article|breve|story|post)\d+", re.IGNORECASE)
+# Path segments before a listing's page number (``/page/2/``, ``/seite/3``).
+_PAGING = frozenset({"page", "pages", "seite", "pagina", "p"})
 _KEY_TAIL = re.compile(r"\[([^\[\]]*)\]$")
 # A paragraph ends a sentence: ".", "?", "!", "…", CJK full stops, then closing quotes/brackets.
 _SENTENCE_END = re.compile(r"[.!?…。！？][\"'”’»)\]]*$")
@@ -248,16 +250,22 @@ def site_page_url(url: str) -> str | None:
 def article_url_shape(url: str) -> str | None:
     """Whether a URL looks like an article's: ``"date"`` (a date in the path), ``"slug"`` (a
     path segment of three or more words), ``"id"`` (a numeric id of four or more digits in the
-    path or the query, or a UUID in the query); None for a home, section or tag URL."""
+    path or the query, a number as the last path segment, a number under a query key that
+    names a story, or a UUID in the query); None for a home, section or tag URL."""
     parts = urlsplit(url)
     if _DATE_IN_PATH.search(parts.path):
         return "date"
-    for segment in (s for s in parts.path.split("/") if s):
+    segments = [s for s in parts.path.split("/") if s]
+    for segment in segments:
         words = [t for t in _SLUG_SPLIT.split(_EXTENSION.sub("", segment)) if _LETTER.search(t)]
         if len(words) >= 3:
             return "slug"
         if _NUMERIC_ID.search(segment):
             return "id"
+    # /articles/3.html, /news/12: the page's number; not /page/2, a listing's second page
+    if (segments and _EXTENSION.sub("", segments[-1]).isdigit()
+            and (len(segments) < 2 or segments[-2].lower() not in _PAGING)):
+        return "id"
     # ?S=7606486, ?storyID=331198, ?article717, ?/base/news/1199182521267330.xml,
     # ?content_id=02e886be-a21b-4863-a59b-6a09e69c9e68, ?p=959, ?storyid=504
     for key, value in parse_qsl(parts.query, keep_blank_values=True):

@@ -15,9 +15,10 @@ Plain functions of text and lxml trees.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import date
 from typing import Any
+
+from lxml.etree import XPath
 
 from crawler.extraction.text import norm_ws
 from crawler.extraction.visible_dates import MONTHS
@@ -40,7 +41,6 @@ _MONTH_DAY = re.compile(r"([^\W\d_]{3,10})\.?\s+(\d{1,2})" + _ORDINAL + r",?\s+(
 # 2006/12/11
 _YEAR_MONTH_DAY = re.compile(
     r"(?<!\d)(\d{4})\s*[年년./]\s*(\d{1,2})\s*[月월./]\s*(\d{1,2})(?!\d)")
-_SKIPPED = frozenset({"script", "style", "noscript", "template", "head", "title"})
 
 
 def _day(year: int, month: int | None, day: int) -> date | None:
@@ -93,16 +93,9 @@ def dated_entries(paragraphs: list[str]) -> int:
     return len(dates)
 
 
-def _texts(element: Any) -> Iterator[str]:
-    """The visible text under ``element`` in document order (no scripts, styles, head)."""
-    if not isinstance(element.tag, str) or element.tag in _SKIPPED:
-        return
-    if element.text:
-        yield element.text
-    for child in element:
-        yield from _texts(child)
-        if child.tail:
-            yield child.tail
+# The visible text nodes, in document order.
+_VISIBLE_TEXT = XPath(".//text()[not(ancestor::script or ancestor::style or ancestor::noscript"
+                      " or ancestor::template or ancestor::head)]")
 
 
 def shown_near_text(tree: Any, paragraphs: list[str], day: date) -> bool:
@@ -114,7 +107,7 @@ def shown_near_text(tree: Any, paragraphs: list[str], day: date) -> bool:
     if not paragraphs:
         return False
     body = tree.find("body")
-    words = norm_ws(" ".join(_texts(body if body is not None else tree))).split()
+    words = norm_ws(" ".join(_VISIBLE_TEXT(body if body is not None else tree))).split()
     first = paragraphs[0].split()[:8]
     start = _find(words, first)
     if start is None:
