@@ -175,7 +175,7 @@ class PageSignals:
     text_link_density: float | None  # the main text; None when there is none
     declared_date: bool  # the page's structured data or markup states its publication date
     found_date: bool  # a date was found in the page (trafilatura/htmldate)
-    # Days the main text shows on lines of their own (crawler/extraction/shown_dates.py).
+    # Different dates the main text shows on lines of their own (crawler/extraction/shown_dates.py).
     dated_entries: int = 0
     # Whether a found (not declared) date is shown where an article shows its date, next to
     # the main text; None when not measured (a declared date, or a URL that says "article" or
