@@ -31,6 +31,13 @@ def test_dated_entries_count_dates_on_lines_of_their_own() -> None:
                "Updated 12/12/2006", "The bill was first introduced on 11 December 2006, the "
                "day after the hearing on 10 December 2006 ended without a vote."]
     assert dated_entries(article) == 1  # the update line; dates inside sentences are prose
+    tweets = [  # an article that embeds posts: each signed with its day
+        "The minister's post drew replies within minutes.",
+        "— Arvind Kejriwal (@ArvindKejriwal) November 1, 2019",
+        "— Josh Apte (@joshapte) November 3, 2019",
+        "— RT (@RT_com) July 16, 2019",
+        "— Jo Doe, 5 March 2019"]
+    assert dated_entries(tweets) == 0
 
 
 PARAGRAPHS = ["The council voted on Monday to approve the harbour budget for next year.",

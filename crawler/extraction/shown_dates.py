@@ -23,8 +23,11 @@ from lxml.etree import XPath
 from crawler.extraction.text import norm_ws
 from crawler.extraction.visible_dates import MONTHS
 
-# A paragraph of at most this many words that shows a date is the date line of an entry.
+# A paragraph of at most this many words that shows a date is the date line of an entry ...
 DATE_LINE_WORDS = 8
+# ... unless it attributes a quote or an embedded post: "— Name (@handle) July 18, 2026" under
+# each tweet an article embeds, "— Jo Doe, 3 March 2004" under a quotation.
+_ATTRIBUTION = re.compile(r"^[—–-]|@\w")
 # The main text's date is shown within this many words before its first paragraph (headline,
 # byline, dateline) ...
 BEFORE_TEXT_WORDS = 200
@@ -85,10 +88,12 @@ def shown_days(text: str) -> set[date]:
 
 def dated_entries(paragraphs: list[str]) -> int:
     """How many different dates the main text shows on lines of their own (a paragraph of at
-    most ``DATE_LINE_WORDS`` words with a date): the entries of a listing, one date each."""
+    most ``DATE_LINE_WORDS`` words with a date, not an attribution): the entries of a listing,
+    one date each."""
     dates: set[frozenset[date]] = set()
     for paragraph in paragraphs:
-        if len(paragraph.split()) <= DATE_LINE_WORDS and (days := shown_days(paragraph)):
+        if (len(paragraph.split()) <= DATE_LINE_WORDS and not _ATTRIBUTION.search(paragraph)
+                and (days := shown_days(paragraph))):
             dates.add(frozenset(days))
     return len(dates)
 
