@@ -47,15 +47,16 @@ MODES = {"layouts on": "True", "layouts off": "False"}
 
 
 def crawl(uri: str, database: str, sources: Path, data: Path, layouts: str, run: int,
-          project: Path = ROOT) -> dict[str, Any]:
-    """One ``scrapy crawl news`` with ``project``'s code (another checkout: a baseline); its
-    stats."""
+          project: Path = ROOT, extra: dict[str, str] | None = None) -> dict[str, Any]:
+    """One ``scrapy crawl news`` with ``project``'s code (another checkout: a baseline) and
+    ``extra`` settings; its stats."""
     stats = data / f"stats-{database}-{run}.json"
     folder = data / database
     folder.mkdir(parents=True, exist_ok=True)
     crawl_with(project, uri, database, sources, folder, {
         "NEWS_LAYOUTS": layouts, "NEWS_ARCHIVE": "False",
-        "STATS_CLASS": "tests.stats_file.JsonStatsCollector", "STATS_FILE": str(stats)})
+        "STATS_CLASS": "tests.stats_file.JsonStatsCollector", "STATS_FILE": str(stats),
+        **(extra or {})})
     result: dict[str, Any] = json.loads(stats.read_text(encoding="utf-8"))
     return result
 
@@ -113,7 +114,7 @@ def _texts(uri: str, database: str) -> dict[str, str]:
         client.close()
 
 
-def web(n: int, dump: Path | None = None) -> int:
+def web(n: int, dump: Path | None = None, extra: dict[str, str] | None = None) -> int:
     """benchmarks/_web.py's sites (181 real layouts, each serving different articles): the
     text stored with layouts on against the text stored the full way, article by article."""
     from crawler.layouts.learn import agreement
@@ -134,7 +135,8 @@ def web(n: int, dump: Path | None = None) -> int:
             sources_file.write_bytes(reply.read())
         stats, texts = {}, {}
         for number, (mode, value) in enumerate(MODES.items()):
-            stats[mode] = crawl(uri, f"web{number}", sources_file, folder, value, 1)
+            stats[mode] = crawl(uri, f"web{number}", sources_file, folder, value, 1,
+                                extra=extra if value == "True" else None)
             texts[mode] = _texts(uri, f"web{number}")
     on, off = texts["layouts on"], texts["layouts off"]
     if dump is not None:
@@ -169,9 +171,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="also crawl with another checkout's code (the change's parent)")
     parser.add_argument("--dump", type=Path,
                         help="both modes' texts (JSON; the eval sets: the texts that differ)")
+    parser.add_argument("-s", dest="settings", action="append", default=[],
+                        metavar="NAME=VALUE",
+                        help="extra setting for the crawls with layouts on (this checkout's)")
     args = parser.parse_args(argv)
+    extra = dict(item.split("=", 1) for item in args.settings)
     if args.web:
-        return web(args.web, args.dump)
+        return web(args.web, args.dump, extra)
     pages = {name: load() for name, load in CORPORA.items()}
     results: dict[str, tuple[dict[str, dict[str, float]], dict[str, str], dict[str, Any]]] = {}
     with tempfile.TemporaryDirectory(prefix="sites-quality-") as tmp, ExitStack() as stack:
@@ -193,8 +199,9 @@ def main(argv: list[str] | None = None) -> int:
             database = f"quality{n}"
             stats: dict[str, Any] = {}
             for run in range(1, args.runs + 1):
+                settings = extra if value == "True" and project == ROOT else None
                 for key, count in crawl(uri, database, sources_file, folder, value,
-                                        run, project).items():
+                                        run, project, settings).items():
                     if isinstance(count, int) and key.startswith("news/"):
                         stats[key] = stats.get(key, 0) + count
             table, texts = score(uri, database, pages)

@@ -67,10 +67,13 @@ def extract_article(html: str, url: str, *, min_words: int = 80, hinted: bool = 
 
 def extract_article_parts(html: str, url: str, *, min_words: int = 80, hinted: bool = False,
                           not_before: datetime | None = None, detect_language: bool = True,
+                          tree: HtmlElement | None = None,
                           ) -> tuple[Extraction, HtmlElement | None, PageMetadata | None]:
     """:func:`extract_article`, with the parsed page (unchanged) and its metadata, for a caller
-    that reads them further (crawler/layouts/task.py observes the page)."""
-    tree = load_html(html)
+    that reads them further (crawler/layouts/task.py observes the page). ``tree``: ``html``
+    already parsed (``load_html``) and unchanged, when the caller has it."""
+    if tree is None:
+        tree = load_html(html)
     found = _extract(tree, html, url, min_words=min_words, hinted=hinted,
                      not_before=not_before, detect_language=detect_language)
     if _words(found[0]) >= min_words:

@@ -3,7 +3,10 @@ observed, and what a page's report changes (plain: no Scrapy, no database).
 
 A site's life::
 
-    learning --(NEWS_LAYOUT_LEARN_PAGES observations share a container)--> layout open
+    learning --(NEWS_LAYOUT_LEARN_PAGES observations share a container; one more when the
+                site has a layout open, or had one closed unconfirmed)--> layout open
+    layout open, no page fitted yet --(NEWS_LAYOUT_MAX_FAILURES articles in a row without
+                   its container)--> closed ("unconfirmed") --> learning
     layout open --(a sampled page disagrees: paragraph F1 < MIN_AGREEMENT (0.95),
                    or its date or title differs)--> closed ("disagreed") --> learning
     layout open --(NEWS_LAYOUT_MAX_FAILURES pages in a row fail its checks)--> closed
@@ -17,7 +20,7 @@ A site's life::
                    holds the full way's text; else a failure)--> layout open
 
 Pages that go the full way on a site with fewer than ``max_layouts`` open layouts are
-observed (until ``OBSERVE_LIMIT`` x ``learn_pages`` of them gave no layout), so a second
+observed (until ``OBSERVE_LIMIT`` of them gave no layout), so a second
 article layout (long-form, live) is learned beside the first. A layout learned again after it
 was closed as disagreeing (the same container and drops) is not opened again: that site's
 pages of that kind go the full way.
@@ -37,10 +40,11 @@ from crawler.layouts.site_layout import Layout
 from crawler.layouts.task import FAST, LayoutReport
 
 LEARNED, CLOSED, UPDATED = "learned", "closed", "updated"
-# A site whose pages, this many times NEWS_LAYOUT_LEARN_PAGES of them observed, gave no layout
-# (no few of them share a container: a host of many publishers, a site of many templates) is
-# not observed any more until one of its layouts closes: observing costs a page ~6 ms.
-OBSERVE_LIMIT = 10
+UNCONFIRMED = "unconfirmed"
+# A site whose pages, this many of them observed, gave no layout (no few of them share a
+# container: a host of many publishers, a site of many templates) is not observed any more
+# until one of its layouts closes: observing costs a page ~6 ms.
+OBSERVE_LIMIT = 20
 
 
 @dataclass(slots=True)
@@ -64,6 +68,11 @@ class SiteLayouts:
     failures: dict[int, int] = field(default_factory=dict)  # version -> misses in a row
     fresh: set[int] = field(default_factory=set)  # versions whose first fast page is sampled
     fruitless: int = 0  # pages observed since a layout was last learned or closed
+
+    @property
+    def unconfirmed(self) -> bool:
+        """Whether a layout of the site closed before any page fitted it."""
+        return any(layout.closed_reason == UNCONFIRMED for layout in self.layouts)
 
     @property
     def open(self) -> list[Layout]:
@@ -99,7 +108,7 @@ class LayoutBook:
         sample = bool(layouts) and self.sample_every > 0 and (
             zlib.crc32(url.encode()) % self.sample_every == 0)
         observe = (len(layouts) < self.max_layouts
-                   and state.fruitless < OBSERVE_LIMIT * self.learn_pages)
+                   and state.fruitless < OBSERVE_LIMIT)
         return Plan(layouts, sample, observe=observe,
                     fresh=sorted(state.fresh))
 
@@ -117,6 +126,8 @@ class LayoutBook:
                 if report.version is not None and report.miss is None else None)
         if used is not None:
             events += self._verify(state, used, report, now)
+        if report.observation is not None:
+            events += self._unconfirmed(state, report, now)
         if report.observation is not None and len(state.open) < self.max_layouts:
             events += self._observe(site, state, report.observation, now)
         return events
@@ -162,11 +173,30 @@ class LayoutBook:
             return [self._close(state, layout, "failed", now)]
         return []
 
+    def _unconfirmed(self, state: SiteLayouts, report: LayoutReport,
+                     now: datetime) -> list[Event]:
+        """An article read the full way without the container of a layout it was tried with
+        that no page has fitted yet: ``max_failures`` such pages in a row close that layout
+        (learned from one odd page, or from a site of many templates)."""
+        events = []
+        for layout in state.open:
+            version = layout.version
+            if (version in state.fresh and version in report.tried
+                    and version not in report.misses and version != report.version):
+                failures = state.failures.get(version, 0) + 1
+                state.failures[version] = failures
+                if failures >= self.max_failures:
+                    fruitless = state.fruitless  # these pages gave no layout
+                    events.append(self._close(state, layout, UNCONFIRMED, now))
+                    state.fruitless = fruitless
+        return events
+
     def _close(self, state: SiteLayouts, layout: Layout, reason: str, now: datetime) -> Event:
         layout.valid_until, layout.closed_reason = now, reason
         state.fruitless = 0  # its pages may make a new one
         state.observations.pop(layout.key, None)
         state.failures.pop(layout.version, None)
+        state.fresh.discard(layout.version)
         return Event(CLOSED, layout)
 
     def _observe(self, site: str, state: SiteLayouts, observation: Observation,
@@ -174,14 +204,20 @@ class LayoutBook:
         if any(lay.key == observation.key for lay in state.open):
             return []  # that layout is known: its pages missed a check
         queue = state.observations.setdefault(observation.key,
-                                              deque(maxlen=2 * self.learn_pages))
+                                              deque(maxlen=2 * (self.learn_pages + 1)))
         if any(o.url == observation.url for o in queue):
             return []
         queue.append(observation)
         state.fruitless += 1
-        if len(queue) < self.learn_pages:
+        # A site's first layout (none open) from learn_pages pages; one beside an open layout
+        # (a second article layout, a redesign's) from one more: a single odd page of a site
+        # whose layout is known (a short story read from a wider element) makes none.
+        # The same after a layout learned so closed unconfirmed: that site's pages vary.
+        needed = (self.learn_pages + 1 if state.open or state.unconfirmed
+                  else self.learn_pages)
+        if len(queue) < needed:
             return []
-        recent = list(queue)[-self.learn_pages:]
+        recent = list(queue)[-needed:]
         layout = learn(site, group(recent)[observation.key], version=state.next_version(),
                        now=now)
         if layout is None or self._refused(state, layout):

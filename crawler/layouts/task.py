@@ -41,6 +41,7 @@ class LayoutReport:
     version: int | None = None  # the layout used, else the first whose container was found
     miss: str | None = None  # why that layout's fast result was not used
     misses: dict[int, str] = field(default_factory=dict)  # every layout tried and missed
+    tried: list[int] = field(default_factory=list)  # the layouts the page was tried with
     sampled: bool = False
     agreement: float | None = None  # fast against full, when both ran
     coverage: float | None = None  # the share of the full way's paragraphs the fast way has
@@ -63,17 +64,20 @@ def extract_page(html: str, url: str, *, layouts: tuple[Layout, ...] | list[Layo
     ``fresh`` (learned, no page checked yet): the full way too, and the two compared."""
     report = LayoutReport()
     fast: FastResult | None = None  # the result used, else the first that missed
+    tree = None  # the page parsed, unchanged (no layout was applied to it)
     if layouts:
         tree = load_html(html)
         if tree is None:
             return Extraction.nothing(url, "unparseable HTML")
         for layout in sorted(layouts, key=lambda lay: -lay.version):
+            report.tried.append(layout.version)
+            if tree is None:
+                tree = load_html(html)  # the layout tried before changed the tree
             try:
                 if find_container(tree, layout) is None:
                     continue
-                if fast is not None or report.misses:
-                    tree = load_html(html)  # the layout tried before changed the tree
-                result = extract_with_layout(html, url, layout, tree=tree,
+                changed, tree = tree, None
+                result = extract_with_layout(html, url, layout, tree=changed,
                                              not_before=not_before,
                                              detect_language=detect_language)
             except Exception as exc:  # a layout that cannot be applied (an XPath edited by
@@ -83,7 +87,7 @@ def extract_page(html: str, url: str, *, layouts: tuple[Layout, ...] | list[Layo
                 report.misses[layout.version] = "error"
                 if report.version is None:
                     report.version, report.miss = layout.version, "error"
-                tree = load_html(html)
+                tree = None
                 continue
             if result.miss is None:
                 fast, report.version, report.miss = result, layout.version, None
@@ -98,7 +102,7 @@ def extract_page(html: str, url: str, *, layouts: tuple[Layout, ...] | list[Layo
             return fast.extraction
     full, page, meta = extract_article_parts(html, url, min_words=min_words, hinted=hinted,
                                              not_before=not_before,
-                                             detect_language=detect_language)
+                                             detect_language=detect_language, tree=tree)
     report.sampled = sample and fast is not None and fast.extraction is not None
     candidate = fast.extraction or fast.fast if fast is not None else None
     if candidate is not None:
@@ -158,3 +162,4 @@ def _judge_unknown(html: str, url: str, layouts: tuple[Layout, ...] | list[Layou
     if container is None:
         return [], []
     return classify_subtrees(container, text, set(unknown))
+
