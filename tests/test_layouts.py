@@ -14,7 +14,7 @@ from trafilatura.utils import load_html
 from crawler.canonical import normalize_line
 from crawler.extraction.article import extract_article
 from crawler.items import Extraction
-from crawler.layouts.book import CLOSED, LEARNED, UPDATED, LayoutBook
+from crawler.layouts.book import CLOSED, CONFIRMED, LEARNED, UPDATED, LayoutBook
 from crawler.layouts.fast import extract_with_layout
 from crawler.layouts.learn import agreement, learn
 from crawler.layouts.selectors import signature
@@ -185,16 +185,37 @@ def test_a_site_learns_its_layout_checks_it_and_relearns_it_after_a_redesign(
         events += changed
     # Three pages learn it; its first page that fits is also extracted the full way.
     assert paths == [FULL, FULL, FULL, FULL] + [FAST] * 6
-    assert events == [(LEARNED, 1, None)]
+    assert events == [(LEARNED, 1, None), (CONFIRMED, 1, None)]
     for n in range(10, 20):
         result, changed = report_of(articles, book, n, "b")
         assert result.item.paragraphs == text_of(articles[n]), n
         paths.append(result.layout.path)
         events += changed
     # Beside the open layout A, B is learned from one page more, and checked on its first.
-    assert events[1:] == [(CLOSED, 1, "replaced"), (LEARNED, 2, None)]
+    assert events[2:] == [(CLOSED, 1, "replaced"), (LEARNED, 2, None), (CONFIRMED, 2, None)]
     assert paths[10:] == [FULL] * 5 + [FAST] * 5
     assert [lay.version for lay in book.sites[SITE].open] == [2]
+
+
+def test_a_layout_no_page_has_fitted_is_checked_in_the_next_crawl(
+        articles: list[LayoutArticle]) -> None:
+    """A crawl that ends right after a site's layout was learned leaves it unconfirmed: the
+    next crawl, which reads it from site_layouts, compares its first fitting page too."""
+    book = LayoutBook(sample_every=0, learn_pages=1)
+    result, events = report_of(articles, book, 0)
+    assert events == [(LEARNED, 1, None)] and result.layout.path == FULL
+    stored = [Layout.from_doc(layout.to_doc()) for layout in book.sites[SITE].layouts]
+    assert [layout.confirmed for layout in stored] == [False]
+    paths = []
+    for crawl in range(2):  # the next crawl, then the one after it
+        book = LayoutBook(sample_every=0, learn_pages=1)
+        book.add(SITE, stored)
+        result, events = report_of(articles, book, 1 + crawl)
+        assert result.item.paragraphs == text_of(articles[1 + crawl])
+        paths.append((result.layout.path, result.layout.sampled, events))
+        stored = [Layout.from_doc(layout.to_doc()) for layout in book.sites[SITE].layouts]
+    assert paths == [(FULL, True, [(CONFIRMED, 1, None)]), (FAST, False, [])]
+    assert [layout.confirmed for layout in stored] == [True]
 
 
 def test_a_layout_that_disagrees_with_the_full_way_is_closed_and_learned_again(

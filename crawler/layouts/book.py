@@ -39,7 +39,7 @@ from crawler.layouts.selectors import drop_xpath
 from crawler.layouts.site_layout import Layout
 from crawler.layouts.task import FAST, LayoutReport
 
-LEARNED, CLOSED, UPDATED = "learned", "closed", "updated"
+LEARNED, CLOSED, UPDATED, CONFIRMED = "learned", "closed", "updated", "confirmed"
 UNCONFIRMED = "unconfirmed"
 # A site whose pages, this many of them observed, gave no layout (no few of them share a
 # container: a host of many publishers, a site of many templates) is not observed any more
@@ -57,7 +57,7 @@ class Plan:
 
 @dataclass(slots=True)
 class Event:
-    kind: str  # learned, closed, updated
+    kind: str  # learned, closed, updated, confirmed
     layout: Layout
 
 
@@ -100,7 +100,11 @@ class LayoutBook:
         """The layouts stored for a site (every version), when it is first seen."""
         state = self.sites.setdefault(site, SiteLayouts())
         versions = {layout.version for layout in state.layouts}
-        state.layouts.extend(lay for lay in layouts if lay.version not in versions)
+        for layout in layouts:
+            if layout.version not in versions:
+                state.layouts.append(layout)
+                if layout.is_open and not layout.confirmed:  # learned, never checked
+                    state.fresh.add(layout.version)
 
     def plan(self, site: str, url: str) -> Plan:
         state = self.sites.setdefault(site, SiteLayouts())
@@ -135,12 +139,15 @@ class LayoutBook:
     def _verify(self, state: SiteLayouts, layout: Layout, report: LayoutReport,
                 now: datetime) -> list[Event]:
         """A page the layout's checks passed: sampled (compared with the full way) or not."""
-        if report.sampled or report.path == FAST:
-            state.fresh.discard(layout.version)
         if report.agreement is not None and (
                 report.agreement < self.min_agreement or not report.fields_agree):
             return [self._close(state, layout, "disagreed", now)]
         state.failures[layout.version] = 0
+        if report.sampled or report.path == FAST:
+            state.fresh.discard(layout.version)
+        if report.sampled and not layout.confirmed:
+            layout.confirmed = True  # stored: the next crawl does not check it again
+            return [Event(CONFIRMED, layout)]
         return []
 
     def _missed(self, state: SiteLayouts, layout: Layout, miss: str, report: LayoutReport,

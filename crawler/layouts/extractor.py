@@ -26,7 +26,7 @@ from crawler.canonical import site_of
 from crawler.database import Database, stores_articles
 from crawler.extraction_pool import ExtractionPool
 from crawler.items import Extraction
-from crawler.layouts.book import CLOSED, LEARNED, Event, LayoutBook
+from crawler.layouts.book import CLOSED, CONFIRMED, LEARNED, Event, LayoutBook
 from crawler.layouts.store import LayoutStore
 from crawler.layouts.task import FAST, LayoutReport
 
@@ -133,6 +133,8 @@ class LayoutExtractor:
                 self._inc("news/layout/disagreed")
             logger.info("Layout %d of %s closed (%s): its pages go the full way until a new "
                         "one is learned", layout.version, layout.site, layout.closed_reason)
+        elif event.kind == CONFIRMED:
+            self._inc("news/layout/confirmed")
         else:
             self._inc("news/layout/updated")
         self._save_soon(layout)

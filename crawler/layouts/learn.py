@@ -260,7 +260,7 @@ def learn(site: str, observations: list[Observation], *, version: int = 0,
         max_paragraphs=max(o.paragraphs for o in observations),
         max_link_density=max(o.link_density for o in observations),
         types=sorted(types), learned_from=[o.url for o in observations], version=version,
-        valid_from=now or datetime.now(UTC))
+        valid_from=now or datetime.now(UTC), confirmed=False)
 
 
 def group(observations: list[Observation]) -> dict[str, list[Observation]]:

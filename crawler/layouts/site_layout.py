@@ -34,6 +34,10 @@ class Layout:
     valid_from: datetime | None = None
     valid_until: datetime | None = None  # set when closed (disagreed, or failed in a row)
     closed_reason: str | None = None
+    # Whether a page that fitted it was extracted both ways and agreed: until then its pages
+    # are all compared, in this crawl and the next ones (False when learned; a document
+    # written before the field existed counts as confirmed).
+    confirmed: bool = True
 
     @property
     def is_open(self) -> bool:
