@@ -161,7 +161,9 @@ def web(n: int, dump: Path | None = None, extra: dict[str, str] | None = None) -
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--hosts", type=int, default=32)
+    parser.add_argument("--hosts", type=int, default=32,
+                        help="loopback hosts a corpus is spread over; 0: one per publisher "
+                             "(per original host)")
     parser.add_argument("--runs", type=int, default=1, choices=(1, 2),
                         help="2: a second, incremental crawl after the first")
     parser.add_argument("--web", type=int, metavar="N", default=0,
@@ -185,9 +187,12 @@ def main(argv: list[str] | None = None) -> int:
         server = EmbeddedMongo(folder / "db")
         uri = server.start()
         stack.callback(server.stop)
-        sources = []
+        sources, first = [], 20
         for name, corpus_pages in pages.items():
-            sites = stack.enter_context(EvalSites(corpus_pages, hosts=args.hosts))
+            # each corpus on loopback addresses of its own: a site is a host, whatever its port
+            sites = stack.enter_context(EvalSites(corpus_pages, hosts=args.hosts or None,
+                                                  first=first))
+            first += sites.hosts
             sources += [{"name": f"{name}.{i}", "sitemaps": [base + "/sitemap.xml"]}
                         for i, base in enumerate(sites.base_urls)]
         sources_file = folder / "sources.yaml"
