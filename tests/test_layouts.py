@@ -108,6 +108,37 @@ def test_the_fast_way_gives_the_full_ways_text_on_pages_it_was_not_learned_from(
     assert fitting >= 15
 
 
+def test_a_date_the_site_only_shows_is_read_where_its_layout_shows_it(
+        articles: list[LayoutArticle]) -> None:
+    # Pages that declare no date: the full way takes trafilatura's (htmldate's search of the
+    # page); the layout learns where the page shows it and reads the day there.
+    layout = learned(articles, declared=False)
+    assert layout.sources["published"] == "trafilatura"
+    assert layout.date_xpath is not None and "byline" in layout.date_xpath
+    days = set()
+    for n in range(3, 23, 2):
+        html, url = page(articles, n)
+        html = plain(html)
+        fast = extract_with_layout(html, url, layout)
+        result = fast.extraction or fast.fast  # (a page far shorter misses only its length)
+        assert result is not None, (n, fast.miss)
+        item, full = result.item, extract_article(html, url).item
+        assert item.published_source == "layout" and full.published_source == "trafilatura"
+        assert item.published == full.published
+        assert item.published is not None
+        assert item.published.date() == articles[n].published.date()
+        days.add(item.published.date())
+    assert len(days) >= 3  # the pages show different days, and each is read
+    # A page that does not show it there: htmldate's search, as the full way.
+    html, url = page(articles, 14)
+    html = plain(html).replace(f" | {articles[14].published:%Y-%m-%d}", "")
+    result = extract_with_layout(html, url, layout)
+    other = result.extraction or result.fast
+    assert other is not None
+    assert other.item.published_source != "layout"
+    assert other.item.published == extract_article(html, url).item.published
+
+
 def test_a_page_that_does_not_fit_its_layout_goes_the_full_way(
         articles: list[LayoutArticle]) -> None:
     layout = learned(articles)

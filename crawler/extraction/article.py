@@ -128,12 +128,13 @@ NOT_RUN: Any = object()
 
 def assemble_item(tree: HtmlElement, html: str, url: str, meta: PageMetadata,
                   body_paragraphs: list[str], found: TrafilaturaMetadata | Any | None, *,
-                  not_before: datetime | None = None,
-                  detect_language: bool = True) -> ArticleItem:
+                  not_before: datetime | None = None, detect_language: bool = True,
+                  shown_date: tuple[str, str] | None = None) -> ArticleItem:
     """The article of a page from its metadata and its main text's paragraphs, as the full
     extraction and a site layout's (crawler/layouts/fast.py) both build it. ``found``:
     trafilatura's metadata of the page, None when trafilatura found no article, ``NOT_RUN``
-    when trafilatura did not run."""
+    when trafilatura did not run. ``shown_date``: the day (``YYYY-MM-DD``) the page shows
+    where its site's layout says, and its source, taken instead of trafilatura's date."""
     bounds = DateBounds(not_before=not_before)
     ran = found is not NOT_RUN
     found_meta: TrafilaturaMetadata | None = found if ran else None
@@ -151,7 +152,9 @@ def assemble_item(tree: HtmlElement, html: str, url: str, meta: PageMetadata,
         language, language_source = None, None
     paywalled = meta.accessible_for_free is False
     text = "\n\n".join(paragraphs)
-    if ran:
+    if meta.published is None and shown_date is not None:
+        published, published_source = _parsed(shown_date[0], shown_date[1], bounds)
+    elif ran:
         published, published_source = _published(meta, found_meta, html, url, bounds)
     else:
         published, published_source = meta.published, meta.published_source
@@ -253,6 +256,10 @@ def _published(meta: PageMetadata, found: TrafilaturaMetadata | None, html: str,
         source, raw = "trafilatura", found.get("date")
     else:
         source, raw = "htmldate", searched_date(html, url)
+    return _parsed(raw, source, bounds)
+
+
+def _parsed(raw: Any, source: str, bounds: DateBounds) -> tuple[datetime | None, str | None]:
     if not raw:
         return None, None
     value = parse_datetime(str(raw), now=bounds.now, not_before=bounds.not_before)

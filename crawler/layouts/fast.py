@@ -25,12 +25,13 @@ from lxml.html import HtmlElement
 
 from crawler.canonical import split_paragraphs
 from crawler.extraction.article import NOT_RUN, assemble_item
-from crawler.extraction.body import BODY_OPTIONS, body_paragraphs
+from crawler.extraction.body import body_options, body_paragraphs
 from crawler.extraction.boilerplate import HTML_BLOCKS, drop_link_blocks, prune_element
 from crawler.extraction.metadata import page_metadata
 from crawler.extraction.text import word_count
 from crawler.extraction.trafilatura_metadata import TrafilaturaMetadata
 from crawler.items import Extraction
+from crawler.layouts.date_element import shown_day
 from crawler.layouts.learn import TRAFILATURA
 from crawler.layouts.selectors import is_named, signature
 from crawler.layouts.site_layout import Layout
@@ -43,6 +44,8 @@ _NEWLINE_TAGS = html_text.NEWLINE_TAGS | {"td", "th", "section", "center"}
 WORDS_LOW, WORDS_HIGH = 0.25, 4.0
 PARAGRAPHS_LOW, PARAGRAPHS_HIGH = 0.25, 4.0
 LINK_DENSITY_SLACK = 0.15
+# ``published_source`` of a date read where the site's layout shows it (date_element.py).
+SHOWN_DATE_SOURCE = "layout"
 # Below this many words a page is not an article, whatever its layout.
 MIN_WORDS = 15
 
@@ -103,7 +106,7 @@ def container_text(container: HtmlElement) -> tuple[list[str], float]:
     article = page.find("body/article")
     assert article is not None
     article.append(container)
-    paragraphs = body_paragraphs(trafilatura.bare_extraction(page, fast=True, **BODY_OPTIONS))
+    paragraphs = body_paragraphs(trafilatura.bare_extraction(page, options=body_options(fast=True)))
     if paragraphs:
         return paragraphs, density
     drop_link_blocks(fallback, blocks=HTML_BLOCKS, link="a", lists=("ul", "ol"), items=("li",),
@@ -136,16 +139,25 @@ def extract_with_layout(html: str, url: str, layout: Layout, *, tree: HtmlElemen
     if container is None:
         return FastResult(None, "container")
     meta = page_metadata(tree, url, not_before=not_before)
+    # A page that declares no date, of a site whose date came from trafilatura's metadata:
+    # the day where the layout says the site shows it (read before the container changes).
+    shown = None
+    if (meta.published is None and layout.date_xpath
+            and layout.sources.get("published") == TRAFILATURA):
+        shown = shown_day(tree, layout.date_xpath, _xpath(layout.date_xpath))
     # A site whose dates, authors, site name, ... came from trafilatura's metadata on a
     # learning page gets them from there again (from the page before its container changes).
+    needs = {name for name, source in layout.sources.items() if source == TRAFILATURA}
+    if shown is not None:
+        needs.discard("published")
     found = (TrafilaturaMetadata(deepcopy(tree), url)
-             if TRAFILATURA in layout.sources.values()
-             or layout.sources.get("published") == "htmldate" else NOT_RUN)
+             if needs or layout.sources.get("published") == "htmldate" else NOT_RUN)
     remove_drops(container, layout.drops)
     unknown = unknown_signatures(container, set(layout.known))
     paragraphs, density = container_text(container)
     item = assemble_item(tree, html, url, meta, paragraphs, found, not_before=not_before,
-                         detect_language=detect_language)
+                         detect_language=detect_language,
+                         shown_date=(shown, SHOWN_DATE_SOURCE) if shown else None)
     result = Extraction(item, is_article=True, page_kind=f"layout {layout.version}",
                         metadata_error=meta.failed)
     dated = item.published is not None

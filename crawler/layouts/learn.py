@@ -21,6 +21,7 @@ from lxml import etree
 from lxml.html import HtmlElement
 
 from crawler.items import ArticleItem
+from crawler.layouts.date_element import locate
 from crawler.layouts.selectors import chain_xpath, drop_xpath, is_named, signature
 from crawler.layouts.site_layout import Layout
 
@@ -62,6 +63,7 @@ class Observation:
     link_density: float = 0.0
     types: list[str] = field(default_factory=list)
     missed: list[int] = field(default_factory=list)  # layouts whose fast result missed here
+    date_xpath: str | None = None  # where the page shows trafilatura's date (date_element.py)
 
     @property
     def key(self) -> str:
@@ -202,6 +204,9 @@ def observe(root: HtmlElement, item: ArticleItem, types: Iterable[str] = (),
             found = []
         unique.append(len(found) == 1 and found[0] is container)
     path = root.getroottree().getpath(container)
+    date_xpath = None
+    if item.published_source == TRAFILATURA and item.published is not None:
+        date_xpath = locate(root, item.published.date().isoformat())
     dropped, kept, present = _subtrees(container, item.text)
     linked = sum(len(" ".join(a.text_content().split())) for a in container.iter("a"))
     total = len(" ".join(container.text_content().split()))
@@ -213,7 +218,7 @@ def observe(root: HtmlElement, item: ArticleItem, types: Iterable[str] = (),
                  **dict.fromkeys(fallbacks, TRAFILATURA)},
         words=sum(len(p.split()) for p in item.paragraphs), paragraphs=len(item.paragraphs),
         link_density=min(1.0, linked / total) if total else 1.0,
-        types=sorted({str(t).lower() for t in types} & ARTICLE_TYPES))
+        types=sorted({str(t).lower() for t in types} & ARTICLE_TYPES), date_xpath=date_xpath)
 
 
 def learn(site: str, observations: list[Observation], *, version: int = 0,
@@ -247,6 +252,7 @@ def learn(site: str, observations: list[Observation], *, version: int = 0,
     for name in FALLBACK_FIELDS:  # from trafilatura when any learning page needed it
         if any(o.sources.get(name) == TRAFILATURA for o in observations):
             sources[name] = TRAFILATURA
+    date_xpaths = {o.date_xpath for o in observations}
     known = sorted(present)
     types = set(observations[0].types)
     for o in observations[1:]:
@@ -260,7 +266,8 @@ def learn(site: str, observations: list[Observation], *, version: int = 0,
         max_paragraphs=max(o.paragraphs for o in observations),
         max_link_density=max(o.link_density for o in observations),
         types=sorted(types), learned_from=[o.url for o in observations], version=version,
-        valid_from=now or datetime.now(UTC), confirmed=False)
+        valid_from=now or datetime.now(UTC), confirmed=False,
+        date_xpath=date_xpaths.pop() if len(date_xpaths) == 1 else None)
 
 
 def group(observations: list[Observation]) -> dict[str, list[Observation]]:

@@ -38,6 +38,9 @@ class Layout:
     # are all compared, in this crawl and the next ones (False when learned; a document
     # written before the field existed counts as confirmed).
     confirmed: bool = True
+    # Where its pages show their date when they declare none and trafilatura's metadata found
+    # it (an XPath, crawler/layouts/date_element.py); None: htmldate searches each page.
+    date_xpath: str | None = None
 
     @property
     def is_open(self) -> bool:
