@@ -55,7 +55,7 @@ def article_document(item: ArticleItem) -> dict[str, Any]:
         "template_lines_removed": int(item.template_lines_removed or 0),
         "content_hash": content_hash(text, title),
         "word_count": word_count(text),
-        "fingerprint": _fingerprint(item, text),
+        "fingerprint": fingerprint(text) if text else None,
         "fetched_at": _date(item.fetched_at),
         "schema_version": SCHEMA_VERSION,
     }
@@ -67,16 +67,6 @@ def article_document(item: ArticleItem) -> dict[str, Any]:
         value = getattr(item, key)
         doc[key] = normalize_line(str(value))[:MAX_SHORT_FIELD_CHARS] or None if value else None
     return doc
-
-
-def _fingerprint(item: ArticleItem, text: str) -> str | None:
-    """The extraction's fingerprint when no template line was stripped since, else anew."""
-    if not text:
-        return None
-    given = item.fingerprint
-    if isinstance(given, str) and not item.template_lines_removed:
-        return given
-    return fingerprint(text)
 
 
 def _date(value: Any) -> datetime | None:

@@ -42,7 +42,6 @@ class ArticleItem:
     title: str | None = None
     paragraphs: list[str] = field(default_factory=list)  # ``text`` as a list (not stored)
     text: str = ""  # the paragraphs, separated by a blank line
-    fingerprint: str | None = None
     authors: list[str] = field(default_factory=list)
     authors_source: str | None = None
     published: datetime | None = None

@@ -127,14 +127,23 @@ def test_distance_is_hamming() -> None:
     assert distance("00000000000000f0", "000000000000000f") == 8
 
 
-def test_extract_article_carries_the_fingerprint() -> None:
+def test_the_stored_document_carries_the_fingerprint_of_its_text() -> None:
+    from crawler.document import article_document
+
     paragraphs = "".join(f"<p>{p}</p>" for p in WIRE.split("\n\n"))
     html = (f"<html><head><title>Bridge closed</title></head><body><article><h1>Bridge closed"
             f"</h1>{paragraphs}</article></body></html>")
-    result = extract_article(html, "https://news.example/bridge")
-    assert result.item.fingerprint == fingerprint(result.item.text)
-    assert near_duplicates(result.item.fingerprint, fingerprint(WIRE))
-    assert extract_article("", "https://news.example/x").item.fingerprint is None
+    item = extract_article(html, "https://news.example/bridge").item
+    document = article_document(item)
+    assert document["fingerprint"] == fingerprint(document["text"])
+    assert near_duplicates(document["fingerprint"], fingerprint(WIRE))
+    # The text the document stores, template lines stripped: its own fingerprint.
+    item.text = "\n\n".join(item.text.split("\n\n")[:-2])
+    item.template_lines_removed = 2
+    shorter = article_document(item)
+    assert shorter["fingerprint"] == fingerprint(shorter["text"]) != document["fingerprint"]
+    empty = extract_article("", "https://news.example/x").item
+    assert article_document(empty)["fingerprint"] is None
 
 
 def _fixture_texts() -> list[str]:

@@ -28,7 +28,6 @@ from crawler.extraction.classify import (
     shown_date_needed,
 )
 from crawler.extraction.edges import drop_edge_furniture
-from crawler.extraction.fingerprint import fingerprint
 from crawler.extraction.metadata import PageMetadata, clean_title, page_metadata
 from crawler.extraction.page_dates import DateBounds, parse_datetime
 from crawler.extraction.repair import html5_serialised
@@ -164,7 +163,6 @@ def assemble_item(tree: HtmlElement, html: str, url: str, meta: PageMetadata,
         title=title,
         paragraphs=paragraphs,
         text=text,
-        fingerprint=fingerprint(text) if text else None,
         authors=authors,
         authors_source=authors_source,
         published=published,
