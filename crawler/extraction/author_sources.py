@@ -58,7 +58,7 @@ def _microdata_authors(root: Any) -> list[str]:
 
 
 _BYLINE_AUTHOR_XPATH = (
-    "//*[contains(translate(@class, 'AUTHORBYLINE', 'authorbyline'), 'author')"
+    "//*[@class][contains(translate(@class, 'AUTHORBYLINE', 'authorbyline'), 'author')"
     " or contains(translate(@class, 'AUTHORBYLINE', 'authorbyline'), 'byline')]"
     "[not(ancestor::nav or ancestor::footer or ancestor::aside or ancestor::header"
     " or ancestor::*[contains(translate(@class, 'TEASR', 'teasr'), 'teaser')])]"

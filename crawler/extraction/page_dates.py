@@ -12,6 +12,8 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+from lxml import etree
+
 from crawler.dates import has_time, sane_date
 from crawler.dates import parse_date as parse_datetime
 from crawler.extraction.dom import MetaIndex, element_value, itemprop
@@ -89,12 +91,15 @@ MODIFIED_META = (
 )
 
 BYLINE_TIME_XPATH = (
-    "//*[self::article or self::main or @role='main'"
+    "//time[@datetime][ancestor::*[self::article or self::main or @role='main'"
     " or contains(translate(@class, 'BYLINE', 'byline'), 'byline')"
     " or contains(translate(@class, 'ATICLEHDR', 'aticlehdr'), 'article-header')"
-    " or contains(translate(@class, 'META', 'meta'), 'meta')]"
-    "//time[@datetime]"
+    " or contains(translate(@class, 'META', 'meta'), 'meta')]]"
 )
+# The page's <time> elements with a date marked ``pubdate``, and those inside an article, a
+# main part or a byline (the condition asked of the few <time> elements, not of every element).
+_PUBDATE_TIMES = etree.XPath("//time[@pubdate][@datetime]")
+_BYLINE_TIMES = etree.XPath(BYLINE_TIME_XPATH)
 
 
 def first_date(
@@ -152,7 +157,7 @@ def _itemprop_dates(root: Any, name: str) -> Callable[[], list[str]]:
 
 def _time_elements(root: Any) -> Callable[[], list[str]]:
     def values() -> list[str]:
-        found = root.xpath("//time[@pubdate][@datetime]") + root.xpath(BYLINE_TIME_XPATH)
+        found = _PUBDATE_TIMES(root) + _BYLINE_TIMES(root)
         return [str(e.get("datetime")) for e in found]
 
     return values
