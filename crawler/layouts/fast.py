@@ -127,15 +127,18 @@ class FastResult:
 
 
 def extract_with_layout(html: str, url: str, layout: Layout, *, tree: HtmlElement | None = None,
+                        container: HtmlElement | None = None,
                         not_before: datetime | None = None,
                         detect_language: bool = True) -> FastResult:
-    """A page extracted through its site's layout, or why not (``miss``)."""
+    """A page extracted through its site's layout, or why not (``miss``). ``container``: the
+    layout's container in ``tree``, when the caller found it."""
     if tree is None:
         from trafilatura.utils import load_html
         tree = load_html(html)
         if tree is None:
             return FastResult(None, "unparseable")
-    container = find_container(tree, layout)
+    if container is None:
+        container = find_container(tree, layout)
     if container is None:
         return FastResult(None, "container")
     meta = page_metadata(tree, url, not_before=not_before)

@@ -11,6 +11,7 @@ the result's ``layout`` (:class:`LayoutReport`), which the crawl process's
 from __future__ import annotations
 
 import logging
+from copy import deepcopy
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -74,10 +75,14 @@ def extract_page(html: str, url: str, *, layouts: tuple[Layout, ...] | list[Layo
             if tree is None:
                 tree = load_html(html)  # the layout tried before changed the tree
             try:
-                if find_container(tree, layout) is None:
+                container = find_container(tree, layout)
+                if container is None:
                     continue
-                changed, tree = tree, None
-                result = extract_with_layout(html, url, layout, tree=changed,
+                # A page that will go the full way too keeps an unchanged copy for it (a
+                # copy costs a quarter of parsing the page again).
+                compared = sample or layout.version in fresh
+                changed, tree = tree, (deepcopy(tree) if compared else None)
+                result = extract_with_layout(html, url, layout, tree=changed, container=container,
                                              not_before=not_before,
                                              detect_language=detect_language)
             except Exception as exc:  # a layout that cannot be applied (an XPath edited by
