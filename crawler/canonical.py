@@ -50,12 +50,13 @@ def normalize_text(text: str) -> str:
     return join_paragraphs(split_paragraphs(text))
 
 
-def content_hash(text: str, title: str | None = None) -> str:
-    """A stable hash of the normalised title and text (hex SHA-256)."""
+def content_hash(text: str, title: str | None = None, *, normalized: bool = False) -> str:
+    """A stable hash of the normalised title and text (hex SHA-256). ``normalized``: ``text``
+    is already :func:`normalize_text`'s (normalising is idempotent: the same hash)."""
     digest = hashlib.sha256()
     digest.update(normalize_line(title or "").encode("utf-8"))
     digest.update(b"\x00")
-    digest.update(normalize_text(text).encode("utf-8"))
+    digest.update((text if normalized else normalize_text(text)).encode("utf-8"))
     return digest.hexdigest()
 
 

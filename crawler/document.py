@@ -53,7 +53,7 @@ def article_document(item: ArticleItem) -> dict[str, Any]:
         "tags": _strings(item.tags),
         "paywalled": bool(item.paywalled),
         "template_lines_removed": int(item.template_lines_removed or 0),
-        "content_hash": content_hash(text, title),
+        "content_hash": content_hash(text, title, normalized=True),
         "word_count": word_count(text),
         "fingerprint": fingerprint(text) if text else None,
         "fetched_at": _date(item.fetched_at),

@@ -29,6 +29,9 @@ def test_content_hash_ignores_formatting_but_not_words() -> None:
     assert content_hash("A  b\n\nc", "T") == content_hash("A b\nc", "T")
     assert content_hash("A b c", "T") != content_hash("A b d", "T")
     assert content_hash("A b c", "T") != content_hash("A b c", "U")
+    # A text already normalised hashes the same without normalising it again.
+    raw = " Caf\u0065\u0301  au lait\r\n\n\x07second "
+    assert content_hash(normalize_text(raw), "T", normalized=True) == content_hash(raw, "T")
 
 
 def test_site_of() -> None:
