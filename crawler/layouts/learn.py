@@ -94,24 +94,30 @@ def find_text_container(root: HtmlElement, paragraphs: list[str]) -> HtmlElement
     node = root.find("body")
     if node is None:
         node = root
-    covered = _covered(Counter(_tokens(node.text_content())), target)
+    node_text = node.text_content()
+    covered = _covered(Counter(_tokens(node_text)), target)
     if covered < COVER * total:
         return None
     while True:
-        best, best_covered = None, 0
+        node_stripped = node_text.strip()
+        best, best_covered, best_text = None, 0, ""
         for child in _element_children(node):
             text = child.text_content()
             if len(text) < DESCEND * covered:  # fewer characters than it needs words
                 continue
+            if len(text) >= len(node_stripped) and text.strip() == node_stripped:
+                # A wrapper: its parent's words and whitespace around them, the same words
+                best, best_covered, best_text = child, covered, text
+                break
             words = _tokens(text)
             if len(words) < DESCEND * covered:  # it cannot hold enough: not counted
                 continue
             value = _covered(Counter(words), target)
             if value > best_covered:
-                best, best_covered = child, value
+                best, best_covered, best_text = child, value, text
         if best is None or best_covered < DESCEND * covered:
             return node
-        node, covered = best, best_covered
+        node, covered, node_text = best, best_covered, best_text
 
 
 def _shingles(words: list[str]) -> set[tuple[str, ...]]:
