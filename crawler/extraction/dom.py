@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from functools import lru_cache
 from typing import Any
 
 import lxml.html
@@ -45,9 +46,14 @@ def to_root(document: Any) -> Any:
     return None
 
 
+_KEY_SEPARATORS = re.compile(r"[\s_:.-]+")
+
+
+@lru_cache(maxsize=4096)
 def meta_key(key: str) -> str:
-    """ "article:published_time", "article:published:time", "Article_Published_Time" alike."""
-    return re.sub(r"[\s_:.-]+", ":", key.strip().lower())
+    """ "article:published_time", "article:published:time", "Article_Published_Time" alike
+    (a site's pages name their meta tags alike: each name normalised once a process)."""
+    return _KEY_SEPARATORS.sub(":", key.strip().lower())
 
 
 class MetaIndex(dict[str, list[str]]):
