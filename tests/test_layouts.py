@@ -137,6 +137,11 @@ def test_a_date_the_site_only_shows_is_read_where_its_layout_shows_it(
     assert other is not None
     assert other.item.published_source != "layout"
     assert other.item.published == extract_article(html, url).item.published
+    # An element XPath edited by hand into something that does not compile: the same.
+    layout.date_xpath = "//div[@class='byline'"
+    result = extract_with_layout(html, url, layout)
+    other = result.extraction or result.fast
+    assert other is not None and other.item.published_source == "trafilatura"
 
 
 def test_a_page_that_does_not_fit_its_layout_goes_the_full_way(

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from htmldate.extractors import try_date_expr
@@ -52,10 +53,16 @@ def day_of(text: str | None) -> str | None:
     return str(found) if found else None
 
 
-def shown_day(tree: Any, xpath: str, compiled: Any = None) -> str | None:
-    """The day shown where ``xpath`` points on a page (its first match), or None."""
+@lru_cache(maxsize=1024)
+def _compiled(xpath: str) -> Any:
+    return etree.XPath(xpath)
+
+
+def shown_day(tree: Any, xpath: str) -> str | None:
+    """The day shown where ``xpath`` points on a page (its first match), or None (also for an
+    XPath that does not compile: a layout edited by hand)."""
     try:
-        found = (compiled or etree.XPath(xpath))(tree)
+        found = _compiled(xpath)(tree)
     except etree.XPathError:
         return None
     if not found:

@@ -147,7 +147,7 @@ def extract_with_layout(html: str, url: str, layout: Layout, *, tree: HtmlElemen
     shown = None
     if (meta.published is None and layout.date_xpath
             and layout.sources.get("published") == TRAFILATURA):
-        shown = shown_day(tree, layout.date_xpath, _xpath(layout.date_xpath))
+        shown = shown_day(tree, layout.date_xpath)
     # A site whose dates, authors, site name, ... came from trafilatura's metadata on a
     # learning page gets them from there again (from the page before its container changes).
     needs = {name for name, source in layout.sources.items() if source == TRAFILATURA}
