@@ -3,6 +3,8 @@ read on the next."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from trafilatura.utils import load_html
 
 from crawler.layouts.date_element import day_of, locate, shown_day
@@ -49,3 +51,16 @@ def test_nothing_is_found_where_the_day_is_not_shown_and_nothing_is_read_there()
     assert shown_day(tree("<p>x</p>"), "//p[") is None  # an XPath edited by hand
     assert day_of("3 comments, 12 shares") is None
     assert day_of("x" * 200 + " 18.11.2019") is None  # not a short element's text
+
+
+def test_a_page_of_the_crawls_day_names_no_element_a_header_could_be_taken_for() -> None:
+    # A newspaper's header shows the day's date on every page: on a page published that day
+    # it comes first, and later pages (published earlier) would be given the header's day.
+    page = tree('<div class="masthead">Monday, December 7, 2026</div>'
+                '<p class="byline">By Ann Lee, December 7, 2026</p><p>Text.</p>')
+    assert locate(page, "2026-12-07", today=date(2026, 12, 7)) is None
+    assert locate(page, "2026-12-07", today=date(2026, 12, 8)) is None  # a zone apart
+    older = tree('<div class="masthead">Monday, December 7, 2026</div>'
+                 '<p class="byline">By Ann Lee, December 1, 2026</p><p>Text.</p>')
+    xpath = locate(older, "2026-12-01", today=date(2026, 12, 7))
+    assert xpath is not None and "byline" in xpath

@@ -9,15 +9,18 @@ later page, in microseconds. Only the day is read: trafilatura's date is a day
 (``YYYY-MM-DD``), and the fast way must store what the full way would.
 
 The XPath is the shortest chain of signatures (crawler/layouts/selectors.py) that finds only
-that element on the learning page, else its position from the root. A page where it finds
-nothing, or nothing that reads as a date, is searched by htmldate as before, and the sampled
-pages compare the two ways' dates (a layout whose date disagrees is closed).
+that element on the learning page, else its position from the root. A learning page of the
+crawl's day (or the day before or after) names none: a newspaper's header shows the day's date
+on every page, and on a page published that day it cannot be told from the article's own date.
+A page where it finds nothing, or nothing that reads as a date, is searched by htmldate as
+before, and the sampled pages compare the two ways' dates (a layout whose date disagrees is
+closed).
 """
 
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -35,6 +38,8 @@ _META_KEYS = ("property", "name", "itemprop")
 _PLAIN = re.compile(r"^[A-Za-z0-9_:.-]{1,80}$")
 _SKIP = frozenset({"script", "style", "noscript", "template", "html", "body", "head", "title"})
 _EARLIEST = datetime(1995, 1, 1)
+# A learning page's day this close to the crawl's names no element (see the module's doc).
+RECENT_DAYS = 1
 
 
 def day_of(text: str | None) -> str | None:
@@ -73,10 +78,15 @@ def shown_day(tree: Any, xpath: str) -> str | None:
     return day_of(first.text_content()) if isinstance(first.tag, str) else None
 
 
-def locate(root: Any, day: str) -> str | None:
+def locate(root: Any, day: str, today: date | None = None) -> str | None:
     """An XPath to the first element (in document order) that shows ``day``: its text (the
     deepest element whose text does), or its ``datetime``, ``content`` or ``title``
-    attribute, or a ``<meta>``'s ``content``. None when the page shows it nowhere."""
+    attribute, or a ``<meta>``'s ``content``. None when the page shows it nowhere, and when
+    ``day`` is within a day of ``today`` (default: the current UTC day), where a header's date
+    of the day would be taken for it."""
+    today = today or datetime.now(UTC).date()
+    if abs((date.fromisoformat(day) - today).days) <= RECENT_DAYS:
+        return None
     for element in root.iter():
         tag = element.tag
         if not isinstance(tag, str):
