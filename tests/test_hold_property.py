@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from scrapy import Request
 from scrapy.http import HtmlResponse
@@ -246,7 +246,12 @@ class Crawl:
         self.ledger.started()
 
     async def tick(self) -> None:
-        self.now += self.rnd.choice([0.5, 0.5, 2.0, 7.0])
+        # Scrapy's engine pulls its scheduler at least every ENGINE_HEARTBEAT seconds while its
+        # downloader has room (what the hold's closing inference stands on): while requests
+        # wait for it and the crawl is not closing, the model's clock moves in steps far below
+        # the heartbeat, so that only a closing crawl shows the hold a stall.
+        waiting = not self.closing and any(name == "pop" for name, _ in self.actions)
+        self.now += 0.5 if waiting else self.rnd.choice([0.5, 0.5, 2.0, 7.0])
         await self.hold.tick_once()
 
     # -- the crawl --------------------------------------------------------------------------
@@ -282,6 +287,13 @@ class Crawl:
 @pytest.mark.slow
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(model=models(), seed=st.integers(0, 2 ** 32 - 1))
+# Found by Hypothesis: the model's clock once moved 7 s twice while requests waited for the
+# downloader, a stall no running engine shows; the hold took it for the crawl closing.
+@example(model=Model(sites=[[
+    Page("listing", [(0, q, False) for q in range(1, 6)], (0, 0)),
+    Page("article", [], (0, 0)), Page("404", [], (0, 0)), Page("404", [], (0, 0)),
+    Page("error", [], (0, 0)), Page("retry", [], (0, 0))]], warmup=2, budget=2048,
+    close_at=None), seed=345730394)
 def test_every_request_ends_once_and_every_held_article_is_settled_once(
         model: Model, seed: int) -> None:
     crawl = Crawl(model, random.Random(seed))
