@@ -61,19 +61,28 @@ def _auto_detect(text: bytes) -> str | None:
     return None
 
 
+def scrapy_decoded(content_type: str, body: bytes) -> tuple[str, str]:
+    """w3lib's ``html_to_unicode`` with the auto-detection Scrapy's responses used (w3lib 2.6
+    deprecates the argument; the decoding is the same)."""
+    import warnings
+
+    from w3lib.encoding import html_to_unicode
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return html_to_unicode(content_type, body, auto_detect_fun=_auto_detect)
+
+
 def decoded_pages(directory: Path) -> list[str]:
     """The pages decoded as Scrapy decodes them for ``response.text`` (w3lib, served as
     ``text/html`` without a charset), without importing Scrapy into the pool's parent."""
-    from w3lib.encoding import html_to_unicode
 
-    return [html_to_unicode("text/html", page, auto_detect_fun=_auto_detect)[1]
-            for page in load_pages(directory)]
+    return [scrapy_decoded("text/html", page)[1] for page in load_pages(directory)]
 
 
 def fetched_pages(urls: list[str], directory: Path) -> list[Path]:
     """Each URL's page decoded as Scrapy decodes it (the response's Content-Type), saved as
     UTF-8 in ``directory``: one file a page, in order."""
-    from w3lib.encoding import html_to_unicode
 
     files = []
     for i, url in enumerate(urls):
@@ -81,8 +90,7 @@ def fetched_pages(urls: list[str], directory: Path) -> list[Path]:
             body = reply.read()
             content_type = reply.headers.get("Content-Type", "text/html")
         path = directory / f"{i}.html"
-        path.write_text(html_to_unicode(content_type, body, auto_detect_fun=_auto_detect)[1],
-                        encoding="utf-8")
+        path.write_text(scrapy_decoded(content_type, body)[1], encoding="utf-8")
         files.append(path)
     return files
 

@@ -117,9 +117,13 @@ class Layout:
 
 def cut(raw: bytes) -> Layout | None:
     """The page's layout (None: the page does not decode and encode back to the same bytes)."""
+    import warnings
+
     from w3lib.encoding import html_to_unicode
 
-    encoding, text = html_to_unicode("text/html", raw, auto_detect_fun=_auto_detect)
+    with warnings.catch_warnings():  # w3lib 2.6 deprecates auto_detect_fun; the same decoding
+        warnings.simplefilter("ignore", DeprecationWarning)
+        encoding, text = html_to_unicode("text/html", raw, auto_detect_fun=_auto_detect)
     try:
         if text.encode(encoding) != raw:
             return None
