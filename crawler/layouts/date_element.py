@@ -21,14 +21,13 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, timedelta
-from functools import lru_cache
 from typing import Any
 
 from htmldate.extractors import try_date_expr
 from lxml import etree
 
 from crawler.extraction.visible_dates import parse_visible_date
-from crawler.layouts.selectors import chain_xpath, signature
+from crawler.layouts.selectors import chain_xpath, compiled, signature
 
 # An element shows a date when its whole text is this short.
 MAX_TEXT = 120
@@ -58,16 +57,11 @@ def day_of(text: str | None) -> str | None:
     return str(found) if found else None
 
 
-@lru_cache(maxsize=1024)
-def _compiled(xpath: str) -> Any:
-    return etree.XPath(xpath)
-
-
 def shown_day(tree: Any, xpath: str) -> str | None:
     """The day shown where ``xpath`` points on a page (its first match), or None (also for an
     XPath that does not compile: a layout edited by hand)."""
     try:
-        found = _compiled(xpath)(tree)
+        found = compiled(xpath)(tree)
     except etree.XPathError:
         return None
     if not found:

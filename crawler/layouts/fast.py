@@ -33,7 +33,7 @@ from crawler.extraction.trafilatura_metadata import TrafilaturaMetadata
 from crawler.items import Extraction
 from crawler.layouts.date_element import shown_day
 from crawler.layouts.learn import TRAFILATURA
-from crawler.layouts.selectors import is_named, signature
+from crawler.layouts.selectors import compiled, is_named, signature
 from crawler.layouts.site_layout import Layout
 
 # Never text: removed from the container before its text is read.
@@ -49,28 +49,16 @@ SHOWN_DATE_SOURCE = "layout"
 # Below this many words a page is not an article, whatever its layout.
 MIN_WORDS = 15
 
-_COMPILED: dict[str, etree.XPath] = {}
-
-
-def _xpath(expression: str) -> etree.XPath:
-    compiled = _COMPILED.get(expression)
-    if compiled is None:
-        if len(_COMPILED) > 4096:
-            _COMPILED.clear()
-        compiled = _COMPILED[expression] = etree.XPath(expression)
-    return compiled
-
-
 def find_container(tree: HtmlElement, layout: Layout) -> HtmlElement | None:
     """The layout's body container on a page: exactly one element, else None."""
-    found = _xpath(layout.container)(tree)
+    found = compiled(layout.container)(tree)
     return found[0] if len(found) == 1 else None
 
 
 def remove_drops(container: HtmlElement, drops: list[str]) -> None:
     """Remove the layout's dropped subtrees and what is never text (the container changes)."""
     for expression in drops:
-        for element in _xpath(expression)(container):
+        for element in compiled(expression)(container):
             element.drop_tree()
     for element in _JUNK(container):
         element.drop_tree()

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from lxml import etree
+
 _VOLATILE = re.compile(r"\d")
 _SAFE = re.compile(r"^[A-Za-z_][A-Za-z0-9_:-]{0,60}$")
 # Tags that name furniture by themselves, or headings (a drop may be named by the tag alone).
@@ -64,3 +66,16 @@ def chain_xpath(signatures: list[str]) -> str:
 def drop_xpath(sig: str) -> str:
     """Every element of a signature inside the container."""
     return ".//" + step_xpath(sig)
+
+
+_COMPILED: dict[str, etree.XPath] = {}
+
+
+def compiled(expression: str) -> etree.XPath:
+    """A layout's XPath compiled once a process (raises ``etree.XPathSyntaxError``)."""
+    found = _COMPILED.get(expression)
+    if found is None:
+        if len(_COMPILED) > 4096:
+            _COMPILED.clear()
+        found = _COMPILED[expression] = etree.XPath(expression)
+    return found
