@@ -56,6 +56,7 @@ EXTENSIONS = {
     "crawler.extensions.progress.Progress": 530,
     "scrapy.extensions.logstats.LogStats": None,  # replaced by Progress
     "crawler.extensions.archive.WarcArchive": 600,  # WARC archive of fetched pages
+    "crawler.extensions.gc_tuning.CollectorTuning": 700,  # NEWS_GC_THRESHOLD
 }
 
 DOWNLOADER_MIDDLEWARES = {
@@ -150,8 +151,9 @@ NEWS_REDIS_RECORD_INTERVAL = 10.0  # seconds between writes of a worker's counts
 NEWS_ARCHIVE = True  # keep every fetched HTML page in WARC files; docs/reliability.md
 NEWS_ARCHIVE_DIR = ""  # empty: <NEWS_DATA_DIR>/archive
 NEWS_ARCHIVE_MAX_MB = 1024  # a new WARC file once the current one is this large (MiB)
-NEWS_ARCHIVE_GZIP_LEVEL = 3  # zlib level of each record's gzip member (1 fastest .. 9 smallest)
+NEWS_ARCHIVE_GZIP_LEVEL = 3  # gzip level of each record: 0-3 by ISA-L, 4-9 by zlib (9 smallest)
 NEWS_ARCHIVE_REQUIRED = False  # True: stop the crawl when the archive cannot be written
+NEWS_GC_THRESHOLD = 10_000  # allocations between young GC passes of the crawl; 0: Python's own
 NEWS_RUN_RECORD = True  # record the crawl in crawl_runs; scrapy shell and scrapy parse: False
 NEWS_BROWSER = True  # render declared articles whose HTML has no text, in chromium
 NEWS_BROWSER_EXECUTABLE = ""  # chromium to run; empty: chromium on the PATH, else /usr/bin/chromium
