@@ -76,7 +76,7 @@ def failed_result(url: str, error: str) -> Extraction:
 
 
 class ExtractionPool:
-    def __init__(self, workers: int | None = None, max_tasks_per_child: int = 1000,
+    def __init__(self, workers: int | None = None, max_tasks_per_child: int = 10_000,
                  min_words: int = 80, timeout: float = 30.0,
                  task: Callable[..., Extraction] = extract_page) -> None:
         self.workers = workers or os.cpu_count() or 1
