@@ -49,6 +49,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from _runners import scrapy_decoded
 from _serve import DEFAULT_PAGES, PageServer, published, response
 
 GROUND_TRUTH = DEFAULT_PAGES.parent / "ground-truth.json"
@@ -117,13 +118,7 @@ class Layout:
 
 def cut(raw: bytes) -> Layout | None:
     """The page's layout (None: the page does not decode and encode back to the same bytes)."""
-    import warnings
-
-    from w3lib.encoding import html_to_unicode
-
-    with warnings.catch_warnings():  # w3lib 2.6 deprecates auto_detect_fun; the same decoding
-        warnings.simplefilter("ignore", DeprecationWarning)
-        encoding, text = html_to_unicode("text/html", raw, auto_detect_fun=_auto_detect)
+    encoding, text = scrapy_decoded("text/html", raw)
     try:
         if text.encode(encoding) != raw:
             return None
@@ -171,16 +166,6 @@ def cut(raw: bytes) -> Layout | None:
             current.append(len(pieces) - 1)
     end_run()
     return layout
-
-
-def _auto_detect(text: bytes) -> str | None:
-    for encoding in ("utf-8", "cp1252"):
-        try:
-            text.decode(encoding)
-        except UnicodeError:
-            continue
-        return encoding
-    return None
 
 
 def paragraph_pool(pages: list[Path]) -> dict[str, list[tuple[int, str]]]:

@@ -44,7 +44,7 @@ ERROR = "error"
 # dateparser and that no locale reads makes dateparser compile its patterns for all its ~200
 # locales: 2-3 s of CPU, which the warm-up paid in every worker until this was measured, for a
 # call that a real page seldom causes (1 page in the 439 of ../shared/eval) and that then costs
-# that page 0.1-2.5 s of its 30 s timeout, once a worker.
+# that page 0.05-2.4 s of its 30 s timeout, once a worker.
 _WARM_UP_PAGE = ("<html><body><article><p>Published on 1 January 2020 at 10:00.</p></article>"
                  "</body></html>")
 

@@ -12,7 +12,8 @@ about 170 ms each). Two public knobs of the ``gc`` module take most of that away
   allocations instead of 700, so most short-lived objects are freed by reference counting
   before any pass looks at them.
 
-Measured side by side in docs/performance.md ("Garbage collection in the crawl process").
+Measured in docs/performance.md ("Fixed costs: the workers' warm-up, the archive's gzip, the
+crawl process's collector").
 Reference cycles are still collected; the process's state is restored when the engine stops,
 so a test process that runs several crawls is left as it was. ``NEWS_GC_THRESHOLD = 0`` leaves
 the collector alone.
@@ -58,10 +59,9 @@ class CollectorTuning:
         if not _tuned:
             _saved.append(gc.get_threshold())
         _tuned.append(self)
-        young, middle, old = _saved[0]
         gc.collect()
         gc.freeze()
-        gc.set_threshold(max(self.threshold, young), middle, old)
+        gc.set_threshold(self.threshold, *_saved[0][1:])
         logger.debug("Garbage collector: %d objects frozen, threshold %d",
                      gc.get_freeze_count(), self.threshold)
 
