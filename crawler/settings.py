@@ -77,6 +77,9 @@ DOWNLOADER_MIDDLEWARES = {
     # not keep its whole decoded text (crawler/middlewares/meta_refresh.py)
     "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
     "crawler.middlewares.meta_refresh.MetaRefreshMiddleware": 580,
+    # before it on the way back: each text response carries its encoding, so that a page that
+    # declares none keeps no decoded copy (crawler/middlewares/response_encoding.py)
+    "crawler.middlewares.response_encoding.ResponseEncodingMiddleware": 590,
 }
 
 # With NEWS_REDIS_URL (or env REDIS_URL) set: the shared Redis queue (docs/distributed.md).
