@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+from dataclasses import dataclass
 
 from w3lib.encoding import html_to_unicode
 
@@ -15,7 +16,8 @@ def page_text(body: bytes, encoding: str) -> str:
 
     A response keeps ``.text`` for as long as it lives, and an article held for its site's
     template (crawler/template_hold.py) keeps its response: its text would double or
-    quadruple (characters beyond Latin-1) what the held body weighs."""
+    quadruple (characters beyond Latin-1) what the held body weighs. (A page is decoded in its
+    extraction worker: :class:`EncodedPage`.)"""
     return html_to_unicode(f"charset={encoding}", body)[1]
 
 
@@ -46,3 +48,22 @@ def mislabeled_utf8(body: bytes, encoding: str, text: str) -> str | None:
     replaced = text.count(REPLACEMENT)
     multibyte = sum(1 for char in text if ord(char) > 0x7F) - replaced
     return fallback if replaced > multibyte else None
+
+
+@dataclass(frozen=True, slots=True)
+class EncodedPage:
+    """A page as downloaded: its body and the encoding its response declares or Scrapy
+    inferred for it. The spider hands this to the extraction pool, which decodes it in the
+    worker that extracts it (crawler/extraction_pool.py): the crawl process never holds the
+    page's text, only its body, which its response holds anyway."""
+
+    body: bytes
+    encoding: str
+
+    def decoded(self) -> tuple[str, bool]:
+        """The text as Scrapy's ``TextResponse.text`` decodes it (:func:`page_text`), and
+        whether it was decoded as Windows-1252 instead, being that and declared UTF-8
+        (:func:`mislabeled_utf8`)."""
+        text = page_text(self.body, self.encoding)
+        repaired = mislabeled_utf8(self.body, self.encoding, text)
+        return (text, False) if repaired is None else (repaired, True)

@@ -5,6 +5,10 @@ to the cores extracts in parallel. Workers are started with ``spawn`` (never for
 reactor's process) and recycled after a number of pages, which bounds the memory trafilatura's
 caches grow to.
 
+A page may be handed over as it was downloaded (:class:`crawler.encoding.EncodedPage`, the
+body and its encoding): it is decoded in the worker (:func:`run_task`), so that the crawl
+process never holds the text of a page waiting for a worker, nor spends its time decoding.
+
 Language detection for pages that declare none runs here, in the crawl process, after the
 worker returns: the detector's model takes 74 MB in every process that loads it, so one copy
 instead of one per worker (and again after each recycling). The result is the same.
@@ -28,6 +32,7 @@ from typing import Any
 
 from pebble import ProcessExpired, ProcessPool
 
+from crawler.encoding import EncodedPage
 from crawler.extraction.article import detected_language, extract_article
 from crawler.items import ArticleItem, Extraction
 from crawler.layouts.task import extract_page
@@ -70,6 +75,17 @@ def _detect_language(item: ArticleItem) -> None:
         logger.exception("Language detection failed for %s", item.url)
 
 
+def run_task(task: Callable[..., Extraction], page: str | EncodedPage, url: str,
+             kwargs: dict[str, Any]) -> Extraction:
+    """In a worker: the page decoded when it comes as downloaded, then ``task`` on its text."""
+    repaired = False
+    if isinstance(page, EncodedPage):
+        page, repaired = page.decoded()
+    result = task(page, url, **kwargs)
+    result.encoding_repaired = repaired
+    return result
+
+
 def failed_result(url: str, error: str) -> Extraction:
     """What :meth:`ExtractionPool.extract` returns for a page it could not extract."""
     return Extraction.nothing(url, f"extraction {error}", extract_error=error)
@@ -107,10 +123,11 @@ class ExtractionPool:
     def _ours(self) -> bool:
         return self.task in (extract_page, extract_article)
 
-    async def extract(self, html: str, url: str, *, hinted: bool = False,
+    async def extract(self, html: str | EncodedPage, url: str, *, hinted: bool = False,
                       **task_kwargs: Any) -> Extraction:
         """Extract one page in a worker process without blocking the event loop
-        (``task_kwargs``: for the task, e.g. the site's layouts for ``extract_page``).
+        (``html``: its text, or its body to decode there; ``task_kwargs``: for the task, e.g.
+        the site's layouts for ``extract_page``).
 
         Never raises for a page: a page that times out or kills its worker gets
         :func:`failed_result` (``extract_error`` set), and the pool goes on.
@@ -123,7 +140,7 @@ class ExtractionPool:
             if detect_here:
                 kwargs["detect_language"] = False
             future = self._pool().schedule(
-                self.task, args=(html, url), kwargs=kwargs,
+                run_task, args=(self.task, html, url, kwargs),
                 timeout=self.timeout if self.timeout > 0 else None)
             result: Extraction = await asyncio.wrap_future(future)
             if detect_here and result.item.language is None:

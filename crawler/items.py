@@ -85,6 +85,7 @@ class Extraction:
     layout: Any = None
     declared_article: bool = False  # the page's structured data declares an article type
     html_repaired: bool = False  # read with the HTML5 parser (crawler/extraction/repair.py)
+    encoding_repaired: bool = False  # Windows-1252 declared as UTF-8 (crawler/encoding.py)
 
     @classmethod
     def nothing(cls, url: str, page_kind: str, extract_error: str | None = None) -> Extraction:

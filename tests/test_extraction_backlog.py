@@ -14,7 +14,7 @@ from tests.layout_site import LayoutSite, available
 
 def test_a_request_waits_while_the_backlog_is_full_and_goes_when_a_page_is_extracted() -> None:
     async def scenario() -> list[str]:
-        backlog = ExtractionBacklog(max_chars=100)
+        backlog = ExtractionBacklog(max_bytes=100)
         events: list[str] = []
 
         async def request() -> None:
@@ -36,14 +36,14 @@ def test_a_request_waits_while_the_backlog_is_full_and_goes_when_a_page_is_extra
 
 def test_a_page_bigger_than_the_bound_holds_requests_only_while_it_is_extracted() -> None:
     async def scenario() -> tuple[bool, bool, bool]:
-        backlog = ExtractionBacklog(max_chars=10)
-        with backlog.extracting(50):  # one page of 50 characters: over the bound alone
+        backlog = ExtractionBacklog(max_bytes=10)
+        with backlog.extracting(50):  # one page of 50 bytes: over the bound alone
             full_meanwhile = backlog.full
         # Nothing in extraction: never full, whatever the size of the next page.
         return full_meanwhile, backlog.full, await asyncio.wait_for(backlog.room(), 1)
 
     assert asyncio.run(scenario()) == (True, False, False)
-    unbounded = ExtractionBacklog(max_chars=0)
+    unbounded = ExtractionBacklog(max_bytes=0)
     with unbounded.extracting(10**9):
         assert not unbounded.full  # 0: no bound
 

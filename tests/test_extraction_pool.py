@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from crawler.encoding import EncodedPage
 from crawler.extraction_pool import ERROR, TIMEOUT, ExtractionPool
 from crawler.items import ArticleItem, Extraction
 from tests import pool_tasks
@@ -173,3 +174,21 @@ def test_a_metadata_failure_in_the_worker_comes_back_with_the_result(
     assert fine.metadata_error is False
     assert failed.metadata_error is True
     assert failed.item.text == fine.item.text
+
+
+def test_a_page_handed_over_as_downloaded_is_decoded_in_the_worker(
+        make_pool: Callable[..., ExtractionPool]) -> None:
+    """The spider hands a page over as its body and encoding: the worker decodes it, and
+    says when it read a Windows-1252 page declared UTF-8 as Windows-1252."""
+    pool = make_pool(pool_tasks.slow_on_marker, workers=1)
+    latin = ARTICLE.replace("storm", "st\u00f6rm caf\u00e9")  # still Windows-1252 encodable
+
+    async def run() -> tuple[Extraction, Extraction, Extraction]:
+        return (await pool.extract(latin, URL),
+                await pool.extract(EncodedPage(latin.encode("utf-8"), "utf-8"), URL),
+                await pool.extract(EncodedPage(latin.encode("cp1252"), "utf-8"), URL))
+
+    as_text, as_utf8, mislabeled = asyncio.run(run())
+    assert "st\u00f6rm" in as_text.item.text
+    assert as_utf8 == as_text and not as_utf8.encoding_repaired
+    assert mislabeled.item.text == as_text.item.text and mislabeled.encoding_repaired

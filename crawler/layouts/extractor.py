@@ -24,6 +24,7 @@ from scrapy.statscollectors import StatsCollector
 
 from crawler.canonical import site_of
 from crawler.database import Database, stores_articles
+from crawler.encoding import EncodedPage
 from crawler.extraction_pool import ExtractionPool
 from crawler.items import Extraction
 from crawler.layouts.book import CLOSED, CONFIRMED, LEARNED, Event, LayoutBook
@@ -84,7 +85,8 @@ class LayoutExtractor:
     async def spider_closed(self, spider: Spider) -> None:
         await self.close()
 
-    async def extract(self, html: str, url: str, *, hinted: bool = False) -> Extraction:
+    async def extract(self, html: str | EncodedPage, url: str, *,
+                      hinted: bool = False) -> Extraction:
         if self.book is None:
             return await self.pool.extract(html, url, hinted=hinted)
         site = site_of(url)

@@ -37,7 +37,7 @@ from crawler.clock import Clock
 from crawler.dates import SourceZone, resolve_naive, zone_from, zone_of
 from crawler.defaults import news_bool, news_float, news_get, news_int
 from crawler.discovery import DiscoveryError, Entry, detect_kind, parse_sitemap, read_feed
-from crawler.encoding import mislabeled_utf8, page_text
+from crawler.encoding import EncodedPage
 from crawler.extraction.classify import refusal_kind
 from crawler.extraction_backlog import ExtractionBacklog
 from crawler.extraction_pool import ExtractionPool
@@ -338,18 +338,19 @@ class NewsSpider(scrapy.Spider):
         yield self._item(response, result.item)
 
     async def _extract(self, response: TextResponse) -> Extraction:
-        """The page's extraction. Its decoded text lives only here, neither on the response
+        """The page's extraction. Its text is decoded in the extraction worker
+        (crawler/encoding.py: EncodedPage), never in the crawl process: not on the response
         nor in ``parse_page``'s frame, which both last as long as an article held for its
-        site's template (crawler/template_hold.py) waits. (A page that declares no encoding
-        is decoded by Scrapy to infer one, and that text stays on the response.)"""
-        html = page_text(response.body, response.encoding)
-        if (repaired := mislabeled_utf8(response.body, response.encoding, html)) is not None:
-            self._count("news/page/encoding_repaired")  # Windows-1252 declared as UTF-8
-            html = repaired
-        with self.backlog.extracting(len(html)):
+        site's template (crawler/template_hold.py) waits, nor while the page waits for a
+        worker."""
+        page = EncodedPage(response.body, response.encoding)
+        with self.backlog.extracting(len(page.body)):
             self.crawler.stats.max_value("news/backlog/peak_pages", self.backlog.pages)
-            return await (self.layouts or self.extractor).extract(
-                html, response.url, hinted=bool(response.meta.get(keys.HINTED)))
+            result = await (self.layouts or self.extractor).extract(
+                page, response.url, hinted=bool(response.meta.get(keys.HINTED)))
+        if result.encoding_repaired:
+            self._count("news/page/encoding_repaired")  # Windows-1252 declared as UTF-8
+        return result
 
     def mark_fetched(self, response: Response, kind: str) -> None:
         """Hook: a fetch that yields no article to store (``kind``: ``KIND_UNCHANGED`` for a
