@@ -2,11 +2,12 @@
 
 Downloading is much faster than extracting: on a fast network a crawl fetches pages far
 quicker than its extraction workers read them, and each fetched page waits in the crawl
-process (its body; it is decoded in the worker) until a worker is free. Scrapy bounds that only by
-``SCRAPER_SLOT_MAX_ACTIVE_SIZE``, which this project sets high (96 MiB) so that the articles
-held for their site's template (crawler/template_hold.py) do not stop the downloads. Measured
-on 181 sites (``benchmarks/throughput.py --mode web``, the template warm-up off so that nothing
-is held), the crawl process peaked at 633 MB without this bound and at 318 MB with it.
+process (its body: it is decoded in its worker) until a worker is free. Scrapy bounds that
+only by ``SCRAPER_SLOT_MAX_ACTIVE_SIZE``, which this project sets high (96 MiB) so that the
+articles held for their site's template (crawler/template_hold.py) do not stop the downloads.
+Measured on 181 sites (``benchmarks/throughput.py --mode web``, the template warm-up off so
+that nothing is held), the crawl process peaked at 633 MB without this bound and at 318 MB
+with it.
 
 :class:`ExtractionBacklog` counts the bytes of HTML handed to extraction and not yet
 returned; crawler/middlewares/backpressure.py holds a request back while they are at
