@@ -57,6 +57,8 @@ EXTENSIONS = {
     "scrapy.extensions.logstats.LogStats": None,  # replaced by Progress
     "crawler.extensions.archive.WarcArchive": 600,  # WARC archive of fetched pages
     "crawler.extensions.gc_tuning.CollectorTuning": 700,  # NEWS_GC_THRESHOLD
+    # NEWS_MALLOC_TUNING: glibc's allocator set before the crawl's threads start
+    "crawler.extensions.malloc_tuning.MallocTuning": 0,
 }
 
 DOWNLOADER_MIDDLEWARES = {
@@ -157,6 +159,7 @@ NEWS_ARCHIVE_MAX_MB = 1024  # a new WARC file once the current one is this large
 NEWS_ARCHIVE_GZIP_LEVEL = 3  # gzip level of each record: 0-3 by ISA-L, 4-9 by zlib (9 smallest)
 NEWS_ARCHIVE_REQUIRED = False  # True: stop the crawl when the archive cannot be written
 NEWS_GC_THRESHOLD = 10_000  # allocations between young GC passes of the crawl; 0: Python's own
+NEWS_MALLOC_TUNING = True  # the crawl process: 2 malloc arenas, a fixed 128 kB mmap threshold
 NEWS_RUN_RECORD = True  # record the crawl in crawl_runs; scrapy shell and scrapy parse: False
 NEWS_BROWSER = True  # render declared articles whose HTML has no text, in chromium
 NEWS_BROWSER_EXECUTABLE = ""  # chromium to run; empty: chromium on the PATH, else /usr/bin/chromium

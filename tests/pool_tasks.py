@@ -30,3 +30,10 @@ def raise_on_marker(html: str, url: str, **kwargs: Any) -> Extraction:
     if "RAISE" in html:
         raise ValueError("extractor bug")
     return extract_article(html, url, **kwargs)
+
+
+def environment_of_worker(html: str, url: str, **kwargs: Any) -> Extraction:
+    """The worker's ``GLIBC_TUNABLES`` as the article's text (tests/test_malloc_tuning.py)."""
+    item = extract_article(html, url, **kwargs).item
+    item.text = os.environ.get("GLIBC_TUNABLES", "")
+    return Extraction(item, is_article=True, page_kind="environment")
