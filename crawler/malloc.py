@@ -58,8 +58,8 @@ def tune_process() -> bool:
 
 
 def child_environment(environment: Mapping[str, str]) -> dict[str, str]:
-    """``environment`` for a process about to start, with the same allocator settings, unless
-    it sets glibc's tunables itself."""
+    """``environment`` for a server about to start, with two malloc arenas
+    (:data:`TUNABLES`), unless it sets glibc's tunables itself."""
     if ENVIRONMENT_KEY in environment:
         return dict(environment)
     return {**environment, ENVIRONMENT_KEY: TUNABLES}

@@ -1,5 +1,5 @@
-"""glibc's allocator set for the crawl process, its workers and the embedded database
-(crawler/malloc.py, crawler/extensions/malloc_tuning.py)."""
+"""glibc's allocator set for the crawl process and the embedded database, not the extraction
+workers (crawler/malloc.py, crawler/extensions/malloc_tuning.py)."""
 
 from __future__ import annotations
 
