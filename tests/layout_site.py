@@ -162,7 +162,21 @@ def render_long(article: LayoutArticle, url: str, teasers: list[LayoutArticle]) 
 <footer class="site-footer"><p>© 2021 The Evening Ledger</p></footer></div></body></html>"""
 
 
-RENDER = {"a": render_a, "b": render_b, "long": render_long}
+def standfirst(article: LayoutArticle) -> str:
+    return (f"{article.headline}: the story so far, what it means for the city and what comes "
+            f"next, told by {article.author}.")
+
+
+def render_lead(article: LayoutArticle, url: str, teasers: list[LayoutArticle]) -> str:
+    """The classic layout with a standfirst between the byline and the body, outside the
+    body's container: the full way keeps it as the first paragraph."""
+    return render_a(article, url, teasers).replace(
+        '<div class="story-body">',
+        f'<p class="standfirst">{html.escape(standfirst(article))}</p>\n'
+        '<div class="story-body">', 1)
+
+
+RENDER = {"a": render_a, "b": render_b, "long": render_long, "lead": render_lead}
 
 
 class LayoutSite:

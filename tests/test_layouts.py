@@ -20,7 +20,14 @@ from crawler.layouts.learn import agreement, learn
 from crawler.layouts.selectors import signature
 from crawler.layouts.site_layout import Layout
 from crawler.layouts.task import FAST, FULL, extract_page
-from tests.layout_site import RENDER, LayoutArticle, _articles, _teasers, available
+from tests.layout_site import (
+    RENDER,
+    LayoutArticle,
+    _articles,
+    _teasers,
+    available,
+    standfirst,
+)
 
 pytestmark = pytest.mark.skipif(not available(), reason="../shared/eval/scrapinghub-aeb absent")
 SITE = "ledger.test"
@@ -106,6 +113,36 @@ def test_the_fast_way_gives_the_full_ways_text_on_pages_it_was_not_learned_from(
         assert (item.title, item.published, item.authors, item.site_name) == (
             full.item.title, full.item.published, full.item.authors, full.item.site_name)
     assert fitting >= 15
+
+
+def test_a_standfirst_outside_the_container_is_read_where_the_learning_pages_had_it(
+        articles: list[LayoutArticle]) -> None:
+    # Long stories: the body's element holds all but a few per cent of the text, so it is the
+    # container and the standfirst is outside it (around a short story the container would be
+    # the element that holds both)
+    articles = [a for a in articles if sum(len(p.split()) for p in a.paragraphs) >= 700]
+    assert len(articles) >= 15
+    layout = learned(articles, "lead")
+    assert "story-body" in layout.container
+    assert layout.lead is not None and "standfirst" in layout.lead
+    assert Layout.from_doc(layout.to_doc()) == layout
+    for n in range(3, 13):
+        html, url = page(articles, n, "lead")
+        fast = extract_with_layout(html, url, layout)
+        if fast.miss == "length":
+            continue
+        assert fast.extraction is not None, (n, fast.miss)
+        full = extract_article(html, url)
+        assert fast.extraction.item.paragraphs == full.item.paragraphs == [
+            normalize_line(standfirst(articles[n])), *text_of(articles[n])]
+    # A page of the site without one: the body alone, nothing taken from elsewhere
+    html, url = page(articles, 14, "lead")
+    html = html.replace('<p class="standfirst">', '<p class="kicker">', 1)
+    fast = extract_with_layout(html, url, layout)
+    assert fast.extraction is not None and fast.extraction.item.paragraphs[0] != normalize_line(
+        standfirst(articles[14]))
+    # The classic layout (no standfirst) learns none
+    assert learned(articles, "a").lead is None
 
 
 def test_a_date_the_site_only_shows_is_read_where_its_layout_shows_it(

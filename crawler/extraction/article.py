@@ -43,6 +43,10 @@ logger = logging.getLogger(__name__)
 REPAIR_MIN_MORE_WORDS = 20
 # Below this many words the detector is a guess, so a page without a declared language gets none.
 _MIN_WORDS_FOR_DETECTION = 15
+# The detector reads this many characters of the text: its cost grows with the sample, its answer
+# does not (the same language as from 5,000 on all 764 texts of the eval sets and the plain
+# corpus; docs/performance.md).
+_DETECTION_SAMPLE = 2000
 
 
 def extract_article(html: str, url: str, *, min_words: int = 80, hinted: bool = False,
@@ -215,7 +219,7 @@ def _drop_leading_title(paragraphs: list[str], title: str | None) -> list[str]:
 def detected_language(paragraphs: list[str]) -> tuple[str | None, str | None]:
     """The language py3langid finds in the text, with source ``"detected"``; none for a text
     of fewer than 15 words, where the detector guesses."""
-    sample = " ".join(paragraphs)[:5000]
+    sample = " ".join(paragraphs)[:_DETECTION_SAMPLE]
     if len(sample.split()) < _MIN_WORDS_FOR_DETECTION:
         return None, None
     code, _score = py3langid.classify(sample)

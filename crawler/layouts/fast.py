@@ -88,19 +88,37 @@ def container_text(container: HtmlElement) -> tuple[list[str], float]:
     total_chars = len(" ".join(container.text_content().split()))
     linked = sum(len(" ".join(a.text_content().split())) for a in container.iter("a"))
     density = min(1.0, linked / total_chars) if total_chars else 1.0
-    fallback = deepcopy(container)
     container.tail = None
     page = lxml.html.fromstring("<html><body><article></article></body></html>")
     article = page.find("body/article")
     assert article is not None
     article.append(container)
+    # bare_extraction works on a copy of the page it is given: the container stays as it was.
     paragraphs = body_paragraphs(trafilatura.bare_extraction(page, options=body_options(fast=True)))
     if paragraphs:
         return paragraphs, density
+    fallback = container
     drop_link_blocks(fallback, blocks=HTML_BLOCKS, link="a", lists=("ul", "ol"), items=("li",),
                      strip=False)
     text = html_text.etree_to_text(fallback, guess_layout=True, newline_tags=_NEWLINE_TAGS)
     return split_paragraphs(text), density
+
+
+def lead_paragraphs(tree: HtmlElement, container: HtmlElement, expression: str) -> list[str]:
+    """The standfirst the layout finds outside the container (``Layout.lead``): its element's
+    text as paragraphs; none when the page has no such element, or several, or it is inside
+    the container or around it."""
+    found = compiled(expression)(tree)
+    if len(found) != 1:
+        return []
+    element = found[0]
+    if element is container or any(a is element for a in container.iterancestors()) or any(
+            a is container for a in element.iterancestors()):
+        return []
+    for junk in _JUNK(element):
+        junk.drop_tree()
+    text = html_text.etree_to_text(element, guess_layout=True, newline_tags=_NEWLINE_TAGS)
+    return split_paragraphs(text)
 
 
 @dataclass(slots=True)
@@ -143,9 +161,12 @@ def extract_with_layout(html: str, url: str, layout: Layout, *, tree: HtmlElemen
         needs.discard("published")
     found = (TrafilaturaMetadata(deepcopy(tree), url)
              if needs or layout.sources.get("published") == "htmldate" else NOT_RUN)
+    lead = lead_paragraphs(tree, container, layout.lead) if layout.lead else []
     remove_drops(container, layout.drops)
     unknown = unknown_signatures(container, set(layout.known))
     paragraphs, density = container_text(container)
+    if lead:
+        paragraphs = [p for p in lead if p not in paragraphs] + paragraphs
     item = assemble_item(tree, html, url, meta, paragraphs, found, not_before=not_before,
                          detect_language=detect_language,
                          shown_date=(shown, SHOWN_DATE_SOURCE) if shown else None)

@@ -35,6 +35,9 @@ DROPPED, KEPT = 0.2, 0.8
 # Two extractions of a page agree when their paragraph F1 (:func:`agreement`) is at least this.
 MIN_AGREEMENT = 0.95
 MAX_CHAIN = 6  # signatures tried from the container up
+# A standfirst outside the container: at most this many of the full way's first paragraphs,
+# in one element holding at least LEAD_COVER of their words and at most LEAD_SLACK times as many.
+MAX_LEAD, LEAD_COVER, LEAD_SLACK = 2, 0.9, 1.25
 KEY_STEPS = 3  # the container and two ancestors name a layout
 _JUNK = etree.XPath("//script|//style|//noscript|//template")
 _WORD = re.compile(r"\w+")
@@ -64,6 +67,7 @@ class Observation:
     types: list[str] = field(default_factory=list)
     missed: list[int] = field(default_factory=list)  # layouts whose fast result missed here
     date_xpath: str | None = None  # where the page shows trafilatura's date (date_element.py)
+    lead: str | None = None  # the element outside the container holding the first paragraphs
 
     @property
     def key(self) -> str:
@@ -214,6 +218,7 @@ def observe(root: HtmlElement, item: ArticleItem, types: Iterable[str] = (),
     if item.published_source == TRAFILATURA and item.published is not None:
         date_xpath = locate(root, item.published.date().isoformat())
     dropped, kept, present = _subtrees(container, item.text)
+    lead = _lead(root, container, item.paragraphs)
     linked = sum(len(" ".join(a.text_content().split())) for a in container.iter("a"))
     total = len(" ".join(container.text_content().split()))
     return Observation(
@@ -224,7 +229,68 @@ def observe(root: HtmlElement, item: ArticleItem, types: Iterable[str] = (),
                  **dict.fromkeys(fallbacks, TRAFILATURA)},
         words=sum(len(p.split()) for p in item.paragraphs), paragraphs=len(item.paragraphs),
         link_density=min(1.0, linked / total) if total else 1.0,
-        types=sorted({str(t).lower() for t in types} & ARTICLE_TYPES), date_xpath=date_xpath)
+        types=sorted({str(t).lower() for t in types} & ARTICLE_TYPES), date_xpath=date_xpath,
+        lead=lead)
+
+
+def _lead(root: HtmlElement, container: HtmlElement, paragraphs: list[str]) -> str | None:
+    """Where a standfirst sits outside the container: the first paragraphs of the full
+    extraction (up to ``MAX_LEAD``) that the container does not hold, when one element outside
+    it holds them (nearly nothing else), named by the shortest chain of signatures that finds
+    only it."""
+    inside_text = container.text_content()
+    shingles, lowered = _shingles(_tokens(inside_text)), " ".join(_tokens(inside_text))
+    outside = 0
+    for paragraph in paragraphs:
+        words = _tokens(paragraph)
+        if words and _share(words, shingles, lowered) >= 0.5:
+            break
+        outside += 1
+    if not 0 < outside <= MAX_LEAD or outside == len(paragraphs):
+        return None
+    target = Counter(_tokens(" ".join(paragraphs[:outside])))
+    total = sum(target.values())
+    first = " ".join(_tokens(paragraphs[0])[:6])
+    for element in root.iter():
+        if not isinstance(element.tag, str) or not element.text:
+            continue
+        starts = " ".join(_tokens(element.text))  # the lead's first words, or its first part
+        if not starts or not (starts.startswith(first) or first.startswith(starts)):
+            continue
+        # From the element that starts the lead up to the widest one that holds little else
+        best = None
+        node: HtmlElement | None = element
+        while node is not None and node is not container:
+            words = _tokens(node.text_content())
+            if len(words) > LEAD_SLACK * total:
+                break
+            if _covered(Counter(words), target) >= LEAD_COVER * total:
+                best = node
+            node = node.getparent()
+        if best is None or any(a is container for a in best.iterancestors()):
+            continue
+        return _unique_chain(root, best)
+    return None
+
+
+def _unique_chain(root: HtmlElement, element: HtmlElement) -> str | None:
+    """The shortest chain of signatures (an XPath) that finds only ``element``, else None."""
+    chain: list[str] = []
+    node: HtmlElement | None = element
+    while node is not None and len(chain) < MAX_CHAIN:
+        sig = signature(node)
+        if sig is None or sig == "html":
+            return None
+        chain.append(sig)
+        expression = chain_xpath(list(reversed(chain)))
+        try:
+            found = root.xpath(expression)
+        except etree.XPathError:
+            return None
+        if len(found) == 1 and found[0] is element:
+            return expression if any(is_named(s) for s in chain) else None
+        node = node.getparent()
+    return None
 
 
 def learn(site: str, observations: list[Observation], *, version: int = 0,
@@ -259,6 +325,7 @@ def learn(site: str, observations: list[Observation], *, version: int = 0,
         if any(o.sources.get(name) == TRAFILATURA for o in observations):
             sources[name] = TRAFILATURA
     date_xpaths = {o.date_xpath for o in observations}
+    leads = {o.lead for o in observations}
     known = sorted(present)
     types = set(observations[0].types)
     for o in observations[1:]:
@@ -273,7 +340,8 @@ def learn(site: str, observations: list[Observation], *, version: int = 0,
         max_link_density=max(o.link_density for o in observations),
         types=sorted(types), learned_from=[o.url for o in observations], version=version,
         valid_from=now or datetime.now(UTC), confirmed=False,
-        date_xpath=date_xpaths.pop() if len(date_xpaths) == 1 else None)
+        date_xpath=date_xpaths.pop() if len(date_xpaths) == 1 else None,
+        lead=leads.pop() if len(leads) == 1 else None)
 
 
 def group(observations: list[Observation]) -> dict[str, list[Observation]]:

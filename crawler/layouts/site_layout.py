@@ -41,6 +41,10 @@ class Layout:
     # Where its pages show their date when they declare none and trafilatura's metadata found
     # it (an XPath, crawler/layouts/date_element.py); None: htmldate searches each page.
     date_xpath: str | None = None
+    # Where its pages carry a standfirst outside the container (an XPath): the full way's first
+    # paragraphs came from that element on every learning page; the fast way puts its text
+    # first (crawler/layouts/learn.py ``_lead``). None: no such paragraphs.
+    lead: str | None = None
 
     @property
     def is_open(self) -> bool:
