@@ -238,12 +238,11 @@ def _lead(root: HtmlElement, container: HtmlElement, paragraphs: list[str]) -> s
     extraction (up to ``MAX_LEAD``) that the container does not hold, when one element outside
     it holds them (nearly nothing else), named by the shortest chain of signatures that finds
     only it."""
-    inside_text = container.text_content()
-    shingles, lowered = _shingles(_tokens(inside_text)), " ".join(_tokens(inside_text))
+    lowered = " ".join(_tokens(container.text_content()))
     outside = 0
-    for paragraph in paragraphs:
+    for paragraph in paragraphs:  # the first one the container holds word for word ends them
         words = _tokens(paragraph)
-        if words and _share(words, shingles, lowered) >= 0.5:
+        if words and " ".join(words) in lowered:
             break
         outside += 1
     if not 0 < outside <= MAX_LEAD or outside == len(paragraphs):
@@ -251,13 +250,14 @@ def _lead(root: HtmlElement, container: HtmlElement, paragraphs: list[str]) -> s
     target = Counter(_tokens(" ".join(paragraphs[:outside])))
     total = sum(target.values())
     first = " ".join(_tokens(paragraphs[0])[:6])
-    for element in root.iter():
+    body = root.find("body")
+    for element in (body if body is not None else root).iter():
         if not isinstance(element.tag, str) or not element.text:
             continue
         starts = " ".join(_tokens(element.text))  # the lead's first words, or its first part
         if not starts or not (starts.startswith(first) or first.startswith(starts)):
             continue
-        # From the element that starts the lead up to the widest one that holds little else
+        # From the element that starts the lead up to the first one that holds all of it
         best = None
         node: HtmlElement | None = element
         while node is not None and node is not container:
@@ -266,10 +266,13 @@ def _lead(root: HtmlElement, container: HtmlElement, paragraphs: list[str]) -> s
                 break
             if _covered(Counter(words), target) >= LEAD_COVER * total:
                 best = node
+                break
             node = node.getparent()
         if best is None or any(a is container for a in best.iterancestors()):
             continue
-        return _unique_chain(root, best)
+        found = _unique_chain(root, best)
+        if found is not None:
+            return found
     return None
 
 
