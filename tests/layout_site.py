@@ -66,7 +66,14 @@ def _articles() -> list[LayoutArticle]:
 
 
 def _teasers(article: LayoutArticle, others: list[LayoutArticle]) -> list[LayoutArticle]:
-    return [others[(article.number + k * 7) % len(others)] for k in (1, 2, 3)]
+    """Three other articles (never the article itself, in a site of long stories only)."""
+    picked = []
+    for k in (1, 2, 3):
+        i = (article.number + k * 7) % len(others)
+        if others[i].number == article.number:
+            i = (i + 1) % len(others)
+        picked.append(others[i])
+    return picked
 
 
 def _head(article: LayoutArticle, url: str) -> str:
@@ -180,8 +187,10 @@ RENDER = {"a": render_a, "b": render_b, "long": render_long, "lead": render_lead
 
 
 class LayoutSite:
-    def __init__(self) -> None:
-        self.all = _articles()
+    def __init__(self, min_words: int = 0) -> None:
+        """``min_words``: only the articles of at least that many words (long stories)."""
+        self.all = [a for a in _articles()
+                    if sum(len(p.split()) for p in a.paragraphs) >= min_words]
         self.server = LoopbackServer(self._reply)
         self.base = self.server.base
         self.sitemap_url = f"{self.base}/sitemap.xml"

@@ -15,7 +15,7 @@ import pytest
 from crawler.canonical import normalize_line, split_paragraphs
 from crawler.settings import NEWS_LAYOUT_LEARN_PAGES
 from tests.conftest import Crawl, log_of, run_crawl
-from tests.layout_site import LayoutSite, available
+from tests.layout_site import LayoutSite, available, standfirst
 
 pytestmark = pytest.mark.skipif(not available(), reason="../shared/eval/scrapinghub-aeb absent")
 
@@ -155,3 +155,32 @@ def test_a_site_with_two_article_layouts_has_every_page_stored_whole(
     assert any("lf-body" in c for c in containers), containers
     figures = _figures(two_layouts["crawl"])
     assert figures.get("disagreed", 0) == 0 and figures.get("fast", 0) >= 20, figures
+
+
+def test_a_standfirst_outside_the_container_is_stored_on_every_page(
+        mongo_uri: str, tmp_path: Path) -> None:
+    """Long stories with a standfirst above the body: the layout's container is the body, and
+    the fast way reads the standfirst where the learning page had it."""
+    database = "layouts_standfirst"
+    with LayoutSite(min_words=600) as site:
+        urls = site.publish(20, "lead")
+        crawl = run_crawl("-a", f"url={site.sitemap_url}", mongo_uri=mongo_uri,
+                          database=database, data_dir=tmp_path)
+        assert crawl.returncode == 0, log_of(crawl)
+        docs, layouts = _stored(mongo_uri, database)
+        articles = site.articles
+        furniture = {url: site.furniture(url) for url in urls}
+    client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(mongo_uri)
+    client.drop_database(database)
+    client.close()
+    assert set(docs) == set(urls)
+    for url in urls:
+        stored = split_paragraphs(docs[url]["text"])
+        assert stored == [normalize_line(standfirst(articles[url])),
+                          *map(normalize_line, articles[url].paragraphs)], url
+        assert not [line for line in stored if any(f in line for f in furniture[url])]
+    figures = _figures(crawl)
+    assert figures.get("fast", 0) >= 5 and figures.get("disagreed", 0) == 0, figures
+    assert [layout["lead"] for layout in layouts] == ["//p[contains(concat(' ', "
+                                                       "normalize-space(@class), ' '), "
+                                                       "' standfirst ')]"], layouts
