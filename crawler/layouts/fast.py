@@ -97,10 +97,9 @@ def container_text(container: HtmlElement) -> tuple[list[str], float]:
     paragraphs = body_paragraphs(trafilatura.bare_extraction(page, options=body_options(fast=True)))
     if paragraphs:
         return paragraphs, density
-    fallback = container
-    drop_link_blocks(fallback, blocks=HTML_BLOCKS, link="a", lists=("ul", "ol"), items=("li",),
+    drop_link_blocks(container, blocks=HTML_BLOCKS, link="a", lists=("ul", "ol"), items=("li",),
                      strip=False)
-    text = html_text.etree_to_text(fallback, guess_layout=True, newline_tags=_NEWLINE_TAGS)
+    text = html_text.etree_to_text(container, guess_layout=True, newline_tags=_NEWLINE_TAGS)
     return split_paragraphs(text), density
 
 
