@@ -36,4 +36,4 @@ class MallocTuning:
             return
         self.tuned = tune_process()
         if self.tuned:
-            logger.debug("malloc tuned: 2 arenas, a fixed 128 kB mmap threshold")
+            logger.debug("malloc tuned: 2 arenas")
