@@ -106,6 +106,9 @@ SPIDER_MIDDLEWARES = {
     "crawler.middlewares.archive_locations.ArchiveLocations": 950,
 }
 
+# Waiting requests kept pickled, about 500 bytes each instead of 2 kB (crawler/request_queue.py)
+SCHEDULER_MEMORY_QUEUE = "crawler.request_queue.PickledLifoMemoryQueue"
+
 # The scraper's memory bound. Articles held for their site's template keep their responses
 # counted by the scraper; past this size Scrapy stops downloading. Held responses take at most
 # NEWS_TEMPLATE_HOLD_MAX_BYTES, and two thirds of it (crawler/template_hold.py; Scrapy's

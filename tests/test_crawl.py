@@ -109,6 +109,14 @@ def test_only_articles_are_stored(first_crawl: dict[str, Any], demo: DemoServer)
     assert all("utm_" not in url for url in stored)
 
 
+def test_every_waiting_request_is_kept_pickled(first_crawl: dict[str, Any]) -> None:
+    """crawler/request_queue.py: every request of the crawl waited in the compact form; none
+    of the spider's requests carries what pickle refuses."""
+    stats = first_crawl["stats"]
+    assert stats["scheduler/enqueued/memory"] == stats["scheduler/enqueued"] > 20
+    assert "news/queue/unpickled" not in stats
+
+
 def test_robots_txt_is_obeyed(first_crawl: dict[str, Any], demo: DemoServer) -> None:
     fetched = {(r.site, r.path) for r in first_crawl["requests"]}
     private = {(u.split("/")[2], "/" + u.split("/", 3)[3]) for u in private_urls(demo.sites)}
