@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urljoin
 
 import py3langid
+from lxml import etree
 from lxml.html import HtmlElement
 from trafilatura.utils import load_html
 
@@ -185,14 +186,21 @@ def assemble_item(tree: HtmlElement, html: str, url: str, meta: PageMetadata,
     )
 
 
+_HEAD_CANONICAL = etree.XPath('/html/head/link[@rel="canonical"]/@href')
+_ANY_CANONICAL = etree.XPath('//link[@rel="canonical"]/@href')
+
+
 def _canonical_url(tree: HtmlElement, url: str) -> str:
-    """``rel=canonical`` when it points to the same site, else the cleaned fetched URL."""
-    for href in tree.xpath('//link[@rel="canonical"]/@href'):
-        href = str(href).strip()
-        if href:
-            absolute = urljoin(url, href)
-            if same_site(absolute, url) and absolute.startswith(("http://", "https://")):
-                return canonicalize_url(absolute)
+    """The first ``rel=canonical`` that points to the same site, else the cleaned fetched URL.
+    The head's links come first in the document, so they are read first; the whole document
+    (a search of every element) only when none of them will do."""
+    for found in (_HEAD_CANONICAL, _ANY_CANONICAL):
+        for href in found(tree):
+            href = str(href).strip()
+            if href:
+                absolute = urljoin(url, href)
+                if same_site(absolute, url) and absolute.startswith(("http://", "https://")):
+                    return canonicalize_url(absolute)
     return canonicalize_url(url)
 
 
