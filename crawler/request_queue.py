@@ -50,7 +50,7 @@ class PickledLifoMemoryQueue(LifoMemoryQueue):
     def _packed(self, request: Request) -> bytes | Request:
         try:
             return pickle.dumps(request.to_dict(spider=self.spider), protocol=5)
-        except (ValueError, TypeError, AttributeError, pickle.PicklingError) as exc:
+        except Exception as exc:  # whatever pickle or to_dict refuses: never lose the request
             if self.crawler is not None and self.crawler.stats is not None:
                 self.crawler.stats.inc_value("news/queue/unpickled")
             logger.debug("Request %s waits unpickled: %s", request, exc)

@@ -82,4 +82,4 @@ def test_the_spiders_own_requests_pickle() -> None:
 
 class _Lockish:
     def __reduce__(self) -> Any:
-        raise TypeError("cannot pickle a lock")
+        raise RuntimeError("cannot pickle a lock")

@@ -77,6 +77,8 @@ def _byline_elements(root: Any) -> Iterator[Any]:
                    or "teaser" in (a.get("class") or "").translate(_TEASER_CASE)
                    for a in element.iterancestors()):
             yield element
+
+
 _LABEL_AUTHOR_RE = re.compile(
     r"^(?:written|posted|reported)\s+by|^(?:verfasst|geschrieben)\s+von|^autor|^author"
     r"|^escrito\s+por|^écrit\s+par|^scritto\s+da",
