@@ -11,7 +11,11 @@ more: their files are made and removed as each site's queue fills and empties.
 
 A request that cannot be pickled (a callback that is not a spider method, a ``meta`` value
 pickle refuses) waits as it is: nothing is ever dropped for it
-(``news/queue/unpickled``). Last in, first out, as Scrapy's default memory queue.
+(``news/queue/unpickled``). So does a request without a callback: Scrapy's shell (``scrapy
+shell``, ``inspect_response``) hands a request to the engine and then attaches its callbacks
+to that same object, so it must be the object that is downloaded (``scrapy shell`` keeps
+Scrapy's own queue altogether: crawler/commands/shell.py). The crawl's own requests all name
+their callback. Last in, first out, as Scrapy's default memory queue.
 """
 
 from __future__ import annotations
@@ -48,6 +52,8 @@ class PickledLifoMemoryQueue(LifoMemoryQueue):
         return self._unpacked(super().peek())
 
     def _packed(self, request: Request) -> bytes | Request:
+        if request.callback is None:
+            return request  # a callback may still be attached to it (the shell's fetch)
         try:
             return pickle.dumps(request.to_dict(spider=self.spider), protocol=5)
         except Exception as exc:  # whatever pickle or to_dict refuses: never lose the request

@@ -56,11 +56,23 @@ def test_a_request_comes_out_as_it_went_in_last_in_first_out() -> None:
 def test_a_request_that_cannot_be_pickled_waits_as_it_is() -> None:
     queue, crawler = _queue()
     odd = Request("http://127.0.0.2:8080/a.html", callback=lambda response: None)
-    unpicklable = Request("http://127.0.0.2:8080/b.html", meta={"lock": _Lockish()})
+    unpicklable = Request("http://127.0.0.2:8080/b.html", callback=crawler.spider.parse_page,
+                          meta={"lock": _Lockish()})
     queue.push(odd)
     queue.push(unpicklable)
     assert queue.pop() is unpicklable and queue.pop() is odd
     assert crawler.stats.get_value("news/queue/unpickled") == 2
+
+
+def test_a_request_without_a_callback_waits_as_it_is() -> None:
+    """Scrapy's shell attaches its callbacks to the request after handing it to the engine:
+    the object queued must be the one downloaded, or the shell waits for ever."""
+    queue, crawler = _queue()
+    request = Request("http://127.0.0.2:8080/a.html", dont_filter=True)
+    queue.push(request)
+    request.callback = crawler.spider.parse_page  # what _request_deferred does, later
+    assert queue.pop() is request
+    assert crawler.stats.get_value("news/queue/unpickled") is None
 
 
 def test_the_spiders_own_requests_pickle() -> None:
