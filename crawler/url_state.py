@@ -155,9 +155,14 @@ class UrlStateStore:
         self.collection.create_index([("source", ASCENDING)], name="source")
 
     def load(self, urls: list[str]) -> dict[str, dict[str, Any]]:
-        if not urls:
-            return {}
-        return {doc["_id"]: doc for doc in self.collection.find({"_id": {"$in": urls}})}
+        """The stored states of ``urls``, read a few MB of URLs at a time: one query of a
+        sitemap's 50,000 long URLs (the protocol's limit) could pass MongoDB's 16 MB limit on
+        a command, and the whole sitemap would be fetched as new."""
+        found: dict[str, dict[str, Any]] = {}
+        for chunk in _chunks(urls, LOAD_QUERY_CHARS):
+            found.update((doc["_id"], doc)
+                         for doc in self.collection.find({"_id": {"$in": chunk}}))
+        return found
 
     def due(self, sources: list[str], now: datetime) -> list[dict[str, Any]]:
         """The states of the articles of ``sources`` due by ``now`` (and of URLs that answered
@@ -244,6 +249,24 @@ def validators(response: Response) -> dict[str, Any]:
         if value:
             found[key] = value.decode("latin-1")
     return found
+
+
+# URLs (in characters, four bytes each at most) in one read of their states: 16 MB is the
+# largest command a MongoDB server takes.
+LOAD_QUERY_CHARS = 2_000_000
+
+
+def _chunks(urls: list[str], max_chars: int) -> list[list[str]]:
+    """``urls`` in runs of at most ``max_chars`` characters (a longer URL is a run alone)."""
+    chunks: list[list[str]] = []
+    size = 0
+    for url in urls:
+        if not chunks or size + len(url) > max_chars:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(url)
+        size += len(url)
+    return chunks
 
 
 _PERMANENT_REDIRECTS = {301, 308}

@@ -7,8 +7,10 @@ import pytest
 
 from crawler.url_state import (
     KIND_PAGE,
+    LOAD_QUERY_CHARS,
     RecrawlPolicy,
     UrlStateStore,
+    _chunks,
     conditional_headers,
     parse_schedule,
 )
@@ -74,3 +76,23 @@ def test_store_keeps_first_seen_and_validators(mongo_db: Any) -> None:
     assert state["etag"] == '"v1"' and state["source"] == "s"
     assert state["fetches"] == 2 and state["last_status"] == 304
     assert state["next_recrawl"] == NOW - 2 * H + timedelta(hours=24)
+
+
+def test_a_sitemap_too_long_for_one_query_is_read_whole(mongo_db: Any) -> None:
+    """50,000 URLs of 400 characters (a sitemap at the protocol's limit) are 20 MB: one query
+    of them is larger than a MongoDB server takes (pymongo: DocumentTooLarge), and every one
+    would have been fetched as new. The states are read in parts."""
+    store = UrlStateStore(mongo_db.url_state, POLICY)
+    urls = [f"http://127.0.0.2/{'a' * 370}/story-{i:06d}.html" for i in range(50_000)]
+    known = [urls[0], urls[24_999], urls[-1]]
+    store.record([{"url": u, "source": "s", "status": 200, "fetched_at": NOW} for u in known],
+                 now=NOW)
+    assert sum(map(len, urls)) > 16 * 1024 * 1024
+    assert sorted(store.load(urls)) == sorted(known)
+
+
+def test_the_parts_are_small_and_keep_every_url() -> None:
+    urls = [f"u{i}" * 50 for i in range(1000)] + ["x" * (LOAD_QUERY_CHARS + 1)]
+    chunks = _chunks(urls, LOAD_QUERY_CHARS)
+    assert [u for chunk in chunks for u in chunk] == urls
+    assert all(sum(map(len, c)) <= LOAD_QUERY_CHARS for c in chunks if len(c) > 1)
