@@ -55,12 +55,17 @@ class PickledLifoMemoryQueue(LifoMemoryQueue):
         if request.callback is None:
             return request  # a callback may still be attached to it (the shell's fetch)
         try:
-            return pickle.dumps(request.to_dict(spider=self.spider), protocol=5)
+            packed = pickle.dumps(request.to_dict(spider=self.spider), protocol=5)
         except Exception as exc:  # whatever pickle or to_dict refuses: never lose the request
-            if self.crawler is not None and self.crawler.stats is not None:
-                self.crawler.stats.inc_value("news/queue/unpickled")
+            self._count("news/queue/unpickled")
             logger.debug("Request %s waits unpickled: %s", request, exc)
             return request
+        self._count("news/queue/pickled")
+        return packed
+
+    def _count(self, key: str) -> None:
+        if self.crawler is not None and self.crawler.stats is not None:
+            self.crawler.stats.inc_value(key)
 
     def _unpacked(self, data: bytes | Request | None) -> Request | None:
         if data is None or isinstance(data, Request):

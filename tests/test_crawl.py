@@ -109,11 +109,14 @@ def test_only_articles_are_stored(first_crawl: dict[str, Any], demo: DemoServer)
     assert all("utm_" not in url for url in stored)
 
 
-def test_every_waiting_request_is_kept_pickled(first_crawl: dict[str, Any]) -> None:
-    """crawler/request_queue.py: every request of the crawl waited in the compact form; none
-    of the spider's requests carries what pickle refuses."""
+def test_every_waiting_request_is_kept_pickled(first_crawl: dict[str, Any],
+                                               demo: DemoServer) -> None:
+    """crawler/request_queue.py: every request of the crawl but the sources' own start
+    requests (Scrapy's start queue, one a demo site) waited in the compact form; none of the
+    spider's requests carries what pickle refuses."""
     stats = first_crawl["stats"]
     assert stats["scheduler/enqueued/memory"] == stats["scheduler/enqueued"] > 20
+    assert stats["news/queue/pickled"] == stats["scheduler/enqueued"] - len(demo.sites)
     assert "news/queue/unpickled" not in stats
 
 
